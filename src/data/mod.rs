@@ -1,0 +1,1 @@
+//! Input images and output pictures (stub: being written).

@@ -1,0 +1,16 @@
+//! The crate's top-level error: every module's error, shown once by the binary.
+
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum Error {
+    #[error(transparent)]
+    Ir(#[from] crate::ir::IrError),
+    #[error(transparent)]
+    Bounds(#[from] crate::bounds::BoundsError),
+    #[error(transparent)]
+    Lower(#[from] crate::lower::LowerError),
+    /// Errors of the command line's own checks (a combination of flags that makes no sense).
+    #[error("{0}")]
+    Usage(String),
+}

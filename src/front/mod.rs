@@ -1,0 +1,3 @@
+//! Front ends: one module per source format, each producing an [`crate::ir::Network`].
+
+pub mod onnx;

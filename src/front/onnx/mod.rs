@@ -1,0 +1,1 @@
+//! ONNX front end (stub: being written).

@@ -1,0 +1,245 @@
+//! The network IR: what every front end produces and every later pass reads.
+//!
+//! A [`Network`] is a DAG of [`Layer`]s over flat `f64` vectors. Front ends expand their
+//! operators into five primitives — input, affine map, elementwise sum, ReLU and max over index
+//! windows — so bounds and lowering never see format-specific operators. Tensor shapes are kept
+//! only as labels (for pictures, reports and convolution builders); every value is the
+//! row-major flattening of its shape.
+//!
+//! Invariants (checked by [`Network::validate`], relied on everywhere after it):
+//! - layers are in topological order: a layer only reads layers with a smaller handle;
+//! - layer 0 is the only [`Op::Input`];
+//! - sizes agree: an affine map's matrix is `size(layer) × size(input)`, its bias has
+//!   `size(layer)` entries, a sum's inputs and a ReLU's input have the layer's size, every max
+//!   window is non-empty and indexes inside its input;
+//! - every weight and bias is finite.
+
+mod eval;
+
+mod simplify;
+
+pub use eval::argmax;
+mod sparse;
+
+pub use sparse::SparseMatrix;
+
+use thiserror::Error;
+
+/// Index of a layer in its [`Network`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Handle(u32);
+
+impl Handle {
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+    pub fn from_index(i: usize) -> Self {
+        Handle(u32::try_from(i).expect("more than 2^32 layers"))
+    }
+}
+
+/// One layer: an operation and the shape of the value it produces.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Layer {
+    /// Where the layer came from (the ONNX node name, or a generated one); for messages.
+    pub name: String,
+    pub op: Op,
+    /// Shape label of the output (without a batch dimension where the source had one of 1).
+    pub shape: Vec<usize>,
+}
+
+impl Layer {
+    /// Number of scalar units: the product of the shape.
+    pub fn size(&self) -> usize {
+        self.shape.iter().product()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Op {
+    /// The network's input vector.
+    Input,
+    /// `weights · input + bias`.
+    Affine { input: Handle, weights: SparseMatrix, bias: Vec<f64> },
+    /// Elementwise sum of layers of equal size (residual connections, `Add` of two tensors).
+    Sum { inputs: Vec<Handle> },
+    /// Elementwise `max(0, input)`.
+    Relu { input: Handle },
+    /// Output `i` is the maximum of `input[w]` over `w` in `windows[i]` (max-pooling with any
+    /// kernel, stride and padding: padded positions are simply absent from the window).
+    MaxPool { input: Handle, windows: Vec<Vec<u32>> },
+}
+
+impl Op {
+    /// The layers this op reads.
+    pub fn inputs(&self) -> Vec<Handle> {
+        match self {
+            Op::Input => vec![],
+            Op::Affine { input, .. } | Op::Relu { input } | Op::MaxPool { input, .. } => {
+                vec![*input]
+            }
+            Op::Sum { inputs } => inputs.clone(),
+        }
+    }
+
+    /// Short name for reports (`inspect`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Op::Input => "input",
+            Op::Affine { .. } => "affine",
+            Op::Sum { .. } => "sum",
+            Op::Relu { .. } => "relu",
+            Op::MaxPool { .. } => "maxpool",
+        }
+    }
+}
+
+/// Violations of the IR invariants, naming the offending layer.
+#[derive(Debug, Error, PartialEq)]
+pub enum IrError {
+    #[error("layer {index} ({name}): {message}")]
+    Invalid { index: usize, name: String, message: String },
+    #[error("input has {got} values, the network expects {expected}")]
+    InputSize { expected: usize, got: usize },
+}
+
+/// A validated feed-forward network.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Network {
+    layers: Vec<Layer>,
+    output: Handle,
+}
+
+impl Network {
+    /// Checks the invariants listed in the module docs and builds the network. `layers[0]` must
+    /// be the input; `output` is the layer whose value the network returns.
+    pub fn new(layers: Vec<Layer>, output: Handle) -> Result<Self, IrError> {
+        let net = Network { layers, output };
+        net.validate()?;
+        Ok(net)
+    }
+
+    pub fn layers(&self) -> &[Layer] {
+        &self.layers
+    }
+    pub fn layer(&self, h: Handle) -> &Layer {
+        &self.layers[h.index()]
+    }
+    pub fn handles(&self) -> impl Iterator<Item = Handle> {
+        (0..self.layers.len()).map(Handle::from_index)
+    }
+    pub fn input(&self) -> Handle {
+        Handle(0)
+    }
+    pub fn output(&self) -> Handle {
+        self.output
+    }
+    pub fn input_size(&self) -> usize {
+        self.layers[0].size()
+    }
+    pub fn output_size(&self) -> usize {
+        self.layer(self.output).size()
+    }
+
+    /// For each layer, the layers that read it (in increasing order).
+    pub fn consumers(&self) -> Vec<Vec<Handle>> {
+        let mut c = vec![Vec::new(); self.layers.len()];
+        for h in self.handles() {
+            for i in self.layer(h).op.inputs() {
+                if !c[i.index()].contains(&h) {
+                    c[i.index()].push(h);
+                }
+            }
+        }
+        c
+    }
+
+    fn validate(&self) -> Result<(), IrError> {
+        let bad = |i: usize, message: String| IrError::Invalid {
+            index: i,
+            name: self.layers.get(i).map(|l| l.name.clone()).unwrap_or_default(),
+            message,
+        };
+        if self.layers.is_empty() || self.layers[0].op != Op::Input {
+            return Err(bad(0, "the first layer must be the input".into()));
+        }
+        if self.output.index() >= self.layers.len() {
+            return Err(bad(self.output.index(), "output handle out of range".into()));
+        }
+        for (i, layer) in self.layers.iter().enumerate() {
+            let size = layer.size();
+            if size == 0 {
+                return Err(bad(i, format!("empty shape {:?}", layer.shape)));
+            }
+            for inp in layer.op.inputs() {
+                if inp.index() >= i {
+                    return Err(bad(i, format!("reads layer {} which does not come before it", inp.index())));
+                }
+            }
+            let in_size = |h: Handle| self.layers[h.index()].size();
+            match &layer.op {
+                Op::Input if i != 0 => return Err(bad(i, "a second input layer".into())),
+                Op::Input => {}
+                Op::Affine { input, weights, bias } => {
+                    if weights.n_rows() != size || weights.n_cols() != in_size(*input) {
+                        return Err(bad(
+                            i,
+                            format!(
+                                "weight matrix is {}x{}, expected {}x{}",
+                                weights.n_rows(),
+                                weights.n_cols(),
+                                size,
+                                in_size(*input)
+                            ),
+                        ));
+                    }
+                    if bias.len() != size {
+                        return Err(bad(i, format!("bias has {} entries, expected {size}", bias.len())));
+                    }
+                    if let Some(v) = weights.values().iter().chain(bias).find(|v| !v.is_finite()) {
+                        return Err(bad(i, format!("non-finite weight {v}")));
+                    }
+                }
+                Op::Sum { inputs } => {
+                    if inputs.is_empty() {
+                        return Err(bad(i, "sum of nothing".into()));
+                    }
+                    if let Some(h) = inputs.iter().find(|h| in_size(**h) != size) {
+                        return Err(bad(i, format!("adds layer {} of size {} to size {size}", h.index(), in_size(*h))));
+                    }
+                }
+                Op::Relu { input } => {
+                    if in_size(*input) != size {
+                        return Err(bad(i, format!("relu of size {size} reads size {}", in_size(*input))));
+                    }
+                }
+                Op::MaxPool { input, windows } => {
+                    if windows.len() != size {
+                        return Err(bad(i, format!("{} windows for {size} outputs", windows.len())));
+                    }
+                    let n = in_size(*input);
+                    for w in windows {
+                        if w.is_empty() || w.iter().any(|&k| k as usize >= n) {
+                            return Err(bad(i, format!("max window {w:?} empty or outside input of size {n}")));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Number of ReLU units and of max-pool outputs (what becomes binaries before bounds).
+    pub fn count_units(&self) -> (usize, usize) {
+        let mut relu = 0;
+        let mut pool = 0;
+        for l in &self.layers {
+            match l.op {
+                Op::Relu { .. } => relu += l.size(),
+                Op::MaxPool { .. } => pool += l.size(),
+                _ => {}
+            }
+        }
+        (relu, pool)
+    }
+}

@@ -1,0 +1,270 @@
+//! Lowering: a network plus bounds becomes a 0-1 MILP whose feasible set is exactly the graph
+//! of the network over the input box.
+//!
+//! The formulation is Fischetti & Jo's. Each unstable ReLU unit `j` of nonlinear layer `k`
+//! gets columns `x_Lk_j, s_Lk_j >= 0` and a binary `z_Lk_j` with
+//!
+//! ```text
+//! relu_Lk_j:  x_Lk_j - s_Lk_j - (w·prev) = b
+//! big-M:      x_Lk_j <= U·(1 - z_Lk_j)          s_Lk_j <= -L·z_Lk_j
+//! indicator:  z_Lk_j = 1 -> x_Lk_j <= 0          z_Lk_j = 0 -> s_Lk_j <= 0
+//! ```
+//!
+//! where `[L, U]` bounds the pre-activation. Stable units need no binary: `U <= 0` makes the
+//! unit the constant 0, `L >= 0` makes it an affine copy. A max-pool output `m` over inputs
+//! `v_i` gets `m >= v_i` for every input that can be the maximum, one binary per such input
+//! with `sum z = 1`, and `m <= v_i + M_i·(1 - z_i)` (or `z_i = 1 -> m <= v_i`).
+//!
+//! Affine layers get no columns of their own when a single ReLU layer reads them: their
+//! expression is substituted into that layer's rows, exactly as in the paper. They are
+//! materialised as columns (`a_Nh_j`, with an equality row) when anything else reads them, and
+//! the output always is (`y_j`).
+
+mod names;
+
+pub use names::layer_labels;
+
+use crate::bounds::Bounds;
+use crate::ir::{Handle, Network, Op};
+use crate::milp::{Col, ColKind, LinExpr, Milp, Sense};
+use thiserror::Error;
+
+/// How ReLU and max-pool disjunctions are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Encoding {
+    /// Big-M rows from the bounds; read by every solver.
+    #[default]
+    BigM,
+    /// Indicator constraints only, with the bounds as column bounds (SCIP, Gurobi, CPLEX).
+    Indicator,
+    /// Both, so indicator-aware solvers may use either.
+    Both,
+}
+
+impl Encoding {
+    pub fn name(self) -> &'static str {
+        match self {
+            Encoding::BigM => "bigm",
+            Encoding::Indicator => "indicator",
+            Encoding::Both => "both",
+        }
+    }
+    fn bigm(self) -> bool {
+        matches!(self, Encoding::BigM | Encoding::Both)
+    }
+    fn indicator(self) -> bool {
+        matches!(self, Encoding::Indicator | Encoding::Both)
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LowerOptions {
+    pub encoding: Encoding,
+}
+
+#[derive(Debug, Error, PartialEq)]
+pub enum LowerError {
+    #[error(
+        "layer {layer} unit {unit}: pre-activation bounds [{lo}, {hi}] are not finite, so no big-M exists; \
+         bound the input (--box) or use --relu indicator"
+    )]
+    Unbounded { layer: String, unit: usize, lo: f64, hi: f64 },
+}
+
+/// Counts reported by `inspect` and in file headers.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct LowerStats {
+    pub relu_units: usize,
+    pub relu_stable_active: usize,
+    pub relu_stable_inactive: usize,
+    pub relu_unstable: usize,
+    pub pool_units: usize,
+    pub pool_binaries: usize,
+}
+
+/// A lowered network: the MILP and where each network value lives in it.
+#[derive(Clone, Debug)]
+pub struct Lowered {
+    pub milp: Milp,
+    /// One column per network input (`in_j`), bounded by the input box.
+    pub inputs: Vec<Col>,
+    /// One column per network output (`y_j`).
+    pub outputs: Vec<Col>,
+    /// The value of every unit of every layer as an expression over columns (indexed by layer
+    /// handle), for tasks that put a hidden unit in the objective.
+    pub values: Vec<Vec<LinExpr>>,
+    pub stats: LowerStats,
+}
+
+/// Lowers `net` with `bounds` (which must be sound for the input box the MILP should
+/// describe: the input columns take the input layer's bounds).
+pub fn lower(net: &Network, bounds: &Bounds, options: LowerOptions) -> Result<Lowered, LowerError> {
+    let labels = layer_labels(net);
+    let consumers = net.consumers();
+    let mut milp = Milp::new("nnmilp");
+    let mut stats = LowerStats::default();
+    let mut values: Vec<Vec<LinExpr>> = Vec::with_capacity(net.layers().len());
+    let enc = options.encoding;
+
+    for h in net.handles() {
+        let layer = net.layer(h);
+        let label = &labels[h.index()];
+        let (lo, hi) = bounds.layer(h);
+        let value: Vec<LinExpr> = match &layer.op {
+            Op::Input => (0..layer.size())
+                .map(|j| LinExpr::var(milp.add_col(format!("in_{j}"), lo[j], hi[j], ColKind::Continuous)))
+                .collect(),
+            Op::Affine { input, weights, bias } => {
+                let x = &values[input.index()];
+                (0..layer.size())
+                    .map(|i| {
+                        let mut e = LinExpr::constant(bias[i]);
+                        for (c, w) in weights.row(i) {
+                            e.add_scaled(&x[c], w);
+                        }
+                        e
+                    })
+                    .collect()
+            }
+            Op::Sum { inputs } => (0..layer.size())
+                .map(|i| {
+                    let mut e = LinExpr::default();
+                    for inp in inputs {
+                        e.add_scaled(&values[inp.index()][i], 1.0);
+                    }
+                    e
+                })
+                .collect(),
+            Op::Relu { input } => {
+                let (pl, pu) = bounds.layer(*input);
+                let mut out = Vec::with_capacity(layer.size());
+                for j in 0..layer.size() {
+                    stats.relu_units += 1;
+                    let pre = &values[input.index()][j];
+                    let (l, u) = (pl[j], pu[j]);
+                    out.push(if u <= 0.0 {
+                        stats.relu_stable_inactive += 1;
+                        LinExpr::constant(0.0)
+                    } else if l >= 0.0 {
+                        stats.relu_stable_active += 1;
+                        materialize(&mut milp, format!("x_{label}_{j}"), format!("relu_{label}_{j}"), pre, l, u)
+                    } else {
+                        stats.relu_unstable += 1;
+                        if enc.bigm() && !(l.is_finite() && u.is_finite()) {
+                            return Err(LowerError::Unbounded { layer: label.clone(), unit: j, lo: l, hi: u });
+                        }
+                        lower_relu_unit(&mut milp, enc, label, j, pre, l, u)
+                    });
+                }
+                out
+            }
+            Op::MaxPool { input, windows } => {
+                let (il, iu) = bounds.layer(*input);
+                let mut out = Vec::with_capacity(layer.size());
+                for (j, w) in windows.iter().enumerate() {
+                    stats.pool_units += 1;
+                    let ins: Vec<(&LinExpr, f64, f64)> =
+                        w.iter().map(|&k| (&values[input.index()][k as usize], il[k as usize], iu[k as usize])).collect();
+                    let (m_lo, m_hi) = (lo[j], hi[j]);
+                    // Inputs whose upper bound is below the output's lower bound are never the max.
+                    let cands: Vec<usize> = (0..ins.len()).filter(|&i| ins[i].2 >= m_lo).collect();
+                    if enc.bigm() && !(m_lo.is_finite() && m_hi.is_finite()) {
+                        return Err(LowerError::Unbounded { layer: label.clone(), unit: j, lo: m_lo, hi: m_hi });
+                    }
+                    if cands.len() == 1 {
+                        let (e, _, _) = ins[cands[0]];
+                        out.push(materialize(&mut milp, format!("m_{label}_{j}"), format!("pool_{label}_{j}"), e, m_lo, m_hi));
+                        continue;
+                    }
+                    stats.pool_binaries += cands.len();
+                    let m = milp.add_col(format!("m_{label}_{j}"), m_lo, m_hi, ColKind::Continuous);
+                    let mut sum = Vec::with_capacity(cands.len());
+                    for &i in &cands {
+                        let (v, l_i, _) = ins[i];
+                        let z = milp.add_col(format!("zp_{label}_{j}_{i}"), 0.0, 1.0, ColKind::Binary);
+                        sum.push((z, 1.0));
+                        // m - v
+                        let mut diff = LinExpr::var(m);
+                        diff.add_scaled(v, -1.0);
+                        milp.add_expr_row(format!("pge_{label}_{j}_{i}"), diff.clone(), Sense::Ge, 0.0);
+                        if enc.bigm() {
+                            // m - v <= M (1 - z) with M = U_out - l_i.
+                            let big_m = m_hi - l_i;
+                            let mut row = diff.clone();
+                            row.add_term(z, big_m);
+                            milp.add_expr_row(format!("ple_{label}_{j}_{i}"), row, Sense::Le, big_m);
+                        }
+                        if enc.indicator() {
+                            milp.add_indicator(format!("ip_{label}_{j}_{i}"), z, true, diff.terms.clone(), Sense::Le, -diff.constant);
+                        }
+                    }
+                    milp.add_row(format!("psum_{label}_{j}"), sum, Sense::Eq, 1.0);
+                    out.push(LinExpr::var(m));
+                }
+                out
+            }
+        };
+        let value = if h == net.output() {
+            (0..value.len()).map(|j| materialize(&mut milp, format!("y_{j}"), format!("out_{j}"), &value[j], lo[j], hi[j])).collect()
+        } else if needs_columns(net, &consumers[h.index()], &layer.op) {
+            (0..value.len())
+                .map(|j| materialize(&mut milp, format!("a_{label}_{j}"), format!("aff_{label}_{j}"), &value[j], lo[j], hi[j]))
+                .collect()
+        } else {
+            value
+        };
+        values.push(value);
+    }
+
+    let inputs = cols_of(&values[net.input().index()]);
+    let outputs = cols_of(&values[net.output().index()]);
+    Ok(Lowered { milp, inputs, outputs, values, stats })
+}
+
+/// An affine or sum layer keeps its value as an expression only when exactly one ReLU layer
+/// reads it; anything else (max-pool, several readers) would repeat the expression.
+fn needs_columns(net: &Network, consumers: &[Handle], op: &Op) -> bool {
+    if !matches!(op, Op::Affine { .. } | Op::Sum { .. }) {
+        return false;
+    }
+    !(consumers.len() == 1 && matches!(net.layer(consumers[0]).op, Op::Relu { .. }))
+}
+
+/// A new column `name` in `[lo, hi]` equal to `e` (row `row: col - e = 0`).
+fn materialize(milp: &mut Milp, name: String, row: String, e: &LinExpr, lo: f64, hi: f64) -> LinExpr {
+    let c = milp.add_col(name, lo, hi, ColKind::Continuous);
+    let mut diff = LinExpr::var(c);
+    diff.add_scaled(e, -1.0);
+    milp.add_expr_row(row, diff, Sense::Eq, 0.0);
+    LinExpr::var(c)
+}
+
+/// The paper's unit: `x - s = pre`, `x in [0, U]`, `s in [0, -L]`, binary `z` (1 = inactive).
+fn lower_relu_unit(milp: &mut Milp, enc: Encoding, label: &str, j: usize, pre: &LinExpr, l: f64, u: f64) -> LinExpr {
+    let x = milp.add_col(format!("x_{label}_{j}"), 0.0, u, ColKind::Continuous);
+    let s = milp.add_col(format!("s_{label}_{j}"), 0.0, -l, ColKind::Continuous);
+    let z = milp.add_col(format!("z_{label}_{j}"), 0.0, 1.0, ColKind::Binary);
+    let mut row = LinExpr::var(x);
+    row.add_term(s, -1.0);
+    row.add_scaled(pre, -1.0);
+    milp.add_expr_row(format!("relu_{label}_{j}"), row, Sense::Eq, 0.0);
+    if enc.bigm() {
+        milp.add_row(format!("ub_{label}_{j}"), vec![(x, 1.0), (z, u)], Sense::Le, u);
+        milp.add_row(format!("lb_{label}_{j}"), vec![(s, 1.0), (z, l)], Sense::Le, 0.0);
+    }
+    if enc.indicator() {
+        milp.add_indicator(format!("ix_{label}_{j}"), z, true, vec![(x, 1.0)], Sense::Le, 0.0);
+        milp.add_indicator(format!("is_{label}_{j}"), z, false, vec![(s, 1.0)], Sense::Le, 0.0);
+    }
+    LinExpr::var(x)
+}
+
+/// The columns of a layer that was materialised (input, output).
+fn cols_of(v: &[LinExpr]) -> Vec<Col> {
+    v.iter()
+        .map(|e| {
+            debug_assert!(e.terms.len() == 1 && e.terms[0].1 == 1.0 && e.constant == 0.0);
+            e.terms[0].0
+        })
+        .collect()
+}

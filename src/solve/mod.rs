@@ -1,0 +1,1 @@
+//! Embedded HiGHS (stub: being written).
