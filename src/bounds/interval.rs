@@ -52,5 +52,9 @@ pub fn interval(net: &Network, region: &InputBox) -> Bounds {
         lo.push(l);
         hi.push(h);
     }
-    Bounds { lo, hi, method: Method::Interval }
+    Bounds {
+        lo,
+        hi,
+        method: Method::Interval,
+    }
 }

@@ -30,13 +30,19 @@ pub struct InputBox {
 impl InputBox {
     /// The same interval `[lo, hi]` for each of `n` inputs.
     pub fn uniform(n: usize, lo: f64, hi: f64) -> Self {
-        InputBox { lo: vec![lo; n], hi: vec![hi; n] }
+        InputBox {
+            lo: vec![lo; n],
+            hi: vec![hi; n],
+        }
     }
 
     pub fn check(&self, net: &Network) -> Result<(), BoundsError> {
         let n = net.input_size();
         if self.lo.len() != n || self.hi.len() != n {
-            return Err(BoundsError::RegionSize { expected: n, got: self.lo.len().min(self.hi.len()) });
+            return Err(BoundsError::RegionSize {
+                expected: n,
+                got: self.lo.len().min(self.hi.len()),
+            });
         }
         for (i, (&lo, &hi)) in self.lo.iter().zip(&self.hi).enumerate() {
             if lo.is_nan() || hi.is_nan() || lo > hi {
@@ -47,7 +53,10 @@ impl InputBox {
     }
 
     pub fn contains(&self, x: &[f64]) -> bool {
-        x.iter().zip(&self.lo).zip(&self.hi).all(|((x, lo), hi)| lo <= x && x <= hi)
+        x.iter()
+            .zip(&self.lo)
+            .zip(&self.hi)
+            .all(|((x, lo), hi)| lo <= x && x <= hi)
     }
 }
 
@@ -104,7 +113,9 @@ impl Bounds {
     /// bounds, up to `tol`. The soundness check of tests.
     pub fn contains(&self, values: &[Vec<f64>], tol: f64) -> bool {
         values.iter().zip(self.lo.iter().zip(&self.hi)).all(|(v, (lo, hi))| {
-            v.iter().zip(lo.iter().zip(hi)).all(|(x, (l, h))| *l - tol <= *x && *x <= *h + tol)
+            v.iter()
+                .zip(lo.iter().zip(hi))
+                .all(|(x, (l, h))| *l - tol <= *x && *x <= *h + tol)
         })
     }
 }

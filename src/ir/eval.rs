@@ -6,7 +6,10 @@ impl Network {
     /// Values of every layer (indexed like [`Network::layers`]) for one input.
     pub fn forward_all(&self, input: &[f64]) -> Result<Vec<Vec<f64>>, IrError> {
         if input.len() != self.input_size() {
-            return Err(IrError::InputSize { expected: self.input_size(), got: input.len() });
+            return Err(IrError::InputSize {
+                expected: self.input_size(),
+                got: input.len(),
+            });
         }
         let mut values: Vec<Vec<f64>> = Vec::with_capacity(self.layers().len());
         for layer in self.layers() {

@@ -60,7 +60,11 @@ pub enum Op {
     /// The network's input vector.
     Input,
     /// `weights · input + bias`.
-    Affine { input: Handle, weights: SparseMatrix, bias: Vec<f64> },
+    Affine {
+        input: Handle,
+        weights: SparseMatrix,
+        bias: Vec<f64>,
+    },
     /// Elementwise sum of layers of equal size (residual connections, `Add` of two tensors).
     Sum { inputs: Vec<Handle> },
     /// Elementwise `max(0, input)`.
@@ -98,7 +102,11 @@ impl Op {
 #[derive(Debug, Error, PartialEq)]
 pub enum IrError {
     #[error("layer {index} ({name}): {message}")]
-    Invalid { index: usize, name: String, message: String },
+    Invalid {
+        index: usize,
+        name: String,
+        message: String,
+    },
     #[error("input has {got} values, the network expects {expected}")]
     InputSize { expected: usize, got: usize },
 }
@@ -173,7 +181,10 @@ impl Network {
             }
             for inp in layer.op.inputs() {
                 if inp.index() >= i {
-                    return Err(bad(i, format!("reads layer {} which does not come before it", inp.index())));
+                    return Err(bad(
+                        i,
+                        format!("reads layer {} which does not come before it", inp.index()),
+                    ));
                 }
             }
             let in_size = |h: Handle| self.layers[h.index()].size();
@@ -205,7 +216,10 @@ impl Network {
                         return Err(bad(i, "sum of nothing".into()));
                     }
                     if let Some(h) = inputs.iter().find(|h| in_size(**h) != size) {
-                        return Err(bad(i, format!("adds layer {} of size {} to size {size}", h.index(), in_size(*h))));
+                        return Err(bad(
+                            i,
+                            format!("adds layer {} of size {} to size {size}", h.index(), in_size(*h)),
+                        ));
                     }
                 }
                 Op::Relu { input } => {

@@ -20,11 +20,23 @@ impl Network {
             if let Op::Affine { input, weights, bias } = &layer.op {
                 let inner = &layers[input.index()];
                 let fusable = consumers[input.index()].len() == 1 && *input != output;
-                if let (true, Op::Affine { input: inner_in, weights: w_in, bias: b_in }) = (fusable, &inner.op) {
+                if let (
+                    true,
+                    Op::Affine {
+                        input: inner_in,
+                        weights: w_in,
+                        bias: b_in,
+                    },
+                ) = (fusable, &inner.op)
+                {
                     let w = weights.compose(w_in);
                     let mut b = weights.mul_vec(b_in);
                     b.iter_mut().zip(bias).for_each(|(b, c)| *b += c);
-                    layer.op = Op::Affine { input: *inner_in, weights: w, bias: b };
+                    layer.op = Op::Affine {
+                        input: *inner_in,
+                        weights: w,
+                        bias: b,
+                    };
                 }
             }
             debug_assert_eq!(layers.len(), i);
@@ -69,7 +81,11 @@ mod tests {
     #[test]
     fn affine_chain_is_fused_and_function_kept() {
         let layers = vec![
-            Layer { name: "x".into(), op: Op::Input, shape: vec![2] },
+            Layer {
+                name: "x".into(),
+                op: Op::Input,
+                shape: vec![2],
+            },
             Layer {
                 name: "a".into(),
                 op: Op::Affine {
@@ -88,7 +104,13 @@ mod tests {
                 },
                 shape: vec![3],
             },
-            Layer { name: "r".into(), op: Op::Relu { input: Handle::from_index(2) }, shape: vec![3] },
+            Layer {
+                name: "r".into(),
+                op: Op::Relu {
+                    input: Handle::from_index(2),
+                },
+                shape: vec![3],
+            },
         ];
         let net = Network::new(layers, Handle::from_index(3)).unwrap();
         let s = net.clone().simplify();

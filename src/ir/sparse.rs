@@ -49,7 +49,13 @@ impl SparseMatrix {
             }
             row_start.push(cols.len());
         }
-        SparseMatrix { n_rows: row_start.len() - 1, n_cols, row_start, cols, vals }
+        SparseMatrix {
+            n_rows: row_start.len() - 1,
+            n_cols,
+            row_start,
+            cols,
+            vals,
+        }
     }
 
     /// A dense row-major `n_rows × n_cols` matrix.
@@ -87,7 +93,10 @@ impl SparseMatrix {
     /// The entries of row `i` as `(column, value)`, sorted by column.
     pub fn row(&self, i: usize) -> impl ExactSizeIterator<Item = (usize, f64)> + '_ {
         let r = self.row_start[i]..self.row_start[i + 1];
-        self.cols[r.clone()].iter().map(|&c| c as usize).zip(self.vals[r].iter().copied())
+        self.cols[r.clone()]
+            .iter()
+            .map(|&c| c as usize)
+            .zip(self.vals[r].iter().copied())
     }
 
     /// All values, for checks such as finiteness.
@@ -98,7 +107,9 @@ impl SparseMatrix {
     /// `self · x`.
     pub fn mul_vec(&self, x: &[f64]) -> Vec<f64> {
         assert_eq!(x.len(), self.n_cols);
-        (0..self.n_rows).map(|i| self.row(i).map(|(c, v)| v * x[c]).sum()).collect()
+        (0..self.n_rows)
+            .map(|i| self.row(i).map(|(c, v)| v * x[c]).sum())
+            .collect()
     }
 
     /// The product `self · inner`, i.e. the map "apply `inner`, then `self`".

@@ -68,7 +68,12 @@ pub enum LowerError {
         "layer {layer} unit {unit}: pre-activation bounds [{lo}, {hi}] are not finite, so no big-M exists; \
          bound the input (--box) or use --relu indicator"
     )]
-    Unbounded { layer: String, unit: usize, lo: f64, hi: f64 },
+    Unbounded {
+        layer: String,
+        unit: usize,
+        lo: f64,
+        hi: f64,
+    },
 }
 
 /// Counts reported by `inspect` and in file headers.
@@ -147,11 +152,23 @@ pub fn lower(net: &Network, bounds: &Bounds, options: LowerOptions) -> Result<Lo
                         LinExpr::constant(0.0)
                     } else if l >= 0.0 {
                         stats.relu_stable_active += 1;
-                        materialize(&mut milp, format!("x_{label}_{j}"), format!("relu_{label}_{j}"), pre, l, u)
+                        materialize(
+                            &mut milp,
+                            format!("x_{label}_{j}"),
+                            format!("relu_{label}_{j}"),
+                            pre,
+                            l,
+                            u,
+                        )
                     } else {
                         stats.relu_unstable += 1;
                         if enc.bigm() && !(l.is_finite() && u.is_finite()) {
-                            return Err(LowerError::Unbounded { layer: label.clone(), unit: j, lo: l, hi: u });
+                            return Err(LowerError::Unbounded {
+                                layer: label.clone(),
+                                unit: j,
+                                lo: l,
+                                hi: u,
+                            });
                         }
                         lower_relu_unit(&mut milp, enc, label, j, pre, l, u)
                     });
@@ -163,17 +180,31 @@ pub fn lower(net: &Network, bounds: &Bounds, options: LowerOptions) -> Result<Lo
                 let mut out = Vec::with_capacity(layer.size());
                 for (j, w) in windows.iter().enumerate() {
                     stats.pool_units += 1;
-                    let ins: Vec<(&LinExpr, f64, f64)> =
-                        w.iter().map(|&k| (&values[input.index()][k as usize], il[k as usize], iu[k as usize])).collect();
+                    let ins: Vec<(&LinExpr, f64, f64)> = w
+                        .iter()
+                        .map(|&k| (&values[input.index()][k as usize], il[k as usize], iu[k as usize]))
+                        .collect();
                     let (m_lo, m_hi) = (lo[j], hi[j]);
                     // Inputs whose upper bound is below the output's lower bound are never the max.
                     let cands: Vec<usize> = (0..ins.len()).filter(|&i| ins[i].2 >= m_lo).collect();
                     if enc.bigm() && !(m_lo.is_finite() && m_hi.is_finite()) {
-                        return Err(LowerError::Unbounded { layer: label.clone(), unit: j, lo: m_lo, hi: m_hi });
+                        return Err(LowerError::Unbounded {
+                            layer: label.clone(),
+                            unit: j,
+                            lo: m_lo,
+                            hi: m_hi,
+                        });
                     }
                     if cands.len() == 1 {
                         let (e, _, _) = ins[cands[0]];
-                        out.push(materialize(&mut milp, format!("m_{label}_{j}"), format!("pool_{label}_{j}"), e, m_lo, m_hi));
+                        out.push(materialize(
+                            &mut milp,
+                            format!("m_{label}_{j}"),
+                            format!("pool_{label}_{j}"),
+                            e,
+                            m_lo,
+                            m_hi,
+                        ));
                         continue;
                     }
                     stats.pool_binaries += cands.len();
@@ -195,7 +226,14 @@ pub fn lower(net: &Network, bounds: &Bounds, options: LowerOptions) -> Result<Lo
                             milp.add_expr_row(format!("ple_{label}_{j}_{i}"), row, Sense::Le, big_m);
                         }
                         if enc.indicator() {
-                            milp.add_indicator(format!("ip_{label}_{j}_{i}"), z, true, diff.terms.clone(), Sense::Le, -diff.constant);
+                            milp.add_indicator(
+                                format!("ip_{label}_{j}_{i}"),
+                                z,
+                                true,
+                                diff.terms.clone(),
+                                Sense::Le,
+                                -diff.constant,
+                            );
                         }
                     }
                     milp.add_row(format!("psum_{label}_{j}"), sum, Sense::Eq, 1.0);
@@ -205,10 +243,21 @@ pub fn lower(net: &Network, bounds: &Bounds, options: LowerOptions) -> Result<Lo
             }
         };
         let value = if h == net.output() {
-            (0..value.len()).map(|j| materialize(&mut milp, format!("y_{j}"), format!("out_{j}"), &value[j], lo[j], hi[j])).collect()
+            (0..value.len())
+                .map(|j| materialize(&mut milp, format!("y_{j}"), format!("out_{j}"), &value[j], lo[j], hi[j]))
+                .collect()
         } else if needs_columns(net, &consumers[h.index()], &layer.op) {
             (0..value.len())
-                .map(|j| materialize(&mut milp, format!("a_{label}_{j}"), format!("aff_{label}_{j}"), &value[j], lo[j], hi[j]))
+                .map(|j| {
+                    materialize(
+                        &mut milp,
+                        format!("a_{label}_{j}"),
+                        format!("aff_{label}_{j}"),
+                        &value[j],
+                        lo[j],
+                        hi[j],
+                    )
+                })
                 .collect()
         } else {
             value
@@ -218,7 +267,13 @@ pub fn lower(net: &Network, bounds: &Bounds, options: LowerOptions) -> Result<Lo
 
     let inputs = cols_of(&values[net.input().index()]);
     let outputs = cols_of(&values[net.output().index()]);
-    Ok(Lowered { milp, inputs, outputs, values, stats })
+    Ok(Lowered {
+        milp,
+        inputs,
+        outputs,
+        values,
+        stats,
+    })
 }
 
 /// An affine or sum layer keeps its value as an expression only when exactly one ReLU layer

@@ -12,11 +12,17 @@ pub struct LinExpr {
 
 impl LinExpr {
     pub fn constant(c: f64) -> Self {
-        LinExpr { terms: Vec::new(), constant: c }
+        LinExpr {
+            terms: Vec::new(),
+            constant: c,
+        }
     }
 
     pub fn var(c: Col) -> Self {
-        LinExpr { terms: vec![(c, 1.0)], constant: 0.0 }
+        LinExpr {
+            terms: vec![(c, 1.0)],
+            constant: 0.0,
+        }
     }
 
     /// `self += k · other`.

@@ -128,21 +128,35 @@ impl Milp {
             cols: Vec::new(),
             rows: Vec::new(),
             indicators: Vec::new(),
-            objective: Objective { sense: ObjSense::Minimize, terms: Vec::new(), offset: 0.0 },
+            objective: Objective {
+                sense: ObjSense::Minimize,
+                terms: Vec::new(),
+                offset: 0.0,
+            },
         }
     }
 
     pub fn add_col(&mut self, name: impl Into<String>, lo: f64, hi: f64, kind: ColKind) -> Col {
         let (lo, hi) = if kind == ColKind::Binary { (0.0, 1.0) } else { (lo, hi) };
         debug_assert!(!lo.is_nan() && !hi.is_nan(), "NaN bound");
-        self.cols.push(Column { name: name.into(), lo, hi, kind });
+        self.cols.push(Column {
+            name: name.into(),
+            lo,
+            hi,
+            kind,
+        });
         Col(u32::try_from(self.cols.len() - 1).expect("more than 2^32 columns"))
     }
 
     /// Adds `terms <sense> rhs`, normalising the terms.
     pub fn add_row(&mut self, name: impl Into<String>, mut terms: Vec<(Col, f64)>, sense: Sense, rhs: f64) -> RowId {
         normalize_terms(&mut terms);
-        self.rows.push(Row { name: name.into(), terms, sense, rhs });
+        self.rows.push(Row {
+            name: name.into(),
+            terms,
+            sense,
+            rhs,
+        });
         RowId(u32::try_from(self.rows.len() - 1).expect("more than 2^32 rows"))
     }
 
@@ -163,14 +177,25 @@ impl Milp {
     ) {
         debug_assert_eq!(self.cols[binary.index()].kind, ColKind::Binary);
         normalize_terms(&mut terms);
-        self.indicators.push(Indicator { name: name.into(), binary, value, terms, sense, rhs });
+        self.indicators.push(Indicator {
+            name: name.into(),
+            binary,
+            value,
+            terms,
+            sense,
+            rhs,
+        });
     }
 
     /// Sets the objective `sense (expr)`; the expression's constant becomes the offset.
     pub fn set_objective(&mut self, sense: ObjSense, expr: LinExpr) {
         let mut terms = expr.terms;
         normalize_terms(&mut terms);
-        self.objective = Objective { sense, terms, offset: expr.constant };
+        self.objective = Objective {
+            sense,
+            terms,
+            offset: expr.constant,
+        };
     }
 
     pub fn cols(&self) -> &[Column] {
