@@ -1,1 +1,311 @@
-//! Command-line parsing (stub: being written).
+//! The command line: clap types, turned into validated task configs. Nothing here computes;
+//! `run` delegates to [`crate::tasks`] and returns what the binary prints.
+
+use crate::back::Format;
+use crate::bounds;
+use crate::lower::Encoding;
+use crate::solve::SolveOptions;
+use crate::tasks::{self, adversarial::MarginKind};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "nnmilp",
+    version,
+    about = "Compile trained ReLU networks into exact 0-1 MILPs (free MPS / CPLEX LP)",
+    long_about = "Compile trained ReLU networks (ONNX) into exact 0-1 mixed-integer linear programs after \
+                  Fischetti & Jo (2018), write them as free MPS or CPLEX LP files for any solver, or solve \
+                  them with the embedded HiGHS.\n\nExit codes: 0 success (whatever the solver status, which the \
+                  report states), 1 error (message on stderr), 2 bad command line."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show a network's layers, shapes and ReLU stability under an input box.
+    Inspect(InspectArgs),
+    /// Smallest L1 change of an image that makes the network prefer a target class (Fischetti & Jo).
+    Adversarial(AdversarialArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// ONNX network (.onnx or .onnx.gz).
+    pub network: PathBuf,
+    #[command(flatten)]
+    pub region: RegionArgs,
+    /// Print the report as JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RegionArgs {
+    /// Input box LO,HI applied to every input.
+    #[arg(long = "box", value_name = "LO,HI", default_value = "0,1", value_parser = parse_box)]
+    pub input_box: (f64, f64),
+    /// Bounds pass used for big-M coefficients and ReLU stability.
+    #[arg(long, value_enum, default_value_t = BoundsArg::Interval)]
+    pub bounds: BoundsArg,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum BoundsArg {
+    /// Interval arithmetic.
+    Interval,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ReluArg {
+    /// Big-M rows from the bounds (every solver reads them).
+    Bigm,
+    /// Indicator constraints (SCIP, Gurobi, CPLEX only).
+    Indicator,
+    /// Both big-M rows and indicators.
+    Both,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum NormArg {
+    /// Sum of absolute changes (the paper's objective).
+    L1,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum MarginKindArg {
+    /// y_T >= (1 + m) * y_j (the paper's; for non-negative outputs).
+    Relative,
+    /// y_T >= y_j + m.
+    Absolute,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum FormatArg {
+    Mps,
+    Lp,
+}
+
+#[derive(Debug, Args)]
+pub struct AdversarialArgs {
+    /// ONNX network (.onnx or .onnx.gz).
+    pub network: PathBuf,
+    /// Image: an 8-bit grayscale PNG (scaled by 1/255), a .npy array, or IDX_FILE:N (image N of an MNIST IDX file).
+    #[arg(long, value_name = "IMG")]
+    pub image: String,
+    /// True label of the image (reported; IDX images find it in the matching labels file).
+    #[arg(long, value_name = "D")]
+    pub label: Option<usize>,
+    /// Target class [default: (predicted + 5) mod #classes, the paper's rule].
+    #[arg(long, value_name = "T")]
+    pub target: Option<usize>,
+    /// Distance to minimise.
+    #[arg(long, value_enum, default_value_t = NormArg::L1)]
+    pub norm: NormArg,
+    /// Margin by which the target must win.
+    #[arg(long, default_value_t = 0.2)]
+    pub margin: f64,
+    /// Margin form [default: relative if the outputs are provably non-negative over the box, else absolute].
+    #[arg(long, value_enum)]
+    pub margin_kind: Option<MarginKindArg>,
+    /// Upper bound on the L1 distance (adds sum d_j <= D; infeasible if no such example exists).
+    #[arg(long, value_name = "D")]
+    pub max_dist: Option<f64>,
+    #[command(flatten)]
+    pub region: RegionArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Write original | adversarial | difference as a PNG (with --solve, for image-shaped inputs).
+    #[arg(long, value_name = "P.png")]
+    pub png: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct OutputArgs {
+    /// ReLU encoding.
+    #[arg(long, value_enum, default_value_t = ReluArg::Bigm)]
+    pub relu: ReluArg,
+    /// Model file: .mps, .lp, optionally .gz-compressed; `-` writes to stdout (then --format is needed).
+    #[arg(short, long, value_name = "OUT")]
+    pub output: Option<String>,
+    /// File format (default: from the extension of -o).
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
+    /// Solve with the embedded HiGHS, replay the solution through the network and report.
+    #[arg(long)]
+    pub solve: bool,
+    /// Solver time limit in seconds.
+    #[arg(long, value_name = "S")]
+    pub time_limit: Option<f64>,
+    /// Solver threads.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Write the JSON report to this file (`-` = stdout).
+    #[arg(long, value_name = "R.json")]
+    pub report: Option<PathBuf>,
+    /// Show the solver's log on stderr.
+    #[arg(long)]
+    pub verbose: bool,
+}
+
+fn parse_box(s: &str) -> Result<(f64, f64), String> {
+    let (a, b) = s.split_once(',').ok_or_else(|| format!("expected LO,HI, got {s:?}"))?;
+    let lo: f64 = a.trim().parse().map_err(|e| format!("bad lower bound {a:?}: {e}"))?;
+    let hi: f64 = b.trim().parse().map_err(|e| format!("bad upper bound {b:?}: {e}"))?;
+    if !(lo.is_finite() && hi.is_finite() && lo <= hi) {
+        return Err(format!("box [{lo}, {hi}] must be finite with LO <= HI"));
+    }
+    Ok((lo, hi))
+}
+
+impl From<BoundsArg> for bounds::Method {
+    fn from(b: BoundsArg) -> Self {
+        match b {
+            BoundsArg::Interval => bounds::Method::Interval,
+        }
+    }
+}
+
+impl From<ReluArg> for Encoding {
+    fn from(r: ReluArg) -> Self {
+        match r {
+            ReluArg::Bigm => Encoding::BigM,
+            ReluArg::Indicator => Encoding::Indicator,
+            ReluArg::Both => Encoding::Both,
+        }
+    }
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Self {
+        match f {
+            FormatArg::Mps => Format::Mps,
+            FormatArg::Lp => Format::Lp,
+        }
+    }
+}
+
+/// What the binary prints on success, and where.
+pub struct Output {
+    pub text: String,
+    /// The model went to stdout, so human text goes to stderr.
+    pub to_stderr: bool,
+}
+
+pub fn run(cli: Cli) -> Result<Output, crate::Error> {
+    match cli.command {
+        Command::Inspect(a) => {
+            let report = tasks::inspect::run(&tasks::inspect::Config {
+                network: a.network,
+                input_box: a.region.input_box,
+                bounds: a.region.bounds.into(),
+            })?;
+            let text = if a.json {
+                serde_json::to_string_pretty(&report).expect("report serialises") + "\n"
+            } else {
+                report.to_text()
+            };
+            Ok(Output { text, to_stderr: false })
+        }
+        Command::Adversarial(a) => {
+            let o = &a.output;
+            if o.output.is_none() && !o.solve {
+                return Err(crate::Error::Usage("nothing to do: give -o OUT to write the model and/or --solve".into()));
+            }
+            let to_stdout = o.output.as_deref() == Some("-");
+            if to_stdout && o.format.is_none() {
+                return Err(crate::Error::Usage("-o - writes to stdout: say which format with --format mps|lp".into()));
+            }
+            if to_stdout && o.report.as_deref() == Some(std::path::Path::new("-")) {
+                return Err(crate::Error::Usage("the model and the report cannot both go to stdout".into()));
+            }
+            if let Some(out) = o.output.as_deref().filter(|_| !to_stdout && o.format.is_none()) {
+                if Format::from_path(out).is_none() {
+                    return Err(crate::Error::Usage(format!(
+                        "cannot tell the format of {out:?}: use .mps, .lp (optionally .gz) or --format"
+                    )));
+                }
+            }
+            if a.png.is_some() && !o.solve {
+                return Err(crate::Error::Usage("--png needs --solve".into()));
+            }
+            let cfg = tasks::adversarial::Config {
+                network: a.network,
+                image: a.image,
+                label: a.label,
+                target: a.target,
+                margin: a.margin,
+                margin_kind: a.margin_kind.map(|k| match k {
+                    MarginKindArg::Relative => MarginKind::Relative,
+                    MarginKindArg::Absolute => MarginKind::Absolute,
+                }),
+                max_dist: a.max_dist,
+                input_box: a.region.input_box,
+                encoding: o.relu.into(),
+                bounds: a.region.bounds.into(),
+                output: o.output.clone(),
+                format: o.format.map(Into::into),
+                solve: o.solve,
+                solve_options: SolveOptions {
+                    time_limit: o.time_limit,
+                    threads: o.threads,
+                    mip_rel_gap: None,
+                    verbose: o.verbose,
+                },
+                report: o.report.clone(),
+                png: a.png,
+            };
+            let report = tasks::adversarial::run(&cfg)?;
+            let quiet_stdout = o.report.as_deref() == Some(std::path::Path::new("-"));
+            Ok(Output { text: adversarial_summary(&report), to_stderr: to_stdout || quiet_stdout })
+        }
+    }
+}
+
+fn adversarial_summary(r: &tasks::adversarial::Report) -> String {
+    let mut s = format!(
+        "network {} | image {} | predicted {}{} | target {}\n",
+        r.network.file,
+        r.image.source,
+        r.image.predicted,
+        r.image.label.map_or(String::new(), |l| format!(" (label {l})")),
+        r.target
+    );
+    s += &format!(
+        "model: {} columns, {} rows, {} binaries, {} indicators ({} encoding, {} bounds; {} of {} ReLUs unstable)\n",
+        r.model.columns,
+        r.model.rows,
+        r.model.binaries,
+        r.model.indicators,
+        r.model.encoding,
+        r.model.bounds,
+        r.model.relu_unstable,
+        r.model.relu_units
+    );
+    if let Some(f) = &r.model.file {
+        s += &format!("wrote {f}\n");
+    }
+    if let Some(sol) = &r.solve {
+        s += &format!("solve: {} in {:.2}s", sol.status_text, sol.seconds);
+        if let Some(obj) = sol.objective {
+            s += &format!(", objective {obj:.6}");
+        }
+        if let (Some(b), Some(g)) = (sol.dual_bound, sol.gap) {
+            s += &format!(", bound {b:.6}, gap {:.2}%", 100.0 * g);
+        }
+        s += "\n";
+        match &sol.example {
+            Some(ex) => {
+                s += &format!(
+                    "adversarial example (replayed): class {} -> {}, L1 distance {:.6}, Linf {:.4}, {} inputs changed, margin slack {:.3e}\n",
+                    r.image.predicted, ex.predicted, ex.l1_distance, ex.linf_distance, ex.changed_inputs, ex.margin_slack
+                );
+            }
+            None => s += "no adversarial example found\n",
+        }
+    }
+    s
+}

@@ -1,1 +1,54 @@
-//! Tasks: thin layers that add an objective and constraints to a lowered network.
+//! Tasks: thin layers over the compile pipeline. Each loads a network, runs a bounds pass,
+//! lowers it, then adds its own objective and constraints to the lowered MILP, and optionally
+//! writes, solves and replays. Tasks take validated config structs, never CLI types, so they are
+//! the library API that compiler pipelines call.
+
+pub mod adversarial;
+pub mod inspect;
+mod source;
+
+pub use source::{NetworkSource, Pipeline};
+
+use std::path::PathBuf;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum TaskError {
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("image {image} has {got} values, but network {network} takes {expected} inputs")]
+    ImageSize { image: String, network: String, got: usize, expected: usize },
+    #[error("{what} {value} is out of range: the network has {count} outputs (0..{count})")]
+    OutputIndex { what: &'static str, value: usize, count: usize },
+    #[error("the network has {count} output(s); an adversarial target needs at least 2 classes")]
+    TooFewOutputs { count: usize },
+    #[error("invalid input box [{lo}, {hi}]")]
+    BadBox { lo: f64, hi: f64 },
+    #[error(
+        "replay failed: the solver's input gives class {predicted} (margin {margin:.3e}) through the network's \
+         forward pass, not target {target} with the required margin; the solver's outputs differ from the forward \
+         pass by up to {max_diff:.3e}"
+    )]
+    ReplayMismatch { target: usize, predicted: usize, margin: f64, max_diff: f64 },
+    #[error("cannot write report {path}: {source}")]
+    Report { path: PathBuf, source: std::io::Error },
+}
+
+/// Writes `text` to `path` atomically (a temporary file in the same directory, then a rename), or
+/// to stdout when `path` is `-`.
+pub fn write_text_atomic(path: &std::path::Path, text: &str) -> Result<(), TaskError> {
+    use std::io::Write;
+    let err = |source| TaskError::Report { path: path.to_path_buf(), source };
+    if path.as_os_str() == "-" {
+        return std::io::stdout().write_all(text.as_bytes()).map_err(err);
+    }
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => std::path::Path::new("."),
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
+    tmp.write_all(text.as_bytes()).map_err(err)?;
+    tmp.as_file().sync_all().map_err(err)?;
+    tmp.persist(path).map_err(|e| err(e.error))?;
+    Ok(())
+}

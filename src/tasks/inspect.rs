@@ -1,0 +1,140 @@
+//! `inspect`: what a network is made of and what its MILP would look like over a box.
+
+use super::{NetworkSource, Pipeline};
+use crate::bounds::{self, InputBox};
+use crate::ir::Op;
+use crate::lower::{layer_labels, Encoding};
+use serde::Serialize;
+use std::path::PathBuf;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub network: PathBuf,
+    pub input_box: (f64, f64),
+    pub bounds: bounds::Method,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub file: String,
+    pub sha256: String,
+    pub input_shape: Vec<usize>,
+    pub output_shape: Vec<usize>,
+    pub input_box: [f64; 2],
+    pub bounds: &'static str,
+    pub layers: Vec<LayerInfo>,
+    pub relu_units: usize,
+    pub relu_stable: usize,
+    pub relu_unstable: usize,
+    pub pool_units: usize,
+    pub pool_binaries: usize,
+    /// Size of the big-M model of the network alone (no task constraints).
+    pub milp_columns: usize,
+    pub milp_rows: usize,
+    pub milp_binaries: usize,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct LayerInfo {
+    pub index: usize,
+    /// Label used in column names (`L2` in `x_L2_17`).
+    pub label: String,
+    /// Name in the source file.
+    pub name: String,
+    pub kind: &'static str,
+    pub shape: Vec<usize>,
+    pub inputs: Vec<usize>,
+    /// For ReLU layers: units whose pre-activation bounds straddle zero.
+    pub unstable: Option<usize>,
+    /// Smallest lower and largest upper bound over the layer's units.
+    pub bounds: [f64; 2],
+}
+
+pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
+    let src = NetworkSource::load(&cfg.network)?;
+    let net = &src.network;
+    let region = InputBox::uniform(net.input_size(), cfg.input_box.0, cfg.input_box.1);
+    let pipe = Pipeline::run(net, &region, cfg.bounds, Encoding::BigM)?;
+    let labels = layer_labels(net);
+    let layers = net
+        .handles()
+        .map(|h| {
+            let l = net.layer(h);
+            let (lo, hi) = pipe.bounds.layer(h);
+            let unstable = match l.op {
+                Op::Relu { input } => {
+                    let (pl, pu) = pipe.bounds.layer(input);
+                    Some(pl.iter().zip(pu).filter(|(a, b)| **a < 0.0 && **b > 0.0).count())
+                }
+                _ => None,
+            };
+            LayerInfo {
+                index: h.index(),
+                label: labels[h.index()].clone(),
+                name: l.name.clone(),
+                kind: l.op.kind(),
+                shape: l.shape.clone(),
+                inputs: l.op.inputs().iter().map(|i| i.index()).collect(),
+                unstable,
+                bounds: [lo.iter().copied().fold(f64::INFINITY, f64::min), hi.iter().copied().fold(f64::NEG_INFINITY, f64::max)],
+            }
+        })
+        .collect();
+    let s = pipe.lowered.stats;
+    let milp = &pipe.lowered.milp;
+    Ok(Report {
+        file: src.file_name(),
+        sha256: src.sha256.clone(),
+        input_shape: net.layer(net.input()).shape.clone(),
+        output_shape: net.layer(net.output()).shape.clone(),
+        input_box: [cfg.input_box.0, cfg.input_box.1],
+        bounds: cfg.bounds.name(),
+        layers,
+        relu_units: s.relu_units,
+        relu_stable: s.relu_stable_active + s.relu_stable_inactive,
+        relu_unstable: s.relu_unstable,
+        pool_units: s.pool_units,
+        pool_binaries: s.pool_binaries,
+        milp_columns: milp.cols().len(),
+        milp_rows: milp.rows().len(),
+        milp_binaries: milp.n_integer(),
+    })
+}
+
+impl Report {
+    /// The human-readable table printed by `nnmilp inspect`.
+    pub fn to_text(&self) -> String {
+        let mut s = format!(
+            "{} (sha256 {})\ninput shape {:?}, output shape {:?}, box [{}, {}], {} bounds\n\n",
+            self.file, self.sha256, self.input_shape, self.output_shape, self.input_box[0], self.input_box[1], self.bounds
+        );
+        s += &format!("{:>3}  {:<6} {:<8} {:<14} {:>8}  {:>9}  {:<24} {}\n", "#", "label", "kind", "shape", "units", "unstable", "bounds", "source node");
+        for l in &self.layers {
+            s += &format!(
+                "{:>3}  {:<6} {:<8} {:<14} {:>8}  {:>9}  [{:<10.4}, {:>10.4}] {}\n",
+                l.index,
+                l.label,
+                l.kind,
+                format!("{:?}", l.shape),
+                l.shape.iter().product::<usize>(),
+                l.unstable.map_or(String::new(), |u| u.to_string()),
+                l.bounds[0],
+                l.bounds[1],
+                l.name
+            );
+        }
+        s += &format!(
+            "\nReLU units: {} ({} stable, {} unstable); max-pool units: {} ({} binaries)\n\
+             big-M MILP of the network alone: {} columns, {} rows, {} binaries\n",
+            self.relu_units,
+            self.relu_stable,
+            self.relu_unstable,
+            self.pool_units,
+            self.pool_binaries,
+            self.milp_columns,
+            self.milp_rows,
+            self.milp_binaries
+        );
+        s
+    }
+}

@@ -1,0 +1,196 @@
+//! The `nnmilp` binary end to end on shipped fixtures, in fresh temporary folders.
+
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn fixture(p: &str) -> String {
+    root().join("fixtures").join(p).to_string_lossy().into_owned()
+}
+
+fn nnmilp(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_nnmilp")).args(args).current_dir(dir).output().expect("run nnmilp")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn json(path: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(path).expect("report written")).expect("report is JSON")
+}
+
+const NET: &str = "mnist_8x3.onnx";
+const IMG: &str = "images/mnist_test_0_label7.png";
+
+/// Solves the paper's problem and checks the answer independently: the reported input is
+/// replayed through the library's forward pass, its L1 distance recomputed from the image.
+#[test]
+fn adversarial_example_replays_to_target_with_margin() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = nnmilp(
+        &["adversarial", &fixture(NET), "--image", &fixture(IMG), "--solve", "--report", "r.json", "--png", "p.png"],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r = json(&dir.path().join("r.json"));
+    let target = r["target"].as_u64().unwrap() as usize;
+    let predicted = r["image"]["predicted"].as_u64().unwrap() as usize;
+    assert_eq!(target, (predicted + 5) % 10, "the paper's default target rule");
+    assert_eq!(r["solve"]["status"], "optimal");
+    let ex = &r["solve"]["example"];
+    let x: Vec<f64> = ex["input"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+
+    let net = nnmilp::front::onnx::load(Path::new(&fixture(NET))).unwrap();
+    let img = nnmilp::data::load_image(&fixture(IMG)).unwrap();
+    let y = net.forward(&x).unwrap();
+    assert_eq!(nnmilp::ir::argmax(&y), target);
+    let margin = r["margin"].as_f64().unwrap();
+    let kind = r["margin_kind"].as_str().unwrap();
+    for (j, &yj) in y.iter().enumerate().filter(|&(j, _)| j != target) {
+        let slack = if kind == "relative" { y[target] - (1.0 + margin) * yj } else { y[target] - yj - margin };
+        assert!(slack >= -1e-5, "class {j}: margin violated by {slack}");
+    }
+    let l1: f64 = x.iter().zip(&img.pixels).map(|(a, b)| (a - b).abs()).sum();
+    assert!((l1 - ex["l1_distance"].as_f64().unwrap()).abs() < 1e-9);
+    let obj = r["solve"]["objective"].as_f64().unwrap();
+    assert!((l1 - obj).abs() <= 1e-5 * (1.0 + obj), "objective {obj} vs replayed distance {l1}");
+    assert!(x.iter().all(|v| (0.0..=1.0).contains(v)));
+
+    // Optimality, checked from outside: a budget 1% below the optimum admits no example,
+    // 1% above it does.
+    for (factor, expect) in [(0.99, "infeasible"), (1.01, "optimal")] {
+        let budget = format!("{}", obj * factor);
+        let out = nnmilp(
+            &["adversarial", &fixture(NET), "--image", &fixture(IMG), "--solve", "--max-dist", &budget, "--report", "b.json"],
+            dir.path(),
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        let b = json(&dir.path().join("b.json"));
+        assert_eq!(b["solve"]["status"], expect, "budget {budget}");
+        assert_eq!(b["solve"]["example"].is_null(), expect == "infeasible");
+    }
+
+    let png = std::fs::File::open(dir.path().join("p.png")).unwrap();
+    let info = png::Decoder::new(png).read_info().unwrap().info().clone();
+    assert!(info.width > 3 * 28 && info.height >= 28, "three 28x28 panels: {}x{}", info.width, info.height);
+}
+
+#[test]
+fn tiny_budget_is_infeasible() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = nnmilp(
+        &["adversarial", &fixture(NET), "--image", &fixture(IMG), "--solve", "--max-dist", "0.01", "--report", "-"],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["solve"]["status"], "infeasible");
+    assert!(r["solve"]["example"].is_null());
+}
+
+/// Same input and options give the same bytes; the header names the tool, the network's
+/// SHA-256 and the options.
+#[test]
+fn written_models_are_byte_identical_and_say_what_made_them() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in ["a.mps", "b.mps", "a.lp", "b.lp", "a.lp.gz"] {
+        let out = nnmilp(&["adversarial", &fixture(NET), "--image", &fixture(IMG), "-o", name], dir.path());
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    let read = |n: &str| std::fs::read(dir.path().join(n)).unwrap();
+    assert_eq!(read("a.mps"), read("b.mps"));
+    assert_eq!(read("a.lp"), read("b.lp"));
+    let mut gz = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&read("a.lp.gz")[..]), &mut gz).unwrap();
+    assert_eq!(gz.as_bytes(), &read("a.lp")[..]);
+    let sha = format!("{:x}", Sha256::digest(std::fs::read(fixture(NET)).unwrap()));
+    let mps = String::from_utf8(read("a.mps")).unwrap();
+    assert!(mps.contains(&sha), "header names the network's sha256");
+    assert!(mps.contains("nnmilp ") && mps.contains("relu bigm"));
+    assert!(mps.lines().all(|l| !l.trim().is_empty()), "no blank lines (GLPK reads them as records)");
+    // Nothing but the models was left in the folder (no temporary files).
+    let mut names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    names.sort();
+    assert_eq!(names.len(), 5, "{names:?}");
+}
+
+#[test]
+fn model_to_stdout_and_indicator_mode() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = nnmilp(
+        &["adversarial", &fixture(NET), "--image", &fixture(IMG), "--relu", "indicator", "-o", "-", "--format", "lp"],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let lp = String::from_utf8(out.stdout).unwrap();
+    assert!(lp.starts_with('\\'), "LP header comment first");
+    assert!(lp.contains("->"), "indicator constraints written");
+    assert!(lp.contains("Subject To") && lp.trim_end().ends_with("End"));
+    // Solving an indicator model goes through its big-M form and still replays.
+    let out = nnmilp(
+        &["adversarial", &fixture(NET), "--image", &fixture(IMG), "--relu", "indicator", "--solve", "--report", "-"],
+        dir.path(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["solve"]["status"], "optimal");
+}
+
+fn assert_fails(args: &[&str], dir: &Path, code: i32, needles: &[&str]) {
+    let out = nnmilp(args, dir);
+    assert_eq!(out.status.code(), Some(code), "args {args:?}: {}", stderr(&out));
+    let err = stderr(&out);
+    for n in needles {
+        assert!(err.contains(n), "error for {args:?} should mention {n:?}: {err}");
+    }
+}
+
+#[test]
+fn bad_inputs_fail_with_clear_errors_and_leave_no_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let bytes = std::fs::read(fixture(NET)).unwrap();
+    std::fs::write(d.join("truncated.onnx"), &bytes[..bytes.len() / 2]).unwrap();
+    assert_fails(&["adversarial", "truncated.onnx", "--image", &fixture(IMG), "-o", "t.mps"], d, 1, &["truncated.onnx"]);
+    assert_fails(&["inspect", "missing.onnx"], d, 1, &["missing.onnx"]);
+    // An image of the wrong size for the network.
+    assert_fails(
+        &["adversarial", &fixture("tiny_2-3-2.onnx"), "--image", &fixture(IMG), "-o", "t.mps"],
+        d,
+        1,
+        &["784", "2 inputs"],
+    );
+    // An output path whose directory does not exist.
+    assert_fails(
+        &["adversarial", &fixture(NET), "--image", &fixture(IMG), "-o", "no/such/dir/x.mps"],
+        d,
+        1,
+        &["no/such/dir/x.mps"],
+    );
+    assert_fails(&["adversarial", &fixture(NET), "--image", &fixture(IMG), "-o", "x.txt"], d, 2, &["x.txt"]);
+    assert_fails(&["adversarial", &fixture(NET), "--image", &fixture(IMG)], d, 2, &["--solve"]);
+    assert_fails(&["adversarial", &fixture(NET), "--image", &fixture(IMG), "--target", "12", "-o", "t.mps"], d, 1, &["12"]);
+    assert_fails(&["inspect", &fixture(NET), "--box", "1,0"], d, 2, &["box"]);
+    let left: Vec<_> = std::fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(left, vec![std::ffi::OsString::from("truncated.onnx")], "no output or temp file left");
+}
+
+#[test]
+fn inspect_counts_units() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = nnmilp(&["inspect", &fixture(NET), "--json"], dir.path());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["relu_units"], 24, "784-8-8-8-10 has 24 ReLUs");
+    let stable = r["relu_stable"].as_u64().unwrap();
+    let unstable = r["relu_unstable"].as_u64().unwrap();
+    assert_eq!(stable + unstable, 24);
+    assert_eq!(r["milp_binaries"].as_u64().unwrap(), unstable);
+    let text = nnmilp(&["inspect", &fixture(NET)], dir.path());
+    assert!(String::from_utf8_lossy(&text.stdout).contains("ReLU units: 24"));
+}
