@@ -12,6 +12,8 @@ pub enum Error {
     Lower(#[from] crate::lower::LowerError),
     #[error(transparent)]
     Task(#[from] crate::tasks::TaskError),
+    #[error(transparent)]
+    Data(#[from] crate::data::DataError),
     /// Errors of the command line's own checks (a combination of flags that makes no sense).
     #[error("{0}")]
     Usage(String),
