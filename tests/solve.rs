@@ -1,7 +1,7 @@
 //! The embedded HiGHS on models small enough to solve by hand (or by enumeration in the test).
 
 use nnmilp::milp::{ColKind, LinExpr, Milp, ObjSense, Sense};
-use nnmilp::solve::highs::Highs;
+use nnmilp::solve::highs::{Highs, GENERIC_READ_FAILURE};
 use nnmilp::solve::{solve, solve_file, SolveError, SolveOptions, Status};
 
 fn close(a: f64, b: f64) -> bool {
@@ -317,7 +317,15 @@ fn file_round_trip_matches_in_process_solve() {
         Err(SolveError::File { path, .. }) => assert!(path.ends_with("missing.mps")),
         other => panic!("expected a file error, got {other:?}"),
     }
-    let junk = dir.path().join("junk.mps");
-    std::fs::write(&junk, "this is not MPS\n").unwrap();
-    assert!(solve_file(&junk, &SolveOptions::default()).is_err());
+    // An LP file cut off in a row: HiGHS's reader says where, and that reaches the error.
+    let bad = dir.path().join("bad.lp");
+    std::fs::write(&bad, "Maximize\n obj: x + y\nSubject To\n c1: x + y <=\nEnd\n").unwrap();
+    match solve_file(&bad, &SolveOptions::default()) {
+        Err(e @ SolveError::File { .. }) => {
+            let msg = e.to_string();
+            assert!(msg.starts_with(&bad.display().to_string()), "{msg}");
+            assert!(!msg.contains(GENERIC_READ_FAILURE) && msg.contains("bad.lp:5"), "{msg}");
+        }
+        other => panic!("expected a file error, got {other:?}"),
+    }
 }

@@ -8,8 +8,8 @@
 use super::SolveError;
 use crate::milp::{ColKind, Milp, ObjSense, Sense};
 use highs_sys as sys;
-use std::cell::Cell;
-use std::ffi::{c_void, CString};
+use std::cell::{Cell, RefCell};
+use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::marker::PhantomData;
 use std::path::Path;
 use std::ptr::NonNull;
@@ -318,9 +318,8 @@ impl Highs {
         // SAFETY: live instance, NUL-terminated path.
         let st = unsafe { sys::Highs_readModel(self.raw(), c.as_ptr()) };
         if st == sys::STATUS_ERROR {
-            return Err(file_err(
-                "HiGHS could not read the model (run with verbose output for its reason)".into(),
-            ));
+            let reason = read_failure_reason(&c).unwrap_or_else(|| GENERIC_READ_FAILURE.into());
+            return Err(file_err(reason));
         }
         Ok(())
     }
@@ -461,4 +460,71 @@ impl Highs {
         check(st, || "no solution available".into())?;
         Ok(col_value)
     }
+}
+
+/// What a failed read says when HiGHS logged no reason.
+pub const GENERIC_READ_FAILURE: &str = "HiGHS could not read the model";
+
+/// HiGHS's `HighsLogType::kWarning` and `kError` (`lp_data/HConst.h`).
+const LOG_TYPE_WARNING: c_int = 4;
+const LOG_TYPE_ERROR: c_int = 5;
+
+/// Collects HiGHS's warning and error log lines into the `RefCell<Vec<String>>` behind `user`.
+/// Must not unwind: it is called from C++.
+unsafe extern "C" fn collect_problems(
+    callback_type: c_int,
+    message: *const c_char,
+    data_out: *const sys::HighsCallbackDataOut,
+    _data_in: *mut sys::HighsCallbackDataIn,
+    user: *mut c_void,
+) {
+    if callback_type != sys::kHighsCallbackLogging || message.is_null() || data_out.is_null() || user.is_null() {
+        return;
+    }
+    // SAFETY: HiGHS passes a valid data block and message for logging callbacks; `user` is the
+    // sink registered by `read_failure_reason`, alive for the whole instance.
+    let (log_type, text, sink) = unsafe {
+        (
+            (*data_out).log_type,
+            CStr::from_ptr(message),
+            &*(user as *const RefCell<Vec<String>>),
+        )
+    };
+    if log_type == LOG_TYPE_WARNING || log_type == LOG_TYPE_ERROR {
+        if let Ok(mut lines) = sink.try_borrow_mut() {
+            let text = text.to_string_lossy();
+            let line = text
+                .trim()
+                .trim_start_matches("ERROR:")
+                .trim_start_matches("WARNING:")
+                .trim()
+                .to_string();
+            if !line.is_empty() {
+                lines.push(line);
+            }
+        }
+    }
+}
+
+/// Reads the file again on a throw-away instance whose log goes (only) to a collector, to say
+/// why HiGHS refused it. Silent instances are the rule, so this runs only after a failure.
+fn read_failure_reason(path: &CStr) -> Option<String> {
+    let sink: Box<RefCell<Vec<String>>> = Box::default();
+    let mut h = Highs::new().ok()?;
+    h.set_bool_option("log_to_console", false).ok()?;
+    h.set_bool_option("output_flag", true).ok()?;
+    let user = &*sink as *const RefCell<Vec<String>> as *mut c_void;
+    // SAFETY: live instance; the callback matches HiGHS's signature; `sink` outlives `h`
+    // (declared before it, so dropped after it).
+    unsafe {
+        if sys::Highs_setCallback(h.raw(), Some(collect_problems), user) == sys::STATUS_ERROR
+            || sys::Highs_startCallback(h.raw(), sys::kHighsCallbackLogging) == sys::STATUS_ERROR
+        {
+            return None;
+        }
+        sys::Highs_readModel(h.raw(), path.as_ptr());
+    }
+    drop(h);
+    let lines = sink.into_inner();
+    (!lines.is_empty()).then(|| lines.join("; "))
 }
