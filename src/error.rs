@@ -14,6 +14,8 @@ pub enum Error {
     Task(#[from] crate::tasks::TaskError),
     #[error(transparent)]
     Data(#[from] crate::data::DataError),
+    #[error(transparent)]
+    Solve(#[from] crate::solve::SolveError),
     /// Errors of the command line's own checks (a combination of flags that makes no sense).
     #[error("{0}")]
     Usage(String),

@@ -1,2 +1,4 @@
 //! One integration-test binary (faster to link than one per file); each module is a topic.
 mod data;
+mod exactness;
+mod solve;
