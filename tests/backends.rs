@@ -976,6 +976,15 @@ fn a_failing_write_keeps_the_existing_file() {
         back::write_string(&tiny(), Format::Mps, &WriteOptions::default())
     );
     assert_eq!(listing(dir.path()), ["keep.mps"]);
+    // Permissions as for any new file (umask applied), not the temporary file's private 0600.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let plain = dir.path().join("plain");
+        fs::write(&plain, "x").expect("write");
+        let mode = |p: &Path| fs::metadata(p).expect("metadata").permissions().mode() & 0o777;
+        assert_eq!(mode(&target), mode(&plain));
+    }
 }
 
 /// A sink that fails after `left` bytes, as a full disk would.
