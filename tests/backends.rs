@@ -1125,6 +1125,14 @@ fn invalid_models_are_refused_with_the_offending_name() {
     let (mut m, a) = build_cols("b", "r");
     m.add_row("nan", vec![(a, f64::NAN)], Sense::Le, 1.0);
     assert!(matches!(back::validate(&m), Err(ModelError::NotFinite { .. })));
+    let (mut m, a) = build_cols("b", "r");
+    let z = m.add_col("z", 0.0, 1.0, ColKind::Binary);
+    m.add_indicator("e_ind", z, true, vec![(a, 1.0)], Sense::Le, 0.0);
+    let err = back::validate(&m).expect_err("indicator name");
+    assert!(
+        err.to_string().starts_with("indicator 0 name `e_ind` must start"),
+        "{err}"
+    );
     let mut m = build("b", "r");
     m.add_row("big", vec![(a, 1.0)], Sense::Le, INF);
     let err = back::validate(&m).expect_err("infinite rhs");

@@ -265,12 +265,14 @@ pub fn validate(milp: &Milp) -> Result<(), ModelError> {
     check_terms(&|| "objective".to_string(), &milp.objective.terms)?;
     let mut seen: HashSet<&str> = HashSet::with_capacity(milp.rows().len() + milp.indicators().len() + 1);
     seen.insert(OBJ_ROW);
-    let rows = milp.rows().iter().map(|r| (&r.name, &r.terms[..], r.rhs, "row"));
-    let inds = milp
-        .indicators()
+    // Numbered within their own kind, as the messages say "row 3" or "indicator 0".
+    let rows = milp
+        .rows()
         .iter()
-        .map(|r| (&r.name, &r.terms[..], r.rhs, "indicator"));
-    for (i, (name, terms, rhs, kind)) in rows.chain(inds).enumerate() {
+        .enumerate()
+        .map(|(i, r)| (i, &r.name, &r.terms[..], r.rhs, "row"));
+    let inds = (milp.indicators().iter().enumerate()).map(|(i, r)| (i, &r.name, &r.terms[..], r.rhs, "indicator"));
+    for (i, name, terms, rhs, kind) in rows.chain(inds) {
         let what = || format!("{kind} {i} `{name}`");
         if let Some(reason) = name_problem(name) {
             return Err(ModelError::BadName {
