@@ -445,7 +445,7 @@ impl<'a> Sink<'a> {
     }
 }
 
-/// Turns a [`validate`] failure into the `io::Error` that [`write`] returns.
+/// Turns a [`validate`] failure into the `io::Error` that [`write()`] returns.
 pub(crate) fn invalid_input(e: ModelError) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, e)
 }
@@ -466,11 +466,11 @@ pub fn write(milp: &Milp, format: Format, opts: &WriteOptions, out: &mut dyn Wri
     }
 }
 
-/// The text [`write`] would produce.
+/// The text [`write()`] would produce.
 ///
 /// # Panics
 /// If `milp` fails [`validate`]: models come from the lowering, which generates valid names
-/// and finite numbers, so this is a bug in the code that built the model. Use [`write`] or
+/// and finite numbers, so this is a bug in the code that built the model. Use [`write()`] or
 /// [`write_file`] to get the error as a value.
 pub fn write_string(milp: &Milp, format: Format, opts: &WriteOptions) -> String {
     let mut buf = Vec::new();
