@@ -908,6 +908,20 @@ fn hand_model_solves_to_the_brute_force_optimum() {
 }
 
 #[test]
+fn model_without_rows_solves_in_every_reader() {
+    let mut m = Milp::new("free_standing");
+    let x = m.add_col("x", 1.5, 4.0, ColKind::Continuous);
+    let n = m.add_col("n", -3.0, 2.0, ColKind::Integer);
+    let mut obj = LinExpr::var(x);
+    obj.add_term(n, -2.0);
+    m.set_objective(ObjSense::Minimize, obj);
+    let lp = back::write_string(&m, Format::Lp, &WriteOptions::default());
+    assert!(lp.contains("Subject To\n no_rows: 0 x >= 0\nBounds\n"), "{lp}");
+    // x at its lower bound, n at its upper bound.
+    round_trip("norows", &m, 1.5 - 2.0 * 2.0);
+}
+
+#[test]
 fn wide_model_with_long_names_solves_in_every_reader() {
     let (m, want) = wide_model(false);
     round_trip("wide", &m, want);

@@ -7,6 +7,8 @@
 //! onto continuation lines that begin with a sign, `Bounds` that name a lower bound whenever it
 //! is not 0 and never use `infinity` or an unsigned `inf`, `Generals`, `Binaries`, `End`.
 //! Indicator constraints (`name: z = 1 -> + x <= 0`) are read by SCIP, Gurobi and CPLEX only.
+//! A model without rows gets the always-true row `no_rows: 0 <first column> >= 0`, because GLPK
+//! refuses an empty `Subject To` section.
 
 mod writer;
 

@@ -17,6 +17,8 @@ pub struct Writer {
 const MAX_LINE: usize = 254;
 /// Longest right-hand side text: ` <= ` and a number.
 const MAX_TAIL: usize = 4 + MAX_NUMBER_LEN;
+/// Name of the always-true row written for a model without rows.
+const NO_ROWS: &str = "no_rows";
 /// Indentation of continuation lines.
 const CONTINUATION: &str = "   ";
 /// Longest term text: `- <number> <name>`.
@@ -79,6 +81,10 @@ impl Writer {
                 u8::from(ind.value)
             );
             wrap.expr(sink, head, &ind.terms, Some((ind.sense, ind.rhs)))?;
+        }
+        if milp.rows().is_empty() && milp.indicators().is_empty() {
+            // GLPK refuses an empty `Subject To`; this row holds for every point.
+            wrap.expr(sink, format!(" {NO_ROWS}:"), &[], Some((Sense::Ge, 0.0)))?;
         }
 
         let bounds: Vec<String> = cols.iter().filter_map(bound_line).collect();
