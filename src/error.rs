@@ -16,6 +16,8 @@ pub enum Error {
     Data(#[from] crate::data::DataError),
     #[error(transparent)]
     Solve(#[from] crate::solve::SolveError),
+    #[error(transparent)]
+    Write(#[from] crate::back::WriteError),
     /// Errors of the command line's own checks (a combination of flags that makes no sense).
     #[error("{0}")]
     Usage(String),

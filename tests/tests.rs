@@ -2,3 +2,5 @@
 mod data;
 mod exactness;
 mod solve;
+
+mod backends;
