@@ -10,6 +10,8 @@ pub enum Error {
     Bounds(#[from] crate::bounds::BoundsError),
     #[error(transparent)]
     Lower(#[from] crate::lower::LowerError),
+    #[error(transparent)]
+    Onnx(#[from] crate::front::onnx::OnnxError),
     /// Errors of the command line's own checks (a combination of flags that makes no sense).
     #[error("{0}")]
     Usage(String),
