@@ -53,7 +53,7 @@ pub enum NodeError {
     #[error("{0}")]
     Invalid(String),
     #[error("{what} would need {count} entries, more than the limit of {MAX_ENTRIES}")]
-    TooLarge { what: String, count: u128 },
+    TooLarge { what: String, count: u64 },
 }
 
 pub type Build = fn(&mut Node<'_>) -> Result<Value, NodeError>;
@@ -123,11 +123,12 @@ impl Net {
     }
 }
 
-/// The IR shape label of an ONNX shape: the leading batch dimension dropped when rank >= 2.
+/// The IR shape label of an ONNX shape: the leading batch dimension dropped when it is 1 and
+/// the rank is at least 2 (a leading dimension above 1 is data, so it stays).
 pub fn ir_shape(onnx: &[usize]) -> Vec<usize> {
-    match onnx.len() {
-        0 | 1 => onnx.to_vec(),
-        _ => onnx[1..].to_vec(),
+    match onnx {
+        [1, rest @ ..] if !rest.is_empty() => rest.to_vec(),
+        _ => onnx.to_vec(),
     }
 }
 
@@ -307,8 +308,8 @@ pub fn normalize_axis(axis: i64, rank: usize) -> Option<usize> {
 
 /// Refuses an expansion with more than [`MAX_ENTRIES`] entries before it is allocated.
 pub fn check_entries(what: &str, factors: &[usize]) -> Result<(), NodeError> {
-    let count = factors.iter().fold(1u128, |acc, &f| acc.saturating_mul(f as u128));
-    if count > MAX_ENTRIES as u128 {
+    let count = factors.iter().fold(1u64, |acc, &f| acc.saturating_mul(f as u64));
+    if count > MAX_ENTRIES as u64 {
         return Err(NodeError::TooLarge {
             what: what.to_string(),
             count,

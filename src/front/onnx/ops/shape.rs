@@ -20,7 +20,7 @@ fn relabel(v: &Value, shape: Vec<usize>) -> Value {
 fn size(shape: &[usize]) -> Result<usize, NodeError> {
     element_count(shape).ok_or_else(|| NodeError::TooLarge {
         what: format!("shape {shape:?}"),
-        count: shape.iter().fold(1u128, |a, &d| a.saturating_mul(d as u128)),
+        count: shape.iter().fold(1u64, |a, &d| a.saturating_mul(d as u64)),
     })
 }
 
