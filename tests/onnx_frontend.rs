@@ -270,3 +270,25 @@ fn expansions_too_large_for_memory_are_refused_before_allocating() {
         "{msg}"
     );
 }
+
+#[test]
+fn dangling_reads_and_constant_outputs_are_rejected() {
+    let (e, msg) = error_of(&bad("missing_value.onnx"));
+    assert!(matches!(e, OnnxError::MissingValue { .. }), "{e:?}");
+    assert!(
+        msg.contains("node adder (Add) reads nowhere, which no earlier node"),
+        "{msg}"
+    );
+    let (e, msg) = error_of(&bad("extra_output.onnx"));
+    assert!(matches!(e, OnnxError::ExtraOutput { .. }), "{e:?}");
+    assert!(
+        msg.contains("node use_idx (Identity) reads idx, an extra output of node pool"),
+        "{msg}"
+    );
+    let (e, msg) = error_of(&bad("constant_output.onnx"));
+    assert!(matches!(e, OnnxError::Output { .. }), "{e:?}");
+    assert!(
+        msg.contains("graph output y: it does not depend on the network input"),
+        "{msg}"
+    );
+}

@@ -224,6 +224,11 @@ def bad():
          [const("W", g.w(2, 4, 3, 3))], check=False)
     save(d / "conv_too_large.onnx", [N("Conv", ["x", "W"], ["y"], name="big", pads=[1, 1, 1, 1])],
          [1, 2, 4000, 4000], [const("W", g.w(32, 2, 3, 3))])
+    save(d / "missing_value.onnx", [N("Add", ["x", "nowhere"], ["y"], name="adder")], [1, 3], [], check=False)
+    save(d / "extra_output.onnx",
+         [N("MaxPool", ["x"], ["m", "idx"], name="pool", kernel_shape=[2, 2]), N("Identity", ["idx"], ["y"], name="use_idx")],
+         [1, 1, 4, 4], [], check=False)
+    save(d / "constant_output.onnx", [N("Constant", [], ["y"], name="k", value_floats=[1.0, 2.0])], [1, 3], [])
     save(d / "two_inputs.onnx", [N("Add", ["x", "z"], ["y"], name="join")], None, [],
          inputs=[helper.make_tensor_value_info(n, TensorProto.FLOAT, [1, 3]) for n in ("x", "z")])
 

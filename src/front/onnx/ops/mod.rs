@@ -78,7 +78,7 @@ pub const REGISTRY: &[(&str, Build, Fold)] = &[
     ("Constant", shape::constant, Fold::Native),
     ("Conv", conv::conv, Fold::ViaIr),
     ("Div", elementwise::div, Fold::Native),
-    ("Dropout", shape::identity, Fold::Native),
+    ("Dropout", shape::dropout, Fold::Native),
     ("Flatten", shape::flatten, Fold::Native),
     ("Gather", shape::gather, Fold::Native),
     ("Gemm", linear::gemm, Fold::ViaIr),
@@ -316,4 +316,101 @@ pub fn check_entries(what: &str, factors: &[usize]) -> Result<(), NodeError> {
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attr(name: &str, ty: AttributeType, ints: &[i64]) -> AttributeProto {
+        let mut a = AttributeProto::new();
+        a.name = name.into();
+        a.type_ = ty.into();
+        match ty {
+            AttributeType::INT => a.i = ints[0],
+            _ => a.ints = ints.to_vec(),
+        }
+        a
+    }
+
+    /// Runs the builder of `op` on a node with attributes `attrs` over `inputs`.
+    fn run(op: &str, attrs: &[AttributeProto], inputs: &[Value]) -> Result<Value, NodeError> {
+        let mut proto = NodeProto::new();
+        proto.op_type = op.into();
+        proto.attribute = attrs.to_vec();
+        let (build, _) = lookup("", op).expect("a registered op");
+        build(&mut Node {
+            proto: &proto,
+            layer_name: "n",
+            inputs: inputs.iter().map(Some).collect(),
+            net: &mut Net::default(),
+        })
+    }
+
+    fn var(shape: &[usize]) -> Value {
+        Value::Var {
+            layer: Handle::from_index(0),
+            shape: shape.to_vec(),
+        }
+    }
+
+    fn ints(v: &[i64]) -> Value {
+        Value::Const(Tensor::ints(v))
+    }
+
+    fn folded(v: Result<Value, NodeError>) -> Vec<i64> {
+        match v.unwrap() {
+            Value::Const(t) => t.to_i64s().unwrap(),
+            Value::Var { .. } => panic!("not folded"),
+        }
+    }
+
+    #[test]
+    fn squeeze_without_axes_drops_every_unit_axis() {
+        let v = run("Squeeze", &[], &[var(&[1, 3, 1, 2])]).unwrap();
+        assert_eq!(v.shape(), [3, 2]);
+        let e = run("Squeeze", &[attr("axes", AttributeType::INTS, &[1])], &[var(&[1, 3])]).unwrap_err();
+        assert_eq!(e.to_string(), "shape mismatch: cannot squeeze axis 1 of [1, 3]");
+    }
+
+    #[test]
+    fn reshape_infers_minus_one_and_refuses_bad_sizes() {
+        let v = run("Reshape", &[], &[var(&[1, 2, 3, 4]), ints(&[0, 3, -1])]).unwrap();
+        assert_eq!(v.shape(), [1, 3, 8]);
+        let e = run("Reshape", &[], &[var(&[1, 2, 3, 4]), ints(&[5, -1])]).unwrap_err();
+        assert!(matches!(e, NodeError::Shape(_)), "{e}");
+    }
+
+    #[test]
+    fn nonlinear_combinations_are_refused() {
+        let e = run("Mul", &[], &[var(&[1, 3]), var(&[1, 3])]).unwrap_err();
+        assert!(e
+            .to_string()
+            .contains("Mul of two values computed from the network input is not linear"));
+        let c = Value::Const(Tensor::new(vec![3], vec![1.0, 2.0, 3.0], false));
+        let e = run("Div", &[], &[c, var(&[1, 3])]).unwrap_err();
+        assert!(e
+            .to_string()
+            .contains("dividing a constant by a value computed from the network input"));
+        let e = run("Gemm", &[], &[var(&[1, 3]), var(&[3, 2])]).unwrap_err();
+        assert!(matches!(e, NodeError::Unsupported(_)), "{e}");
+    }
+
+    #[test]
+    fn constant_shape_arithmetic_is_folded() {
+        // PyTorch's flatten: Shape -> Gather(0) -> Unsqueeze -> Concat with [-1].
+        let shape = run("Shape", &[], &[var(&[1, 4, 2, 2])]).unwrap();
+        let scalar_zero = Value::Const(Tensor::ints(&[0]).reshaped(vec![]));
+        let n = run("Gather", &[], &[shape, scalar_zero]).unwrap();
+        assert!(n.shape().is_empty());
+        let n = run("Unsqueeze", &[attr("axes", AttributeType::INTS, &[0])], &[n]).unwrap();
+        let e = run("Concat", &[], &[n.clone(), ints(&[-1])]).unwrap_err();
+        assert_eq!(e.to_string(), "attribute axis: missing");
+        let axis0 = attr("axis", AttributeType::INT, &[0]);
+        assert_eq!(folded(run("Concat", &[axis0], &[n, ints(&[-1])])), [1, -1]);
+        // Integer division truncates; Shape's start/end slice the dimensions.
+        assert_eq!(folded(run("Div", &[], &[ints(&[7, -7]), ints(&[2])])), [3, -3]);
+        let start = attr("start", AttributeType::INT, &[-2]);
+        assert_eq!(folded(run("Shape", &[start], &[var(&[1, 4, 2, 3])])), [2, 3]);
+    }
 }

@@ -48,6 +48,14 @@ pub fn identity(n: &mut Node<'_>) -> Result<Value, NodeError> {
     Ok(n.input(0)?.clone())
 }
 
+/// Inference-mode dropout is the identity; training mode (random masks) is refused.
+pub fn dropout(n: &mut Node<'_>) -> Result<Value, NodeError> {
+    if n.opt_input(2).is_some() && n.constant(2)?.data.iter().any(|&v| v != 0.0) {
+        return Err(NodeError::Unsupported("training_mode = true".into()));
+    }
+    identity(n)
+}
+
 pub fn constant(n: &mut Node<'_>) -> Result<Value, NodeError> {
     let t = if let Some(t) = n.tensor("value")? {
         t
