@@ -238,39 +238,7 @@ fn translate(model: &ModelProto, file: &str) -> Result<Network, OnnxError> {
     for (i, proto) in graph.node.iter().enumerate() {
         let (node, op) = (node_label(i, proto), op_label(proto));
         let (build, fold) = lookup(&proto.domain, &proto.op_type).expect("unsupported nodes were rejected above");
-        let mut inputs = Vec::with_capacity(proto.input.len());
-        for name in &proto.input {
-            if name.is_empty() {
-                inputs.push(None);
-                continue;
-            }
-            let Some(v) = values.get(name.as_str()) else {
-                let (file, node, op, name) = (file_s(), node.clone(), op.clone(), name.clone());
-                return Err(match extra_outputs.get(name.as_str()) {
-                    Some(producer) => OnnxError::ExtraOutput {
-                        file,
-                        node,
-                        op,
-                        name,
-                        producer: producer.clone(),
-                    },
-                    None => OnnxError::MissingValue { file, node, op, name },
-                });
-            };
-            if let Value::Const(t) = v {
-                if let Some(index) = t.data.iter().position(|x| !x.is_finite()) {
-                    return Err(OnnxError::NonFinite {
-                        file: file_s(),
-                        tensor: name.clone(),
-                        node,
-                        op,
-                        value: t.data[index],
-                        index,
-                    });
-                }
-            }
-            inputs.push(Some(v));
-        }
+        let inputs = read_inputs(proto, (&node, &op), &values, &extra_outputs, file)?;
         let Some(output) = proto.output.first().filter(|o| !o.is_empty()) else {
             return Err(OnnxError::Malformed {
                 file: file_s(),
@@ -319,6 +287,58 @@ fn translate(model: &ModelProto, file: &str) -> Result<Network, OnnxError> {
             Ok(network.simplify())
         }
     }
+}
+
+/// The values node `proto` (labelled `node`, `op`) reads, `None` for an absent optional input;
+/// constants are checked to be finite here, where the message can name tensor and reader.
+fn read_inputs<'v>(
+    proto: &NodeProto,
+    (node, op): (&str, &str),
+    values: &'v HashMap<&str, Value>,
+    extra_outputs: &HashMap<&str, String>,
+    file: &str,
+) -> Result<Vec<Option<&'v Value>>, OnnxError> {
+    let (file, node, op) = (file.to_string(), node.to_string(), op.to_string());
+    let mut inputs = Vec::with_capacity(proto.input.len());
+    for name in &proto.input {
+        if name.is_empty() {
+            inputs.push(None);
+            continue;
+        }
+        let name_s = name.clone();
+        let Some(v) = values.get(name.as_str()) else {
+            return Err(match extra_outputs.get(name.as_str()) {
+                Some(producer) => OnnxError::ExtraOutput {
+                    file,
+                    node,
+                    op,
+                    name: name_s,
+                    producer: producer.clone(),
+                },
+                None => OnnxError::MissingValue {
+                    file,
+                    node,
+                    op,
+                    name: name_s,
+                },
+            });
+        };
+        if let Value::Const(t) = v {
+            if let Some(index) = t.data.iter().position(|x| !x.is_finite()) {
+                let value = t.data[index];
+                return Err(OnnxError::NonFinite {
+                    file,
+                    tensor: name_s,
+                    node,
+                    op,
+                    value,
+                    index,
+                });
+            }
+        }
+        inputs.push(Some(v));
+    }
+    Ok(inputs)
 }
 
 /// Evaluates a node whose inputs are all constants by building it over a scratch network whose
