@@ -146,6 +146,9 @@ pub fn conv(n: &mut Node<'_>) -> Result<Value, NodeError> {
     if xs[0] != 1 {
         return Err(NodeError::Unsupported(format!("batch size {} (only 1)", xs[0])));
     }
+    if w.shape.contains(&0) {
+        return Err(NodeError::Shape(format!("empty weights {:?}", w.shape)));
+    }
     let group = n.int("group", 1)?;
     let (c, m, cg) = (xs[1], w.shape[0], w.shape[1]);
     if group < 1 || cg * group as usize != c || m % group as usize != 0 {
