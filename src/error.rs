@@ -18,6 +18,8 @@ pub enum Error {
     Solve(#[from] crate::solve::SolveError),
     #[error(transparent)]
     Write(#[from] crate::back::WriteError),
+    #[error(transparent)]
+    Onnx(#[from] crate::front::onnx::OnnxError),
     /// Errors of the command line's own checks (a combination of flags that makes no sense).
     #[error("{0}")]
     Usage(String),

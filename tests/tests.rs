@@ -4,3 +4,5 @@ mod exactness;
 mod solve;
 
 mod backends;
+
+mod onnx_frontend;
