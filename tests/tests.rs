@@ -6,3 +6,5 @@ mod solve;
 mod backends;
 
 mod onnx_frontend;
+
+mod fixtures;
