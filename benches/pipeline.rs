@@ -10,8 +10,8 @@ use nnmilp::back::{self, Format, WriteOptions};
 use nnmilp::bounds::{interval, InputBox};
 use nnmilp::lower::{lower, LowerOptions};
 use onnx_protobuf::{
-    tensor_shape_proto, type_proto, AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto,
-    TensorProto, TensorShapeProto, TypeProto, ValueInfoProto,
+    tensor_shape_proto, type_proto, AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto,
+    TensorShapeProto, TypeProto, ValueInfoProto,
 };
 use protobuf::{Message, MessageField};
 use std::time::Duration;
@@ -105,10 +105,16 @@ fn dense_onnx(hidden: &[i64]) -> Vec<u8> {
     let sizes: Vec<i64> = hidden.iter().copied().chain([10]).collect();
     for (k, &n) in sizes.iter().enumerate() {
         let scale = (2.0 / width as f32).sqrt();
-        g.initializer.push(tensor(&format!("W{k}"), &[n, width], &mut rng, scale));
+        g.initializer
+            .push(tensor(&format!("W{k}"), &[n, width], &mut rng, scale));
         g.initializer.push(tensor(&format!("b{k}"), &[n], &mut rng, 0.1));
         let out = format!("fc{k}");
-        g.node.push(node("Gemm", &[&prev, &format!("W{k}"), &format!("b{k}")], &out, vec![int("transB", 1)]));
+        g.node.push(node(
+            "Gemm",
+            &[&prev, &format!("W{k}"), &format!("b{k}")],
+            &out,
+            vec![int("transB", 1)],
+        ));
         prev = out;
         if k + 1 < sizes.len() {
             let r = format!("relu{k}");
@@ -144,9 +150,11 @@ fn conv_onnx() -> Vec<u8> {
     g.node.push(node("Relu", &["conv2"], "relu2", vec![]));
     g.node.push(node("MaxPool", &["relu2"], "pool2", pool_attrs()));
     g.node.push(node("Flatten", &["pool2"], "flat", vec![]));
-    g.node.push(node("Gemm", &["flat", "W1", "b1"], "fc1", vec![int("transB", 1)]));
+    g.node
+        .push(node("Gemm", &["flat", "W1", "b1"], "fc1", vec![int("transB", 1)]));
     g.node.push(node("Relu", &["fc1"], "relu3", vec![]));
-    g.node.push(node("Gemm", &["relu3", "W2", "b2"], "fc2", vec![int("transB", 1)]));
+    g.node
+        .push(node("Gemm", &["relu3", "W2", "b2"], "fc2", vec![int("transB", 1)]));
     g.output = vec![value_info("fc2", &[1, 10])];
     model(g)
 }
@@ -180,12 +188,18 @@ fn pipeline(c: &mut Criterion) {
         let lp_len = back::write_string(milp, Format::Lp, &opts).len();
 
         let mut g = c.benchmark_group(&name);
-        g.sample_size(10).warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3));
+        g.sample_size(10)
+            .warm_up_time(Duration::from_millis(500))
+            .measurement_time(Duration::from_secs(3));
         g.throughput(Throughput::Bytes(bytes.len() as u64));
-        g.bench_function("parse", |b| b.iter(|| nnmilp::front::onnx::load_bytes(&bytes, &name).unwrap()));
+        g.bench_function("parse", |b| {
+            b.iter(|| nnmilp::front::onnx::load_bytes(&bytes, &name).unwrap())
+        });
         g.throughput(Throughput::Elements(net.layers().iter().map(|l| l.size() as u64).sum()));
         g.bench_function("bounds_interval", |b| b.iter(|| interval(&net, &region)));
-        g.bench_function("lower_bigm", |b| b.iter(|| lower(&net, &bounds, LowerOptions::default()).unwrap()));
+        g.bench_function("lower_bigm", |b| {
+            b.iter(|| lower(&net, &bounds, LowerOptions::default()).unwrap())
+        });
         for (format, len) in [(Format::Mps, mps_len), (Format::Lp, lp_len)] {
             g.throughput(Throughput::Bytes(len as u64));
             g.bench_with_input(BenchmarkId::new("write", format!("{format:?}")), &format, |b, &f| {

@@ -213,14 +213,20 @@ pub fn run(cli: Cli) -> Result<Output, crate::Error> {
         Command::Adversarial(a) => {
             let o = &a.output;
             if o.output.is_none() && !o.solve {
-                return Err(crate::Error::Usage("nothing to do: give -o OUT to write the model and/or --solve".into()));
+                return Err(crate::Error::Usage(
+                    "nothing to do: give -o OUT to write the model and/or --solve".into(),
+                ));
             }
             let to_stdout = o.output.as_deref() == Some("-");
             if to_stdout && o.format.is_none() {
-                return Err(crate::Error::Usage("-o - writes to stdout: say which format with --format mps|lp".into()));
+                return Err(crate::Error::Usage(
+                    "-o - writes to stdout: say which format with --format mps|lp".into(),
+                ));
             }
             if to_stdout && o.report.as_deref() == Some(std::path::Path::new("-")) {
-                return Err(crate::Error::Usage("the model and the report cannot both go to stdout".into()));
+                return Err(crate::Error::Usage(
+                    "the model and the report cannot both go to stdout".into(),
+                ));
             }
             if let Some(out) = o.output.as_deref().filter(|_| !to_stdout && o.format.is_none()) {
                 if Format::from_path(out).is_none() {
@@ -260,7 +266,10 @@ pub fn run(cli: Cli) -> Result<Output, crate::Error> {
             };
             let report = tasks::adversarial::run(&cfg)?;
             let quiet_stdout = o.report.as_deref() == Some(std::path::Path::new("-"));
-            Ok(Output { text: adversarial_summary(&report), to_stderr: to_stdout || quiet_stdout })
+            Ok(Output {
+                text: adversarial_summary(&report),
+                to_stderr: to_stdout || quiet_stdout,
+            })
         }
     }
 }

@@ -13,7 +13,11 @@ fn fixture(p: &str) -> String {
 }
 
 fn nnmilp(args: &[&str], dir: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_nnmilp")).args(args).current_dir(dir).output().expect("run nnmilp")
+    Command::new(env!("CARGO_BIN_EXE_nnmilp"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run nnmilp")
 }
 
 fn stderr(o: &Output) -> String {
@@ -33,7 +37,17 @@ const IMG: &str = "images/mnist_test_0_label7.png";
 fn adversarial_example_replays_to_target_with_margin() {
     let dir = tempfile::tempdir().unwrap();
     let out = nnmilp(
-        &["adversarial", &fixture(NET), "--image", &fixture(IMG), "--solve", "--report", "r.json", "--png", "p.png"],
+        &[
+            "adversarial",
+            &fixture(NET),
+            "--image",
+            &fixture(IMG),
+            "--solve",
+            "--report",
+            "r.json",
+            "--png",
+            "p.png",
+        ],
         dir.path(),
     );
     assert!(out.status.success(), "{}", stderr(&out));
@@ -43,7 +57,12 @@ fn adversarial_example_replays_to_target_with_margin() {
     assert_eq!(target, (predicted + 5) % 10, "the paper's default target rule");
     assert_eq!(r["solve"]["status"], "optimal");
     let ex = &r["solve"]["example"];
-    let x: Vec<f64> = ex["input"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    let x: Vec<f64> = ex["input"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect();
 
     let net = nnmilp::front::onnx::load(Path::new(&fixture(NET))).unwrap();
     let img = nnmilp::data::load_image(&fixture(IMG)).unwrap();
@@ -52,13 +71,20 @@ fn adversarial_example_replays_to_target_with_margin() {
     let margin = r["margin"].as_f64().unwrap();
     let kind = r["margin_kind"].as_str().unwrap();
     for (j, &yj) in y.iter().enumerate().filter(|&(j, _)| j != target) {
-        let slack = if kind == "relative" { y[target] - (1.0 + margin) * yj } else { y[target] - yj - margin };
+        let slack = if kind == "relative" {
+            y[target] - (1.0 + margin) * yj
+        } else {
+            y[target] - yj - margin
+        };
         assert!(slack >= -1e-5, "class {j}: margin violated by {slack}");
     }
     let l1: f64 = x.iter().zip(&img.pixels).map(|(a, b)| (a - b).abs()).sum();
     assert!((l1 - ex["l1_distance"].as_f64().unwrap()).abs() < 1e-9);
     let obj = r["solve"]["objective"].as_f64().unwrap();
-    assert!((l1 - obj).abs() <= 1e-5 * (1.0 + obj), "objective {obj} vs replayed distance {l1}");
+    assert!(
+        (l1 - obj).abs() <= 1e-5 * (1.0 + obj),
+        "objective {obj} vs replayed distance {l1}"
+    );
     assert!(x.iter().all(|v| (0.0..=1.0).contains(v)));
 
     // Optimality, checked from outside: a budget 1% below the optimum admits no example,
@@ -66,7 +92,17 @@ fn adversarial_example_replays_to_target_with_margin() {
     for (factor, expect) in [(0.99, "infeasible"), (1.01, "optimal")] {
         let budget = format!("{}", obj * factor);
         let out = nnmilp(
-            &["adversarial", &fixture(NET), "--image", &fixture(IMG), "--solve", "--max-dist", &budget, "--report", "b.json"],
+            &[
+                "adversarial",
+                &fixture(NET),
+                "--image",
+                &fixture(IMG),
+                "--solve",
+                "--max-dist",
+                &budget,
+                "--report",
+                "b.json",
+            ],
             dir.path(),
         );
         assert!(out.status.success(), "{}", stderr(&out));
@@ -77,14 +113,29 @@ fn adversarial_example_replays_to_target_with_margin() {
 
     let png = std::fs::File::open(dir.path().join("p.png")).unwrap();
     let info = png::Decoder::new(png).read_info().unwrap().info().clone();
-    assert!(info.width > 3 * 28 && info.height >= 28, "three 28x28 panels: {}x{}", info.width, info.height);
+    assert!(
+        info.width > 3 * 28 && info.height >= 28,
+        "three 28x28 panels: {}x{}",
+        info.width,
+        info.height
+    );
 }
 
 #[test]
 fn tiny_budget_is_infeasible() {
     let dir = tempfile::tempdir().unwrap();
     let out = nnmilp(
-        &["adversarial", &fixture(NET), "--image", &fixture(IMG), "--solve", "--max-dist", "0.01", "--report", "-"],
+        &[
+            "adversarial",
+            &fixture(NET),
+            "--image",
+            &fixture(IMG),
+            "--solve",
+            "--max-dist",
+            "0.01",
+            "--report",
+            "-",
+        ],
         dir.path(),
     );
     assert!(out.status.success(), "{}", stderr(&out));
@@ -99,7 +150,10 @@ fn tiny_budget_is_infeasible() {
 fn written_models_are_byte_identical_and_say_what_made_them() {
     let dir = tempfile::tempdir().unwrap();
     for name in ["a.mps", "b.mps", "a.lp", "b.lp", "a.lp.gz"] {
-        let out = nnmilp(&["adversarial", &fixture(NET), "--image", &fixture(IMG), "-o", name], dir.path());
+        let out = nnmilp(
+            &["adversarial", &fixture(NET), "--image", &fixture(IMG), "-o", name],
+            dir.path(),
+        );
         assert!(out.status.success(), "{}", stderr(&out));
     }
     let read = |n: &str| std::fs::read(dir.path().join(n)).unwrap();
@@ -112,9 +166,15 @@ fn written_models_are_byte_identical_and_say_what_made_them() {
     let mps = String::from_utf8(read("a.mps")).unwrap();
     assert!(mps.contains(&sha), "header names the network's sha256");
     assert!(mps.contains("nnmilp ") && mps.contains("relu bigm"));
-    assert!(mps.lines().all(|l| !l.trim().is_empty()), "no blank lines (GLPK reads them as records)");
+    assert!(
+        mps.lines().all(|l| !l.trim().is_empty()),
+        "no blank lines (GLPK reads them as records)"
+    );
     // Nothing but the models was left in the folder (no temporary files).
-    let mut names: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let mut names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
     names.sort();
     assert_eq!(names.len(), 5, "{names:?}");
 }
@@ -123,7 +183,18 @@ fn written_models_are_byte_identical_and_say_what_made_them() {
 fn model_to_stdout_and_indicator_mode() {
     let dir = tempfile::tempdir().unwrap();
     let out = nnmilp(
-        &["adversarial", &fixture(NET), "--image", &fixture(IMG), "--relu", "indicator", "-o", "-", "--format", "lp"],
+        &[
+            "adversarial",
+            &fixture(NET),
+            "--image",
+            &fixture(IMG),
+            "--relu",
+            "indicator",
+            "-o",
+            "-",
+            "--format",
+            "lp",
+        ],
         dir.path(),
     );
     assert!(out.status.success(), "{}", stderr(&out));
@@ -133,7 +204,17 @@ fn model_to_stdout_and_indicator_mode() {
     assert!(lp.contains("Subject To") && lp.trim_end().ends_with("End"));
     // Solving an indicator model goes through its big-M form and still replays.
     let out = nnmilp(
-        &["adversarial", &fixture(NET), "--image", &fixture(IMG), "--relu", "indicator", "--solve", "--report", "-"],
+        &[
+            "adversarial",
+            &fixture(NET),
+            "--image",
+            &fixture(IMG),
+            "--relu",
+            "indicator",
+            "--solve",
+            "--report",
+            "-",
+        ],
         dir.path(),
     );
     assert!(out.status.success(), "{}", stderr(&out));
@@ -156,28 +237,75 @@ fn bad_inputs_fail_with_clear_errors_and_leave_no_file() {
     let d = dir.path();
     let bytes = std::fs::read(fixture(NET)).unwrap();
     std::fs::write(d.join("truncated.onnx"), &bytes[..bytes.len() / 2]).unwrap();
-    assert_fails(&["adversarial", "truncated.onnx", "--image", &fixture(IMG), "-o", "t.mps"], d, 1, &["truncated.onnx"]);
+    assert_fails(
+        &["adversarial", "truncated.onnx", "--image", &fixture(IMG), "-o", "t.mps"],
+        d,
+        1,
+        &["truncated.onnx"],
+    );
     assert_fails(&["inspect", "missing.onnx"], d, 1, &["missing.onnx"]);
     // An image of the wrong size for the network.
     assert_fails(
-        &["adversarial", &fixture("tiny_2-3-2.onnx"), "--image", &fixture(IMG), "-o", "t.mps"],
+        &[
+            "adversarial",
+            &fixture("tiny_2-3-2.onnx"),
+            "--image",
+            &fixture(IMG),
+            "-o",
+            "t.mps",
+        ],
         d,
         1,
         &["784", "2 inputs"],
     );
     // An output path whose directory does not exist.
     assert_fails(
-        &["adversarial", &fixture(NET), "--image", &fixture(IMG), "-o", "no/such/dir/x.mps"],
+        &[
+            "adversarial",
+            &fixture(NET),
+            "--image",
+            &fixture(IMG),
+            "-o",
+            "no/such/dir/x.mps",
+        ],
         d,
         1,
         &["no/such/dir/x.mps"],
     );
-    assert_fails(&["adversarial", &fixture(NET), "--image", &fixture(IMG), "-o", "x.txt"], d, 2, &["x.txt"]);
-    assert_fails(&["adversarial", &fixture(NET), "--image", &fixture(IMG)], d, 2, &["--solve"]);
-    assert_fails(&["adversarial", &fixture(NET), "--image", &fixture(IMG), "--target", "12", "-o", "t.mps"], d, 1, &["12"]);
+    assert_fails(
+        &["adversarial", &fixture(NET), "--image", &fixture(IMG), "-o", "x.txt"],
+        d,
+        2,
+        &["x.txt"],
+    );
+    assert_fails(
+        &["adversarial", &fixture(NET), "--image", &fixture(IMG)],
+        d,
+        2,
+        &["--solve"],
+    );
+    assert_fails(
+        &[
+            "adversarial",
+            &fixture(NET),
+            "--image",
+            &fixture(IMG),
+            "--target",
+            "12",
+            "-o",
+            "t.mps",
+        ],
+        d,
+        1,
+        &["12"],
+    );
     assert_fails(&["inspect", &fixture(NET), "--box", "1,0"], d, 2, &["box"]);
     let left: Vec<_> = std::fs::read_dir(d).unwrap().map(|e| e.unwrap().file_name()).collect();
-    assert_eq!(left, vec![std::ffi::OsString::from("truncated.onnx")], "no output or temp file left");
+    assert_eq!(
+        left,
+        vec![std::ffi::OsString::from("truncated.onnx")],
+        "no output or temp file left"
+    );
 }
 
 #[test]

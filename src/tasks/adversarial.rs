@@ -159,7 +159,9 @@ struct Spec<'a> {
 /// Lowers the network and adds the task's columns, rows and objective.
 fn build(spec: &Spec, encoding: Encoding) -> Result<(Pipeline, Milp), crate::Error> {
     let pipe = Pipeline::run(spec.net, &spec.region, spec.bounds, encoding)?;
-    let Lowered { milp, inputs, outputs, .. } = &pipe.lowered;
+    let Lowered {
+        milp, inputs, outputs, ..
+    } = &pipe.lowered;
     let mut milp = milp.clone();
     let mut objective = LinExpr::default();
     let mut dist_cols: Vec<(Col, f64)> = Vec::with_capacity(inputs.len());
@@ -177,10 +179,15 @@ fn build(spec: &Spec, encoding: Encoding) -> Result<(Pipeline, Milp), crate::Err
             continue;
         }
         match spec.kind {
-            MarginKind::Relative => {
-                milp.add_row(format!("margin_{j}"), vec![(t, 1.0), (y, -(1.0 + spec.margin))], Sense::Ge, 0.0)
+            MarginKind::Relative => milp.add_row(
+                format!("margin_{j}"),
+                vec![(t, 1.0), (y, -(1.0 + spec.margin))],
+                Sense::Ge,
+                0.0,
+            ),
+            MarginKind::Absolute => {
+                milp.add_row(format!("margin_{j}"), vec![(t, 1.0), (y, -1.0)], Sense::Ge, spec.margin)
             }
-            MarginKind::Absolute => milp.add_row(format!("margin_{j}"), vec![(t, 1.0), (y, -1.0)], Sense::Ge, spec.margin),
         };
     }
     if let Some(budget) = spec.max_dist {
@@ -229,7 +236,12 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
     let predicted = argmax(&original);
     let target = cfg.target.unwrap_or((predicted + 5) % n_out);
     if target >= n_out {
-        return Err(TaskError::OutputIndex { what: "target", value: target, count: n_out }.into());
+        return Err(TaskError::OutputIndex {
+            what: "target",
+            value: target,
+            count: n_out,
+        }
+        .into());
     }
     let label = cfg.label.or(image.label.map(usize::from));
     let region = InputBox::uniform(net.input_size(), lo, hi);
@@ -265,7 +277,7 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
 
     if let Some(out) = &cfg.output {
         let start = Instant::now();
-        let header = header_lines(cfg, &src, &spec, &milp);
+        let header = header_lines(cfg, &src, &spec);
         back::write_file(&milp, out, cfg.format, &WriteOptions { header })?;
         timing.write_seconds = start.elapsed().as_secs_f64();
     }
@@ -318,7 +330,12 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
             inputs: net.input_size(),
             outputs: n_out,
         },
-        image: ImageInfo { source: image.source.clone(), label, predicted, outputs: original },
+        image: ImageInfo {
+            source: image.source.clone(),
+            label,
+            predicted,
+            outputs: original,
+        },
         norm: "l1",
         target,
         margin: cfg.margin,
@@ -361,8 +378,11 @@ fn replay(spec: &Spec, values: &[f64], inputs: &[Col], outputs: &[Col]) -> Resul
     let predicted = argmax(&y);
     let slack = margin_slack(&y, spec.target, spec.margin, spec.kind);
     let scale = 1.0 + y.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let solver_output_error =
-        outputs.iter().zip(&y).map(|(c, yf)| (values[c.index()] - yf).abs()).fold(0.0, f64::max);
+    let solver_output_error = outputs
+        .iter()
+        .zip(&y)
+        .map(|(c, yf)| (values[c.index()] - yf).abs())
+        .fold(0.0, f64::max);
     // The solver works to feasibility tolerances (1e-6 on rows, 1e-6 on integrality, scaled by
     // big-M coefficients); a margin met up to that is met.
     let tol = 1e-5 * scale;
@@ -390,16 +410,22 @@ fn replay(spec: &Spec, values: &[f64], inputs: &[Col], outputs: &[Col]) -> Resul
 
 /// The comment header of written models: what produced the file and how, so an archived
 /// instance can be regenerated. No timestamps or absolute paths: same input, same bytes.
-fn header_lines(cfg: &Config, src: &NetworkSource, spec: &Spec, milp: &Milp) -> Vec<String> {
+fn header_lines(cfg: &Config, src: &NetworkSource, spec: &Spec) -> Vec<String> {
     let kind = match spec.kind {
         MarginKind::Relative => format!("y_{t} >= (1 + {m}) * y_j", t = spec.target, m = spec.margin),
         MarginKind::Absolute => format!("y_{t} >= y_j + {m}", t = spec.target, m = spec.margin),
     };
-    let mut h = vec![
-        format!("nnmilp {} - Fischetti & Jo 0-1 MILP of a ReLU network", env!("CARGO_PKG_VERSION")),
+    vec![
+        format!(
+            "nnmilp {} - Fischetti & Jo 0-1 MILP of a ReLU network",
+            env!("CARGO_PKG_VERSION")
+        ),
         format!("network: {} sha256 {}", src.file_name(), src.sha256),
         format!("task: adversarial, minimize L1 distance sum d_j to image {}", cfg.image),
-        format!("target class {} (margin {kind} for all j != {})", spec.target, spec.target),
+        format!(
+            "target class {} (margin {kind} for all j != {})",
+            spec.target, spec.target
+        ),
         format!(
             "options: box [{}, {}] relu {} bounds {} max-dist {}",
             spec.region.lo.first().copied().unwrap_or(0.0),
@@ -408,18 +434,7 @@ fn header_lines(cfg: &Config, src: &NetworkSource, spec: &Spec, milp: &Milp) -> 
             spec.bounds.name(),
             spec.max_dist.map_or("none".to_string(), |d| d.to_string())
         ),
-        format!(
-            "size: {} columns ({} binary), {} rows, {} indicators",
-            milp.cols().len(),
-            milp.n_integer(),
-            milp.rows().len(),
-            milp.indicators().len()
-        ),
         "columns: in_j inputs, y_j outputs, d_j distances, x/s/z_Lk_j ReLU unit j of nonlinear layer k (z=1: inactive)"
             .to_string(),
-    ];
-    if milp.objective.offset != 0.0 {
-        h.push(format!("objective offset {} not written", milp.objective.offset));
-    }
-    h
+    ]
 }

@@ -76,7 +76,10 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
                 shape: l.shape.clone(),
                 inputs: l.op.inputs().iter().map(|i| i.index()).collect(),
                 unstable,
-                bounds: [lo.iter().copied().fold(f64::INFINITY, f64::min), hi.iter().copied().fold(f64::NEG_INFINITY, f64::max)],
+                bounds: [
+                    lo.iter().copied().fold(f64::INFINITY, f64::min),
+                    hi.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                ],
             }
         })
         .collect();
@@ -106,9 +109,18 @@ impl Report {
     pub fn to_text(&self) -> String {
         let mut s = format!(
             "{} (sha256 {})\ninput shape {:?}, output shape {:?}, box [{}, {}], {} bounds\n\n",
-            self.file, self.sha256, self.input_shape, self.output_shape, self.input_box[0], self.input_box[1], self.bounds
+            self.file,
+            self.sha256,
+            self.input_shape,
+            self.output_shape,
+            self.input_box[0],
+            self.input_box[1],
+            self.bounds
         );
-        s += &format!("{:>3}  {:<6} {:<8} {:<14} {:>8}  {:>9}  {:<24} {}\n", "#", "label", "kind", "shape", "units", "unstable", "bounds", "source node");
+        s += &format!(
+            "{:>3}  {:<6} {:<8} {:<14} {:>8}  {:>9}  {:<24} {}\n",
+            "#", "label", "kind", "shape", "units", "unstable", "bounds", "source node"
+        );
         for l in &self.layers {
             s += &format!(
                 "{:>3}  {:<6} {:<8} {:<14} {:>8}  {:>9}  [{:<10.4}, {:>10.4}] {}\n",

@@ -17,9 +17,18 @@ pub enum TaskError {
     #[error("cannot read {path}: {source}")]
     Read { path: PathBuf, source: std::io::Error },
     #[error("image {image} has {got} values, but network {network} takes {expected} inputs")]
-    ImageSize { image: String, network: String, got: usize, expected: usize },
+    ImageSize {
+        image: String,
+        network: String,
+        got: usize,
+        expected: usize,
+    },
     #[error("{what} {value} is out of range: the network has {count} outputs (0..{count})")]
-    OutputIndex { what: &'static str, value: usize, count: usize },
+    OutputIndex {
+        what: &'static str,
+        value: usize,
+        count: usize,
+    },
     #[error("the network has {count} output(s); an adversarial target needs at least 2 classes")]
     TooFewOutputs { count: usize },
     #[error("invalid input box [{lo}, {hi}]")]
@@ -29,7 +38,12 @@ pub enum TaskError {
          forward pass, not target {target} with the required margin; the solver's outputs differ from the forward \
          pass by up to {max_diff:.3e}"
     )]
-    ReplayMismatch { target: usize, predicted: usize, margin: f64, max_diff: f64 },
+    ReplayMismatch {
+        target: usize,
+        predicted: usize,
+        margin: f64,
+        max_diff: f64,
+    },
     #[error("cannot write report {path}: {source}")]
     Report { path: PathBuf, source: std::io::Error },
 }
@@ -38,7 +52,10 @@ pub enum TaskError {
 /// to stdout when `path` is `-`.
 pub fn write_text_atomic(path: &std::path::Path, text: &str) -> Result<(), TaskError> {
     use std::io::Write;
-    let err = |source| TaskError::Report { path: path.to_path_buf(), source };
+    let err = |source| TaskError::Report {
+        path: path.to_path_buf(),
+        source,
+    };
     if path.as_os_str() == "-" {
         return std::io::stdout().write_all(text.as_bytes()).map_err(err);
     }

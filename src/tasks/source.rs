@@ -20,16 +20,27 @@ pub struct NetworkSource {
 impl NetworkSource {
     pub fn load(path: &Path) -> Result<Self, crate::Error> {
         let start = Instant::now();
-        let bytes = std::fs::read(path).map_err(|source| TaskError::Read { path: path.to_path_buf(), source })?;
+        let bytes = std::fs::read(path).map_err(|source| TaskError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let sha256 = format!("{:x}", Sha256::digest(&bytes));
         let network = crate::front::onnx::load(path)?;
-        Ok(NetworkSource { path: path.to_path_buf(), sha256, network, load_seconds: start.elapsed().as_secs_f64() })
+        Ok(NetworkSource {
+            path: path.to_path_buf(),
+            sha256,
+            network,
+            load_seconds: start.elapsed().as_secs_f64(),
+        })
     }
 
     /// The file name without directories: headers must not depend on where the file sat, so that
     /// the same input gives byte-identical output on every machine.
     pub fn file_name(&self) -> String {
-        self.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+        self.path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
     }
 }
 
@@ -53,6 +64,11 @@ impl Pipeline {
         let bounds_seconds = start.elapsed().as_secs_f64();
         let start = Instant::now();
         let lowered = lower::lower(net, &bounds, LowerOptions { encoding })?;
-        Ok(Pipeline { bounds, bounds_seconds, lowered, lower_seconds: start.elapsed().as_secs_f64() })
+        Ok(Pipeline {
+            bounds,
+            bounds_seconds,
+            lowered,
+            lower_seconds: start.elapsed().as_secs_f64(),
+        })
     }
 }
