@@ -5,16 +5,15 @@
 //! The solver tests need `cbc` (coinor-cbc), `glpsol` (glpk-utils) and python3 with pyscipopt;
 //! when one is missing they fail and say what to install.
 
+use crate::common::{cbc, check_snapshot, glpsol, scip, Answer};
 use nnmilp::back::{self, format_number, Format, ModelError, WriteError, WriteOptions};
 use nnmilp::bounds::{self, InputBox, Method};
 use nnmilp::ir::{Handle, Layer, Network, Op, SparseMatrix};
 use nnmilp::lower::{self, Encoding, LowerOptions};
 use nnmilp::milp::{Col, ColKind, LinExpr, Milp, ObjSense, Sense};
-use std::collections::HashMap;
 use std::fs;
 use std::io::{self, Read, Write};
 use std::path::Path;
-use std::process::Command;
 
 const INF: f64 = f64::INFINITY;
 
@@ -623,34 +622,6 @@ fn indicators_use_the_case_file_syntax() {
 // ---------------------------------------------------------------------------------------------
 // Snapshots
 
-/// Compares `text` with `tests/out/<rel>`; with `UPDATE_SNAPSHOTS=1` rewrites the file instead.
-fn check_snapshot(rel: &str, text: &str) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/out").join(rel);
-    if std::env::var("UPDATE_SNAPSHOTS").as_deref() == Ok("1") {
-        fs::create_dir_all(path.parent().expect("snapshot folder")).expect("create tests/out");
-        fs::write(&path, text).expect("write snapshot");
-        return;
-    }
-    let hint = "if the change is intended, run `UPDATE_SNAPSHOTS=1 cargo test --test tests backends::` \
-                and review `git diff tests/out`";
-    let expected = fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("snapshot {} cannot be read ({e}); {hint}", path.display()));
-    if expected != text {
-        let (n, (want, got)) = expected
-            .lines()
-            .chain(std::iter::repeat("<end of file>"))
-            .zip(text.lines().chain(std::iter::repeat("<end of file>")))
-            .enumerate()
-            .find(|(_, (a, b))| a != b)
-            .expect("texts differ");
-        panic!(
-            "{} differs at line {}:\n  snapshot: {want}\n  written:  {got}\n{hint}",
-            path.display(),
-            n + 1
-        );
-    }
-}
-
 #[test]
 fn snapshots_of_hand_models_and_lowered_networks() {
     let o = opts(&["nnmilp snapshot test", "second header line"]);
@@ -677,139 +648,6 @@ fn snapshots_of_hand_models_and_lowered_networks() {
 
 // ---------------------------------------------------------------------------------------------
 // Round trips through external solvers
-
-/// Runs a program, turning "not installed" into a failure that says what to install.
-fn run(program: &str, args: &[&str], install: &str) -> std::process::Output {
-    match Command::new(program).args(args).output() {
-        Ok(out) => out,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => {
-            panic!("`{program}` is not installed; install {install} (CI installs it)")
-        }
-        Err(e) => panic!("cannot run {program}: {e}"),
-    }
-}
-
-/// A solver's answer: its optimum and the values it reports (by name; absent means 0).
-struct Answer {
-    objective: f64,
-    values: HashMap<String, f64>,
-}
-
-fn cbc(file: &Path) -> Answer {
-    let sol = file.with_extension("cbc.sol");
-    let f = file.to_str().expect("utf-8 path");
-    let s = sol.to_str().expect("utf-8 path");
-    let out = run(
-        "cbc",
-        &[f, "-preprocess", "off", "-solve", "-solu", s],
-        "coinor-cbc (apt-get install coinor-cbc)",
-    );
-    let text = fs::read_to_string(&sol).unwrap_or_else(|e| {
-        panic!(
-            "cbc wrote no solution for {f} ({e}):\n{}{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
-    let mut lines = text.lines();
-    let first = lines.next().unwrap_or_default();
-    assert!(first.starts_with("Optimal"), "cbc on {f}: {first}");
-    let objective = first
-        .rsplit(' ')
-        .next()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("cbc objective in {first:?}"));
-    // Lines: index, name, value, reduced cost (infeasible rows would be flagged with **).
-    let values = lines
-        .map(|l| l.split_whitespace().collect::<Vec<_>>())
-        .map(|f| {
-            assert!(f.len() == 4 && !f[0].starts_with("**"), "cbc solution line {f:?}");
-            (f[1].to_string(), f[2].parse().expect("cbc value"))
-        })
-        .collect();
-    Answer { objective, values }
-}
-
-fn glpsol(file: &Path, format: Format) -> f64 {
-    let report = file.with_extension("glpk.txt");
-    let f = file.to_str().expect("utf-8 path");
-    let flag = match format {
-        Format::Mps => "--freemps",
-        Format::Lp => "--cpxlp",
-    };
-    let out = run(
-        "glpsol",
-        &[flag, f, "-o", report.to_str().expect("utf-8 path")],
-        "glpk-utils (apt-get install glpk-utils)",
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let text =
-        fs::read_to_string(&report).unwrap_or_else(|e| panic!("glpsol wrote no report for {f} ({e}):\n{stdout}"));
-    let field = |key: &str| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(key))
-            .unwrap_or_else(|| panic!("no {key} in glpsol report for {f}:\n{text}"))
-            .trim()
-            .to_string()
-    };
-    let status = field("Status:");
-    assert!(
-        status == "INTEGER OPTIMAL" || status == "OPTIMAL",
-        "glpsol on {f}: {status}\n{stdout}"
-    );
-    // "Objective:  obj = -0.75 (MINimum)"
-    let obj = field("Objective:");
-    obj.split('=')
-        .nth(1)
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("glpsol objective in {obj:?}"))
-}
-
-const SCIP_SCRIPT: &str = r#"
-import sys
-try:
-    import pyscipopt
-except ImportError:
-    print("NO_PYSCIPOPT")
-    sys.exit(3)
-m = pyscipopt.Model()
-m.hideOutput()
-m.readProblem(sys.argv[1])
-m.optimize()
-print(m.getStatus())
-if m.getStatus() == "optimal":
-    print(repr(m.getObjVal()))
-    for v in m.getVars():
-        print(v.name, repr(m.getVal(v)))
-"#;
-
-fn scip(file: &Path) -> Answer {
-    let f = file.to_str().expect("utf-8 path");
-    let install = "python3 with pyscipopt (pip install pyscipopt)";
-    let out = run("python3", &["-c", SCIP_SCRIPT, f], install);
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        !stdout.contains("NO_PYSCIPOPT"),
-        "pyscipopt is not installed; install {install}"
-    );
-    assert!(
-        out.status.success(),
-        "SCIP on {f} failed:\n{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut lines = stdout.lines();
-    let status = lines.next().unwrap_or_default();
-    assert_eq!(status, "optimal", "SCIP on {f}");
-    let objective = lines.next().and_then(|v| v.parse().ok()).expect("SCIP objective");
-    let values = lines
-        .map(|l| {
-            let (name, v) = l.split_once(' ').expect("name value");
-            (name.to_string(), v.parse().expect("SCIP value"))
-        })
-        .collect();
-    Answer { objective, values }
-}
 
 /// The model's optimum from a file's optimum, by the header's rule (negated for a
 /// maximisation, offset added back).
@@ -868,8 +706,12 @@ fn round_trip(name: &str, m: &Milp, want: f64) {
             assert_close(&what, true_optimum(m, a.objective), want);
             check_point(&what, m, &a, want, 1e-5);
         }
-        assert_close("glpsol --freemps", true_optimum(m, glpsol(&mps, Format::Mps)), want);
-        assert_close("glpsol --cpxlp", true_optimum(m, glpsol(&lp, Format::Lp)), want);
+        assert_close(
+            "glpsol --freemps",
+            true_optimum(m, glpsol(&mps, Format::Mps, None)),
+            want,
+        );
+        assert_close("glpsol --cpxlp", true_optimum(m, glpsol(&lp, Format::Lp, None)), want);
     }
     for file in [&mps, &lp] {
         let what = format!("SCIP {}", file.display());

@@ -434,7 +434,7 @@ fn check_bigm_exact(net: &Network, region: &InputBox, seed: u64) -> Result<(), T
 }
 
 /// The values of every column at the forward pass of `input`, from the column names.
-fn columns_from_forward(net: &Network, low: &Lowered, input: &[f64]) -> Vec<f64> {
+pub(crate) fn columns_from_forward(net: &Network, low: &Lowered, input: &[f64]) -> Vec<f64> {
     let truth = net.forward_all(input).unwrap();
     let labels = layer_labels(net);
     let by_label: BTreeMap<&str, Handle> = net.handles().map(|h| (labels[h.index()].as_str(), h)).collect();

@@ -57,7 +57,7 @@ fn read_model(path: &Path) -> Vec<u8> {
 
 /// The ONNX shape of the model's one real input (initializers listed as inputs skipped, a
 /// symbolic batch dimension read as 1), straight from the protobuf.
-fn input_shape(bytes: &[u8]) -> Vec<usize> {
+pub(crate) fn input_shape(bytes: &[u8]) -> Vec<usize> {
     let model = ModelProto::parse_from_bytes(bytes).unwrap();
     let g = model.graph.as_ref().unwrap();
     let input = g

@@ -2,8 +2,11 @@
 
 mod backends;
 mod cli;
+mod common;
 mod data;
 mod exactness;
 mod fixtures;
+mod onnx_exactness;
 mod onnx_frontend;
+mod roundtrip;
 mod solve;
