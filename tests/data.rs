@@ -9,14 +9,13 @@ use std::path::{Path, PathBuf};
 /// The shared MNIST files: next to the repository (`../shared`, as CI lays it out) or at the
 /// workplace's fixed path.
 fn mnist_dir() -> PathBuf {
-    let candidates = [
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/mnist"),
-        PathBuf::from("/work/shared/data/mnist"),
-    ];
-    candidates
-        .into_iter()
-        .find(|d| d.join("t10k-images-idx3-ubyte.gz").is_file())
-        .expect("shared MNIST files not found (looked in ../shared/data/mnist and /work/shared/data/mnist)")
+    let dir = crate::common::shared().join("data/mnist");
+    assert!(
+        dir.join("t10k-images-idx3-ubyte.gz").is_file(),
+        "shared MNIST files not found in {}",
+        dir.display()
+    );
+    dir
 }
 
 fn gunzip(path: &Path) -> Vec<u8> {

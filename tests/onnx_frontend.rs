@@ -12,7 +12,12 @@ use onnx_protobuf::{type_proto, Message, ModelProto};
 use tract_onnx::prelude::*;
 
 const ROOT: &str = env!("CARGO_MANIFEST_DIR");
-const VNNCOMP: &str = "/work/shared/fixtures/vnncomp";
+fn vnncomp() -> String {
+    crate::common::shared()
+        .join("fixtures/vnncomp")
+        .to_string_lossy()
+        .into_owned()
+}
 
 /// Every file under `dir` (recursively) whose name ends with one of `suffixes`, sorted.
 fn files(dir: &Path, suffixes: &[&str]) -> Vec<PathBuf> {
@@ -116,7 +121,7 @@ fn compare_with_tract(path: &Path, trials: usize) -> f64 {
 
 #[test]
 fn vnncomp_networks_agree_with_tract() {
-    let mut nets = files(Path::new(VNNCOMP), &[".onnx"]);
+    let mut nets = files(Path::new(&vnncomp()), &[".onnx"]);
     nets.retain(|p| p.parent().is_some_and(|d| d.ends_with("onnx") || d.ends_with("test")));
     assert!(nets.len() >= 9, "expected the 9 VNN-COMP fixtures, found {nets:?}");
     for p in &nets {
@@ -145,11 +150,12 @@ fn op_models_and_repo_fixtures_agree_with_tract() {
 #[test]
 fn published_architectures_come_out_as_expected() {
     // VNN-COMP's README: the MNIST net has 2 hidden layers of 256 ReLUs, ACAS Xu 6 of 50.
-    let mnist = load(Path::new(&format!("{VNNCOMP}/mnist_fc/onnx/mnist-net_256x2.onnx"))).unwrap();
+    let mnist = load(Path::new(&format!("{}/mnist_fc/onnx/mnist-net_256x2.onnx", vnncomp()))).unwrap();
     assert_eq!(mnist.count_units(), (512, 0));
     assert_eq!((mnist.input_size(), mnist.output_size()), (784, 10));
     let acas = load(Path::new(&format!(
-        "{VNNCOMP}/acasxu/onnx/ACASXU_run2a_1_1_batch_2000.onnx"
+        "{}/acasxu/onnx/ACASXU_run2a_1_1_batch_2000.onnx",
+        vnncomp()
     )))
     .unwrap();
     assert_eq!(acas.count_units(), (300, 0));
@@ -167,7 +173,7 @@ fn published_architectures_come_out_as_expected() {
 
 #[test]
 fn gzipped_model_loads_like_the_plain_one() {
-    let plain = format!("{VNNCOMP}/mnist_fc/onnx/mnist-net_256x2.onnx");
+    let plain = format!("{}/mnist_fc/onnx/mnist-net_256x2.onnx", vnncomp());
     let dir = tempfile::tempdir().unwrap();
     let gz = dir.path().join("mnist.onnx.gz");
     let mut enc = flate2::write::GzEncoder::new(std::fs::File::create(&gz).unwrap(), flate2::Compression::fast());
@@ -192,7 +198,7 @@ fn bad(name: &str) -> PathBuf {
 
 #[test]
 fn truncated_and_garbage_files_are_rejected() {
-    let bytes = std::fs::read(format!("{VNNCOMP}/mnist_fc/onnx/mnist-net_256x2.onnx")).unwrap();
+    let bytes = std::fs::read(format!("{}/mnist_fc/onnx/mnist-net_256x2.onnx", vnncomp())).unwrap();
     let e = load_bytes(&bytes[..bytes.len() / 2], "half.onnx").unwrap_err();
     assert!(matches!(e, OnnxError::Malformed { .. }), "{e:?}");
     assert!(
