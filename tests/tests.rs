@@ -6,4 +6,5 @@ mod data;
 mod exactness;
 mod fixtures;
 mod onnx_frontend;
+mod queries;
 mod solve;
