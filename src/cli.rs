@@ -4,8 +4,9 @@
 use crate::back::Format;
 use crate::bounds;
 use crate::lower::Encoding;
+use crate::milp::ObjSense;
 use crate::solve::SolveOptions;
-use crate::tasks::{self, adversarial::MarginKind};
+use crate::tasks::{self, adversarial::MarginKind, Norm};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
@@ -28,8 +29,12 @@ pub struct Cli {
 pub enum Command {
     /// Show a network's layers, shapes and ReLU stability under an input box.
     Inspect(InspectArgs),
-    /// Smallest L1 change of an image that makes the network prefer a target class (Fischetti & Jo).
+    /// Smallest L1 / Linf change of an image that makes the network prefer a target class (Fischetti & Jo).
     Adversarial(AdversarialArgs),
+    /// Input that maximises (or minimises) one unit: an output class or a hidden unit (Fischetti & Jo).
+    Visualize(VisualizeArgs),
+    /// Exact minimum and maximum of one output over the box or an Linf ball around an image.
+    Range(RangeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -73,6 +78,17 @@ pub enum ReluArg {
 pub enum NormArg {
     /// Sum of absolute changes (the paper's objective).
     L1,
+    /// Largest absolute change.
+    Linf,
+}
+
+impl From<NormArg> for Norm {
+    fn from(n: NormArg) -> Self {
+        match n {
+            NormArg::L1 => Norm::L1,
+            NormArg::Linf => Norm::Linf,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -102,6 +118,9 @@ pub struct AdversarialArgs {
     /// Target class [default: (predicted + 5) mod #classes, the paper's rule].
     #[arg(long, value_name = "T")]
     pub target: Option<usize>,
+    /// Any class other than the true one (--label, else the image's label, else the prediction) may win.
+    #[arg(long, conflicts_with = "target")]
+    pub untargeted: bool,
     /// Distance to minimise.
     #[arg(long, value_enum, default_value_t = NormArg::L1)]
     pub norm: NormArg,
@@ -111,7 +130,7 @@ pub struct AdversarialArgs {
     /// Margin form [default: relative if the outputs are provably non-negative over the box, else absolute].
     #[arg(long, value_enum)]
     pub margin_kind: Option<MarginKindArg>,
-    /// Upper bound on the L1 distance (adds sum d_j <= D; infeasible if no such example exists).
+    /// Upper bound on the distance (L1: sum d_j <= D; Linf: eps <= D; infeasible if no such example exists).
     #[arg(long, value_name = "D")]
     pub max_dist: Option<f64>,
     #[command(flatten)]
@@ -129,7 +148,7 @@ pub struct OutputArgs {
     #[arg(long, value_enum, default_value_t = ReluArg::Bigm)]
     pub relu: ReluArg,
     /// Model file: .mps, .lp, optionally .gz-compressed; `-` writes to stdout (then --format is needed).
-    #[arg(short, long, value_name = "OUT")]
+    #[arg(short = 'o', long = "out", value_name = "OUT")]
     pub output: Option<String>,
     /// File format (default: from the extension of -o).
     #[arg(long, value_enum)]
@@ -149,6 +168,131 @@ pub struct OutputArgs {
     /// Show the solver's log on stderr.
     #[arg(long)]
     pub verbose: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct VisualizeArgs {
+    /// ONNX network (.onnx or .onnx.gz).
+    pub network: PathBuf,
+    /// Unit LAYER:INDEX: LAYER is a label (L2, N5) or layer number as `nnmilp inspect` shows, or the ONNX node name.
+    #[arg(
+        long,
+        value_name = "LAYER:INDEX",
+        required_unless_present = "class",
+        conflicts_with = "class"
+    )]
+    pub unit: Option<String>,
+    /// Output column K, or `all` (one problem per class; with --png the paper's figure).
+    #[arg(long = "output", value_name = "K|all", value_parser = parse_class)]
+    pub class: Option<ClassArg>,
+    /// Keep the input near this image (with --max-dist).
+    #[arg(long, value_name = "IMG", requires = "max_dist")]
+    pub near: Option<String>,
+    /// Largest distance from the --near image.
+    #[arg(long, value_name = "D", requires = "near")]
+    pub max_dist: Option<f64>,
+    /// Distance used with --near.
+    #[arg(long, value_enum, default_value_t = NormArg::Linf, requires = "near")]
+    pub norm: NormArg,
+    #[command(flatten)]
+    pub sense: SenseArgs,
+    #[command(flatten)]
+    pub region: RegionArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Draw the optimising inputs as a grid of images (with --solve, image-shaped inputs).
+    #[arg(long, value_name = "P.png")]
+    pub png: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SenseArgs {
+    /// Maximise the unit (the default for visualize).
+    #[arg(long, conflicts_with = "minimize")]
+    pub maximize: bool,
+    /// Minimise the unit.
+    #[arg(long)]
+    pub minimize: bool,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum ClassArg {
+    One(usize),
+    All,
+}
+
+fn parse_class(s: &str) -> Result<ClassArg, String> {
+    if s == "all" {
+        return Ok(ClassArg::All);
+    }
+    s.parse()
+        .map(ClassArg::One)
+        .map_err(|_| format!("expected an output index or `all`, got {s:?}"))
+}
+
+#[derive(Debug, Args)]
+pub struct RangeArgs {
+    /// ONNX network (.onnx or .onnx.gz).
+    pub network: PathBuf,
+    /// Output column K.
+    #[arg(long = "output", value_name = "K")]
+    pub class: usize,
+    /// Use the Linf ball of radius --eps around this image (clipped to --box) instead of the whole box.
+    #[arg(long, value_name = "IMG", requires = "eps")]
+    pub image: Option<String>,
+    /// Radius of the Linf ball around --image.
+    #[arg(long, value_name = "E", requires = "image")]
+    pub eps: Option<f64>,
+    /// Only the minimum / maximum (then -o OUT names exactly that file; with both, .min/.max is inserted).
+    #[command(flatten)]
+    pub sense: SenseArgs,
+    #[command(flatten)]
+    pub region: RegionArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
+impl OutputArgs {
+    /// The checks every task's model-output flags share; `one_file` is false when several files
+    /// would be written (then stdout cannot take them).
+    fn check(&self, one_file: bool) -> Result<(), crate::Error> {
+        let usage = |m: &str| Err(crate::Error::Usage(m.to_string()));
+        if self.output.is_none() && !self.solve {
+            return usage("nothing to do: give -o OUT to write the model and/or --solve");
+        }
+        let to_stdout = self.output.as_deref() == Some("-");
+        if to_stdout && !one_file {
+            return usage("-o - writes one model to stdout, but this query writes several files");
+        }
+        if to_stdout && self.format.is_none() {
+            return usage("-o - writes to stdout: say which format with --format mps|lp");
+        }
+        if to_stdout && self.report.as_deref() == Some(std::path::Path::new("-")) {
+            return usage("the model and the report cannot both go to stdout");
+        }
+        if let Some(out) = self.output.as_deref().filter(|_| !to_stdout && self.format.is_none()) {
+            if Format::from_path(out).is_none() {
+                return Err(crate::Error::Usage(format!(
+                    "cannot tell the format of {out:?}: use .mps, .lp (optionally .gz) or --format"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn solve_options(&self) -> SolveOptions {
+        SolveOptions {
+            time_limit: self.time_limit,
+            threads: self.threads,
+            mip_rel_gap: None,
+            verbose: self.verbose,
+        }
+    }
+
+    /// Human text goes to stderr when stdout carries the model or the report.
+    fn stdout_taken(&self) -> bool {
+        self.output.as_deref() == Some("-") || self.report.as_deref() == Some(std::path::Path::new("-"))
+    }
 }
 
 fn parse_box(s: &str) -> Result<(f64, f64), String> {
@@ -212,29 +356,7 @@ pub fn run(cli: Cli) -> Result<Output, crate::Error> {
         }
         Command::Adversarial(a) => {
             let o = &a.output;
-            if o.output.is_none() && !o.solve {
-                return Err(crate::Error::Usage(
-                    "nothing to do: give -o OUT to write the model and/or --solve".into(),
-                ));
-            }
-            let to_stdout = o.output.as_deref() == Some("-");
-            if to_stdout && o.format.is_none() {
-                return Err(crate::Error::Usage(
-                    "-o - writes to stdout: say which format with --format mps|lp".into(),
-                ));
-            }
-            if to_stdout && o.report.as_deref() == Some(std::path::Path::new("-")) {
-                return Err(crate::Error::Usage(
-                    "the model and the report cannot both go to stdout".into(),
-                ));
-            }
-            if let Some(out) = o.output.as_deref().filter(|_| !to_stdout && o.format.is_none()) {
-                if Format::from_path(out).is_none() {
-                    return Err(crate::Error::Usage(format!(
-                        "cannot tell the format of {out:?}: use .mps, .lp (optionally .gz) or --format"
-                    )));
-                }
-            }
+            o.check(true)?;
             if a.png.is_some() && !o.solve {
                 return Err(crate::Error::Usage("--png needs --solve".into()));
             }
@@ -243,6 +365,8 @@ pub fn run(cli: Cli) -> Result<Output, crate::Error> {
                 image: a.image,
                 label: a.label,
                 target: a.target,
+                untargeted: a.untargeted,
+                norm: a.norm.into(),
                 margin: a.margin,
                 margin_kind: a.margin_kind.map(|k| match k {
                     MarginKindArg::Relative => MarginKind::Relative,
@@ -255,45 +379,179 @@ pub fn run(cli: Cli) -> Result<Output, crate::Error> {
                 output: o.output.clone(),
                 format: o.format.map(Into::into),
                 solve: o.solve,
-                solve_options: SolveOptions {
-                    time_limit: o.time_limit,
-                    threads: o.threads,
-                    mip_rel_gap: None,
-                    verbose: o.verbose,
-                },
+                solve_options: o.solve_options(),
                 report: o.report.clone(),
                 png: a.png,
             };
             let report = tasks::adversarial::run(&cfg)?;
-            let quiet_stdout = o.report.as_deref() == Some(std::path::Path::new("-"));
             Ok(Output {
                 text: adversarial_summary(&report),
-                to_stderr: to_stdout || quiet_stdout,
+                to_stderr: o.stdout_taken(),
+            })
+        }
+        Command::Visualize(a) => {
+            let o = &a.output;
+            let all = matches!(a.class, Some(ClassArg::All));
+            o.check(!all)?;
+            if a.png.is_some() && !o.solve {
+                return Err(crate::Error::Usage("--png needs --solve".into()));
+            }
+            let units = match (a.class, a.unit) {
+                (Some(ClassArg::One(k)), _) => tasks::visualize::Units::Output(k),
+                (Some(ClassArg::All), _) => tasks::visualize::Units::AllOutputs,
+                (None, Some(u)) => tasks::visualize::Units::Unit(u),
+                (None, None) => return Err(crate::Error::Usage("give --unit LAYER:INDEX or --output K|all".into())),
+            };
+            let near = match (a.near, a.max_dist) {
+                (Some(image), Some(max_dist)) => Some(tasks::visualize::Near {
+                    image,
+                    max_dist,
+                    norm: a.norm.into(),
+                }),
+                _ => None,
+            };
+            let cfg = tasks::visualize::Config {
+                network: a.network,
+                units,
+                sense: if a.sense.minimize {
+                    ObjSense::Minimize
+                } else {
+                    ObjSense::Maximize
+                },
+                input_box: a.region.input_box,
+                near,
+                encoding: o.relu.into(),
+                bounds: a.region.bounds.into(),
+                output: o.output.clone(),
+                format: o.format.map(Into::into),
+                solve: o.solve,
+                solve_options: o.solve_options(),
+                report: o.report.clone(),
+                png: a.png,
+            };
+            let report = tasks::visualize::run(&cfg)?;
+            Ok(Output {
+                text: visualize_summary(&report),
+                to_stderr: o.stdout_taken(),
+            })
+        }
+        Command::Range(a) => {
+            let o = &a.output;
+            let senses = match (a.sense.minimize, a.sense.maximize) {
+                (true, false) => tasks::range::Senses::Minimize,
+                (false, true) => tasks::range::Senses::Maximize,
+                _ => tasks::range::Senses::Both,
+            };
+            o.check(senses != tasks::range::Senses::Both)?;
+            let around = match (a.image, a.eps) {
+                (Some(image), Some(eps)) => Some(tasks::range::Around { image, eps }),
+                _ => None,
+            };
+            let cfg = tasks::range::Config {
+                network: a.network,
+                output_index: a.class,
+                input_box: a.region.input_box,
+                around,
+                senses,
+                encoding: o.relu.into(),
+                bounds: a.region.bounds.into(),
+                output: o.output.clone(),
+                format: o.format.map(Into::into),
+                solve: o.solve,
+                solve_options: o.solve_options(),
+                report: o.report.clone(),
+            };
+            let report = tasks::range::run(&cfg)?;
+            Ok(Output {
+                text: range_summary(&report),
+                to_stderr: o.stdout_taken(),
             })
         }
     }
 }
 
-fn adversarial_summary(r: &tasks::adversarial::Report) -> String {
+fn optimum_line(what: &str, opt: &tasks::Optimum) -> String {
+    let mut s = format!("{what}: {} in {:.2}s", opt.status_text, opt.seconds);
+    if let Some(p) = &opt.point {
+        s += &format!(
+            ", value {:.6} (replayed; solver {:.6}), predicted class {}",
+            p.value,
+            opt.objective.unwrap_or(f64::NAN),
+            p.predicted
+        );
+    }
+    if let (Some(b), Some(g)) = (opt.dual_bound, opt.gap) {
+        s += &format!(", bound {b:.6}, gap {:.2}%", 100.0 * g);
+    }
+    s + "\n"
+}
+
+fn model_line(m: &tasks::ModelInfo) -> String {
+    format!(
+        "model: {} columns, {} rows, {} binaries, {} indicators ({} encoding, {} bounds; {} of {} ReLUs unstable)\n",
+        m.columns, m.rows, m.binaries, m.indicators, m.encoding, m.bounds, m.relu_unstable, m.relu_units
+    )
+}
+
+fn visualize_summary(r: &tasks::visualize::Report) -> String {
     let mut s = format!(
-        "network {} | image {} | predicted {}{} | target {}\n",
+        "network {} | {} | box [{}, {}]",
+        r.network.file, r.sense, r.input_box[0], r.input_box[1]
+    );
+    if let Some(n) = &r.near {
+        s += &format!(" | within {} {} of {}", n.norm.name(), n.max_dist, n.image);
+    }
+    s += "\n";
+    s += &model_line(&r.model);
+    for u in &r.units {
+        let what = format!("unit {}:{} ({})", u.unit.label, u.unit.index, u.unit.name);
+        if let Some(f) = &u.file {
+            s += &format!("wrote {f}\n");
+        }
+        if let Some(opt) = &u.solve {
+            s += &optimum_line(&what, opt);
+        }
+    }
+    if let Some(p) = &r.png {
+        s += &format!("wrote {p}\n");
+    }
+    s
+}
+
+fn range_summary(r: &tasks::range::Report) -> String {
+    let mut s = format!(
+        "network {} | output y_{} | interval bounds [{:.6}, {:.6}]\n",
+        r.network.file, r.output, r.interval_bounds[0], r.interval_bounds[1]
+    );
+    s += &model_line(&r.model);
+    for (what, e) in [("min", &r.min), ("max", &r.max)] {
+        if let Some(e) = e {
+            if let Some(f) = &e.file {
+                s += &format!("wrote {f}\n");
+            }
+            if let Some(opt) = &e.solve {
+                s += &optimum_line(what, opt);
+            }
+        }
+    }
+    s
+}
+
+fn adversarial_summary(r: &tasks::adversarial::Report) -> String {
+    let goal = match (r.target, r.true_class) {
+        (Some(t), _) => format!("target {t}"),
+        (None, Some(c)) => format!("untargeted (away from {c})"),
+        (None, None) => String::new(),
+    };
+    let mut s = format!(
+        "network {} | image {} | predicted {}{} | {goal} | {} distance\n",
         r.network.file,
         r.image.source,
         r.image.predicted,
         r.image.label.map_or(String::new(), |l| format!(" (label {l})")),
-        r.target
+        r.norm.name()
     );
-    s += &format!(
-        "model: {} columns, {} rows, {} binaries, {} indicators ({} encoding, {} bounds; {} of {} ReLUs unstable)\n",
-        r.model.columns,
-        r.model.rows,
-        r.model.binaries,
-        r.model.indicators,
-        r.model.encoding,
-        r.model.bounds,
-        r.model.relu_unstable,
-        r.model.relu_units
-    );
+    s += &model_line(&r.model);
     if let Some(f) = &r.model.file {
         s += &format!("wrote {f}\n");
     }

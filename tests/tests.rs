@@ -8,5 +8,6 @@ mod exactness;
 mod fixtures;
 mod onnx_exactness;
 mod onnx_frontend;
+mod queries;
 mod roundtrip;
 mod solve;

@@ -1,23 +1,29 @@
-//! Fischetti & Jo's adversarial example: the smallest L1 change of an image that makes the
-//! network prefer a target class by a margin.
+//! Fischetti & Jo's adversarial example: the smallest change of an image that makes the network
+//! prefer a target class (or, untargeted, any class other than the true one) by a margin.
 //!
-//! Added to the lowered network: a distance column `d_j >= |in_j - img_j|` per input
-//! (`dp_j: d_j - in_j >= -img_j`, `dn_j: d_j + in_j >= img_j`), the objective `min sum d_j`, and
-//! for every class `j != T` either `y_T >= (1 + m)·y_j` (relative margin, the paper's 20%, meant
-//! for non-negative outputs) or `y_T >= y_j + m` (absolute). `--max-dist D` adds `sum d_j <= D`.
-//! A solution is only reported after its input has been replayed through the forward pass.
+//! Added to the lowered network: the distance of the input from the image (L1: a column
+//! `d_j >= |in_j - img_j|` per input and the objective `min sum d_j`, the paper's; Linf: one column
+//! `eps >= |in_j - img_j|` for all `j` and the objective `min eps`, see [`super::query`]), and margin
+//! rows. Targeted: for every class `j != T` either `y_T >= (1 + m)·y_j` (relative margin, the
+//! paper's 20%, meant for non-negative outputs) or `y_T >= y_j + m` (absolute). Untargeted, away
+//! from class `c`: a binary `t_j` per class `j != c` with `sum_j t_j = 1`, and the margin of `j`
+//! over `c` switched on by `t_j` through a big-M row (see [`build`]). `--max-dist D` bounds the
+//! distance by `D`. A solution is only reported after its input has been replayed through the
+//! forward pass.
 
-use super::{write_text_atomic, NetworkSource, Pipeline, TaskError};
-use crate::back::{self, WriteOptions};
+use super::query::{self, check_box, load_image_for, region_around, Norm};
+use super::{NetworkSource, Pipeline, TaskError};
+use crate::back;
 use crate::bounds::{self, InputBox};
 use crate::data;
 use crate::ir::{argmax, Network};
-use crate::lower::{Encoding, Lowered};
-use crate::milp::{Col, ColKind, LinExpr, Milp, ObjSense, Sense};
+use crate::lower::Encoding;
+use crate::milp::{Col, ColKind, Milp, ObjSense, Sense};
 use crate::solve::{self, SolveOptions, Status};
 use serde::Serialize;
 use std::path::PathBuf;
-use std::time::Instant;
+
+pub use super::query::{ModelInfo, NetworkInfo};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -37,11 +43,16 @@ pub struct Config {
     /// The true label, if known (otherwise taken from the image source when it has one).
     pub label: Option<usize>,
     /// Target class; default `(D + 5) mod n` with `D` the network's prediction (the paper's rule).
+    /// Ignored when `untargeted`.
     pub target: Option<usize>,
+    /// Any class other than the true one (the label, else the prediction) may win.
+    pub untargeted: bool,
+    /// The distance minimised.
+    pub norm: Norm,
     pub margin: f64,
     /// `None`: relative when the outputs are provably non-negative over the box, else absolute.
     pub margin_kind: Option<MarginKind>,
-    /// Upper bound on the L1 distance (`sum d_j <= D`).
+    /// Upper bound on the distance (L1: `sum d_j <= D`; Linf: `eps <= D`).
     pub max_dist: Option<f64>,
     /// The input box, `[lo, hi]` for every input.
     pub input_box: (f64, f64),
@@ -62,8 +73,13 @@ pub struct Report {
     pub task: &'static str,
     pub network: NetworkInfo,
     pub image: ImageInfo,
-    pub norm: &'static str,
-    pub target: usize,
+    pub norm: Norm,
+    /// `targeted` or `untargeted`.
+    pub mode: &'static str,
+    /// The class that must win (targeted only).
+    pub target: Option<usize>,
+    /// The class that must lose (untargeted only): the label, else the prediction.
+    pub true_class: Option<usize>,
     pub margin: f64,
     pub margin_kind: MarginKind,
     pub max_dist: Option<f64>,
@@ -75,14 +91,6 @@ pub struct Report {
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct NetworkInfo {
-    pub file: String,
-    pub sha256: String,
-    pub inputs: usize,
-    pub outputs: usize,
-}
-
-#[derive(Clone, Debug, Serialize)]
 pub struct ImageInfo {
     pub source: String,
     pub label: Option<usize>,
@@ -91,25 +99,10 @@ pub struct ImageInfo {
 }
 
 #[derive(Clone, Debug, Serialize)]
-pub struct ModelInfo {
-    pub file: Option<String>,
-    pub encoding: &'static str,
-    pub bounds: &'static str,
-    pub columns: usize,
-    pub rows: usize,
-    pub binaries: usize,
-    pub indicators: usize,
-    pub relu_units: usize,
-    pub relu_unstable: usize,
-    pub relu_stable: usize,
-    pub pool_binaries: usize,
-}
-
-#[derive(Clone, Debug, Serialize)]
 pub struct SolveInfo {
     pub status: Status,
     pub status_text: String,
-    /// Best objective found (the L1 distance), if any point was found.
+    /// Best objective found (the distance in the chosen norm), if any point was found.
     pub objective: Option<f64>,
     pub dual_bound: Option<f64>,
     pub gap: Option<f64>,
@@ -120,6 +113,9 @@ pub struct SolveInfo {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Example {
+    /// Distance of the replayed input from the image in the minimised norm (compare with the
+    /// solver's `objective`; they agree within [`query::REPLAY_TOLERANCE`] or the run fails).
+    pub distance: f64,
     /// L1 distance of the replayed input from the image.
     pub l1_distance: f64,
     pub linf_distance: f64,
@@ -128,7 +124,8 @@ pub struct Example {
     pub predicted: usize,
     /// Forward-pass outputs on `input`.
     pub outputs: Vec<f64>,
-    /// `min_j` of the margin constraint's slack evaluated on the forward pass (>= 0 up to tolerance).
+    /// Targeted: `min_{j != T}` of the margin constraint's slack on the forward pass; untargeted:
+    /// `max_{j != c}` of the slack of `j` beating `c` (>= 0 up to tolerance).
     pub margin_slack: f64,
     /// Largest difference between the solver's output columns and the forward pass.
     pub solver_output_error: f64,
@@ -144,71 +141,90 @@ pub struct Timing {
     pub solve_seconds: f64,
 }
 
-/// The problem once the network, image and target are known.
+/// Which class must win.
+#[derive(Clone, Copy, Debug)]
+enum Goal {
+    /// This class beats every other by the margin.
+    Target(usize),
+    /// Some class beats this one by the margin.
+    AwayFrom(usize),
+}
+
+/// The problem once the network, image and goal are known.
 struct Spec<'a> {
     net: &'a Network,
     image: &'a [f64],
     region: InputBox,
-    target: usize,
+    goal: Goal,
+    norm: Norm,
     margin: f64,
     kind: MarginKind,
     max_dist: Option<f64>,
     bounds: bounds::Method,
 }
 
+/// "`winner` beats `loser` by the margin" as `c_w·y_w + c_l·y_l >= rhs`: `(c_w, c_l, rhs)`.
+fn margin_form(margin: f64, kind: MarginKind) -> (f64, f64, f64) {
+    match kind {
+        MarginKind::Relative => (1.0, -(1.0 + margin), 0.0),
+        MarginKind::Absolute => (1.0, -1.0, margin),
+    }
+}
+
+/// Slack of "`winner` beats `loser`" on actual outputs.
+fn beat_slack(y: &[f64], winner: usize, loser: usize, margin: f64, kind: MarginKind) -> f64 {
+    let (cw, cl, rhs) = margin_form(margin, kind);
+    cw * y[winner] + cl * y[loser] - rhs
+}
+
 /// Lowers the network and adds the task's columns, rows and objective.
+///
+/// Untargeted rows: `beat_j: c_w·y_j + c_l·y_c - M_j·t_j >= rhs - M_j` with
+/// `M_j = rhs - min(c_w·y_j + c_l·y_c)`, the minimum taken over the output bounds of the bounds
+/// pass. With `t_j = 1` the row is the margin of `j` over `c`; with `t_j = 0` it reads
+/// `lhs >= min lhs`, true everywhere in the box. For the absolute margin this is
+/// `M_j = m + U_c - L_j`.
 fn build(spec: &Spec, encoding: Encoding) -> Result<(Pipeline, Milp), crate::Error> {
     let pipe = Pipeline::run(spec.net, &spec.region, spec.bounds, encoding)?;
-    let Lowered {
-        milp, inputs, outputs, ..
-    } = &pipe.lowered;
-    let mut milp = milp.clone();
-    let mut objective = LinExpr::default();
-    let mut dist_cols: Vec<(Col, f64)> = Vec::with_capacity(inputs.len());
-    for (j, (&x, &img)) in inputs.iter().zip(spec.image).enumerate() {
-        let reach = (spec.region.hi[j] - img).max(img - spec.region.lo[j]).max(0.0);
-        let d = milp.add_col(format!("d_{j}"), 0.0, reach, ColKind::Continuous);
-        milp.add_row(format!("dp_{j}"), vec![(d, 1.0), (x, -1.0)], Sense::Ge, -img);
-        milp.add_row(format!("dn_{j}"), vec![(d, 1.0), (x, 1.0)], Sense::Ge, img);
-        objective.add_term(d, 1.0);
-        dist_cols.push((d, 1.0));
-    }
-    let t = outputs[spec.target];
-    for (j, &y) in outputs.iter().enumerate() {
-        if j == spec.target {
-            continue;
-        }
-        match spec.kind {
-            MarginKind::Relative => milp.add_row(
-                format!("margin_{j}"),
-                vec![(t, 1.0), (y, -(1.0 + spec.margin))],
-                Sense::Ge,
-                0.0,
-            ),
-            MarginKind::Absolute => {
-                milp.add_row(format!("margin_{j}"), vec![(t, 1.0), (y, -1.0)], Sense::Ge, spec.margin)
+    let lowered = &pipe.lowered;
+    let mut milp = lowered.milp.clone();
+    let objective = query::add_distance(
+        &mut milp,
+        &lowered.inputs,
+        spec.image,
+        &spec.region,
+        spec.norm,
+        spec.max_dist,
+    );
+    let y = &lowered.outputs;
+    let (cw, cl, rhs) = margin_form(spec.margin, spec.kind);
+    match spec.goal {
+        Goal::Target(t) => {
+            for j in (0..y.len()).filter(|&j| j != t) {
+                milp.add_row(format!("margin_{j}"), vec![(y[t], cw), (y[j], cl)], Sense::Ge, rhs);
             }
-        };
-    }
-    if let Some(budget) = spec.max_dist {
-        milp.add_row("budget", dist_cols, Sense::Le, budget);
+        }
+        Goal::AwayFrom(c) => {
+            let (lo, hi) = pipe.bounds.layer(spec.net.output());
+            let low = |coef: f64, k: usize| if coef >= 0.0 { coef * lo[k] } else { coef * hi[k] };
+            let mut pick: Vec<(Col, f64)> = Vec::with_capacity(y.len());
+            for j in (0..y.len()).filter(|&j| j != c) {
+                let t = milp.add_col(format!("t_{j}"), 0.0, 1.0, ColKind::Binary);
+                pick.push((t, 1.0));
+                let big_m = (rhs - low(cw, j) - low(cl, c)).max(0.0);
+                milp.add_row(
+                    format!("beat_{j}"),
+                    vec![(y[j], cw), (y[c], cl), (t, -big_m)],
+                    Sense::Ge,
+                    rhs - big_m,
+                );
+            }
+            milp.add_row("pick", pick, Sense::Eq, 1.0);
+        }
     }
     milp.set_objective(ObjSense::Minimize, objective);
     milp.name = "adversarial".into();
     Ok((pipe, milp))
-}
-
-/// Slack of the margin constraints on actual outputs: `min_{j != T}` of `y_T - (1+m) y_j` or
-/// `y_T - y_j - m`.
-fn margin_slack(y: &[f64], target: usize, margin: f64, kind: MarginKind) -> f64 {
-    y.iter()
-        .enumerate()
-        .filter(|&(j, _)| j != target)
-        .map(|(_, &yj)| match kind {
-            MarginKind::Relative => y[target] - (1.0 + margin) * yj,
-            MarginKind::Absolute => y[target] - yj - margin,
-        })
-        .fold(f64::INFINITY, f64::min)
 }
 
 pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
@@ -218,33 +234,36 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
     if n_out < 2 {
         return Err(TaskError::TooFewOutputs { count: n_out }.into());
     }
-    let image = data::load_image(&cfg.image)?;
-    if image.pixels.len() != net.input_size() {
-        return Err(TaskError::ImageSize {
-            image: cfg.image.clone(),
-            network: src.file_name(),
-            got: image.pixels.len(),
-            expected: net.input_size(),
-        }
-        .into());
-    }
+    let image = load_image_for(&src, &cfg.image)?;
+    check_box(cfg.input_box)?;
     let (lo, hi) = cfg.input_box;
-    if !(lo.is_finite() && hi.is_finite() && lo <= hi) {
-        return Err(TaskError::BadBox { lo, hi }.into());
-    }
     let original = net.forward(&image.pixels)?;
     let predicted = argmax(&original);
-    let target = cfg.target.unwrap_or((predicted + 5) % n_out);
-    if target >= n_out {
+    let label = cfg.label.or(image.label.map(usize::from));
+    let goal = if cfg.untargeted {
+        Goal::AwayFrom(label.unwrap_or(predicted))
+    } else {
+        Goal::Target(cfg.target.unwrap_or((predicted + 5) % n_out))
+    };
+    let (class, what) = match goal {
+        Goal::Target(t) => (t, "target"),
+        Goal::AwayFrom(c) => (c, "label"),
+    };
+    if class >= n_out {
         return Err(TaskError::OutputIndex {
-            what: "target",
-            value: target,
+            what,
+            value: class,
             count: n_out,
         }
         .into());
     }
-    let label = cfg.label.or(image.label.map(usize::from));
-    let region = InputBox::uniform(net.input_size(), lo, hi);
+    // A distance budget confines every input to the box around the image: bounds over that
+    // smaller box are sound and tighter.
+    let region = region_around(
+        net.input_size(),
+        cfg.input_box,
+        cfg.max_dist.map(|d| (&image.pixels[..], d)),
+    )?;
     let kind = match cfg.margin_kind {
         Some(k) => k,
         None => {
@@ -260,7 +279,8 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
         net,
         image: &image.pixels,
         region,
-        target,
+        goal,
+        norm: cfg.norm,
         margin: cfg.margin,
         kind,
         max_dist: cfg.max_dist,
@@ -276,35 +296,30 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
     };
 
     if let Some(out) = &cfg.output {
-        let start = Instant::now();
-        let header = header_lines(cfg, &src, &spec);
-        back::write_file(&milp, out, cfg.format, &WriteOptions { header })?;
-        timing.write_seconds = start.elapsed().as_secs_f64();
+        timing.write_seconds = query::write_model(&milp, out, cfg.format, header_lines(cfg, &src, &spec))?;
     }
 
     let solve = if cfg.solve {
-        // HiGHS ignores indicator constraints: solve the big-M form of the same problem.
-        let rebuilt;
-        let (solvable, lowered) = match cfg.encoding {
-            Encoding::BigM => (milp.clone(), &pipe.lowered),
-            Encoding::Both => (milp.without_indicators(), &pipe.lowered),
+        let (solvable, inputs, outputs) = match cfg.encoding {
+            Encoding::BigM => (milp.clone(), pipe.lowered.inputs.clone(), pipe.lowered.outputs.clone()),
+            Encoding::Both => (
+                milp.without_indicators(),
+                pipe.lowered.inputs.clone(),
+                pipe.lowered.outputs.clone(),
+            ),
             Encoding::Indicator => {
-                rebuilt = build(&spec, Encoding::BigM)?;
-                (rebuilt.1.clone(), &rebuilt.0.lowered)
+                let (p, m) = build(&spec, Encoding::BigM)?;
+                (m, p.lowered.inputs, p.lowered.outputs)
             }
         };
         let sol = solve::solve(&solvable, &cfg.solve_options)?;
         timing.solve_seconds = sol.seconds;
-        let example = match &sol.values {
-            Some(v) => Some(replay(&spec, v, &lowered.inputs, &lowered.outputs)?),
-            None => None,
+        let example = match (&sol.values, sol.objective) {
+            (Some(v), Some(obj)) => Some(replay(&spec, v, obj, &inputs, &outputs)?),
+            _ => None,
         };
         if let (Some(path), Some(ex)) = (&cfg.png, &example) {
-            let dims = match (image.width, image.height) {
-                (Some(w), Some(h)) => Some((w, h)),
-                _ => data::image_dims(&net.layer(net.input()).shape),
-            };
-            if let Some((w, h)) = dims {
+            if let Some((w, h)) = query::picture_dims(net, Some(&image)) {
                 data::write_comparison_png(path, &image.pixels, &ex.input, w, h)?;
             }
         }
@@ -324,59 +339,64 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
     let report = Report {
         tool: format!("nnmilp {}", env!("CARGO_PKG_VERSION")),
         task: "adversarial",
-        network: NetworkInfo {
-            file: src.file_name(),
-            sha256: src.sha256.clone(),
-            inputs: net.input_size(),
-            outputs: n_out,
-        },
+        network: NetworkInfo::of(&src),
         image: ImageInfo {
             source: image.source.clone(),
             label,
             predicted,
             outputs: original,
         },
-        norm: "l1",
-        target,
+        norm: cfg.norm,
+        mode: match goal {
+            Goal::Target(_) => "targeted",
+            Goal::AwayFrom(_) => "untargeted",
+        },
+        target: match goal {
+            Goal::Target(t) => Some(t),
+            Goal::AwayFrom(_) => None,
+        },
+        true_class: match goal {
+            Goal::Target(_) => None,
+            Goal::AwayFrom(c) => Some(c),
+        },
         margin: cfg.margin,
         margin_kind: kind,
         max_dist: cfg.max_dist,
         input_box: [lo, hi],
-        model: ModelInfo {
-            file: cfg.output.clone(),
-            encoding: cfg.encoding.name(),
-            bounds: cfg.bounds.name(),
-            columns: milp.cols().len(),
-            rows: milp.rows().len(),
-            binaries: milp.n_integer(),
-            indicators: milp.indicators().len(),
-            relu_units: stats.relu_units,
-            relu_unstable: stats.relu_unstable,
-            relu_stable: stats.relu_stable_active + stats.relu_stable_inactive,
-            pool_binaries: stats.pool_binaries,
-        },
+        model: ModelInfo::of(&milp, &stats, cfg.encoding, cfg.bounds, cfg.output.clone()),
         solve,
         timing,
     };
     if let Some(path) = &cfg.report {
-        let text = serde_json::to_string_pretty(&report).expect("report serialises") + "\n";
-        write_text_atomic(path, &text)?;
+        query::write_report(path, &report)?;
     }
     Ok(report)
 }
 
-/// Replays the solver's input through the forward pass and checks the target wins with the
-/// margin; the replayed numbers, not the solver's, are what gets reported.
-fn replay(spec: &Spec, values: &[f64], inputs: &[Col], outputs: &[Col]) -> Result<Example, TaskError> {
-    // Clamp into the box: the solver may return values a feasibility tolerance outside it.
-    let x: Vec<f64> = inputs
-        .iter()
-        .enumerate()
-        .map(|(j, c)| values[c.index()].clamp(spec.region.lo[j], spec.region.hi[j]))
-        .collect();
+/// Replays the solver's input through the forward pass and checks that the goal is met with the
+/// margin and that the distance is the solver's objective; the replayed numbers, not the
+/// solver's, are what gets reported.
+fn replay(spec: &Spec, values: &[f64], objective: f64, inputs: &[Col], outputs: &[Col]) -> Result<Example, TaskError> {
+    let x = query::solver_input(values, inputs, &spec.region);
     let y = spec.net.forward(&x).expect("input size checked");
     let predicted = argmax(&y);
-    let slack = margin_slack(&y, spec.target, spec.margin, spec.kind);
+    let others = |c: usize| (0..y.len()).filter(move |&j| j != c);
+    let (slack, wins, wanted) = match spec.goal {
+        Goal::Target(t) => (
+            others(t)
+                .map(|j| beat_slack(&y, t, j, spec.margin, spec.kind))
+                .fold(f64::INFINITY, f64::min),
+            predicted == t,
+            format!("target {t}"),
+        ),
+        Goal::AwayFrom(c) => (
+            others(c)
+                .map(|j| beat_slack(&y, j, c, spec.margin, spec.kind))
+                .fold(f64::NEG_INFINITY, f64::max),
+            predicted != c,
+            format!("a class other than {c}"),
+        ),
+    };
     let scale = 1.0 + y.iter().fold(0.0f64, |m, v| m.max(v.abs()));
     let solver_output_error = outputs
         .iter()
@@ -386,17 +406,19 @@ fn replay(spec: &Spec, values: &[f64], inputs: &[Col], outputs: &[Col]) -> Resul
     // The solver works to feasibility tolerances (1e-6 on rows, 1e-6 on integrality, scaled by
     // big-M coefficients); a margin met up to that is met.
     let tol = 1e-5 * scale;
-    let wins = predicted == spec.target || spec.margin <= 0.0;
-    if slack < -tol || !wins {
+    if slack < -tol || !(wins || spec.margin <= 0.0) {
         return Err(TaskError::ReplayMismatch {
-            target: spec.target,
+            wanted,
             predicted,
             margin: slack,
             max_diff: solver_output_error,
         });
     }
+    let distance = spec.norm.distance(&x, spec.image);
+    query::check_replay(&format!("the {} distance", spec.norm.name()), objective, distance)?;
     let diffs: Vec<f64> = x.iter().zip(spec.image).map(|(a, b)| (a - b).abs()).collect();
     Ok(Example {
+        distance,
         l1_distance: diffs.iter().sum(),
         linf_distance: diffs.iter().fold(0.0, |m: f64, &d| m.max(d)),
         changed_inputs: diffs.iter().filter(|&&d| d > 1e-9).count(),
@@ -411,30 +433,38 @@ fn replay(spec: &Spec, values: &[f64], inputs: &[Col], outputs: &[Col]) -> Resul
 /// The comment header of written models: what produced the file and how, so an archived
 /// instance can be regenerated. No timestamps or absolute paths: same input, same bytes.
 fn header_lines(cfg: &Config, src: &NetworkSource, spec: &Spec) -> Vec<String> {
-    let kind = match spec.kind {
-        MarginKind::Relative => format!("y_{t} >= (1 + {m}) * y_j", t = spec.target, m = spec.margin),
-        MarginKind::Absolute => format!("y_{t} >= y_j + {m}", t = spec.target, m = spec.margin),
+    let beats = |w: &str, l: &str| match spec.kind {
+        MarginKind::Relative => format!("y_{w} >= (1 + {m}) * y_{l}", m = spec.margin),
+        MarginKind::Absolute => format!("y_{w} >= y_{l} + {m}", m = spec.margin),
     };
-    vec![
-        format!(
-            "nnmilp {} - Fischetti & Jo 0-1 MILP of a ReLU network",
-            env!("CARGO_PKG_VERSION")
+    let goal = match spec.goal {
+        Goal::Target(t) => format!(
+            "target class {t} (margin {} for all j != {t})",
+            beats(&t.to_string(), "j")
         ),
-        format!("network: {} sha256 {}", src.file_name(), src.sha256),
-        format!("task: adversarial, minimize L1 distance sum d_j to image {}", cfg.image),
-        format!(
-            "target class {} (margin {kind} for all j != {})",
-            spec.target, spec.target
+        Goal::AwayFrom(c) => format!(
+            "untargeted away from class {c}: binary t_j picks one j != {c} with {} (big-M rows beat_j, sum t_j = 1)",
+            beats("j", &c.to_string())
         ),
+    };
+    let objective = match spec.norm {
+        Norm::L1 => "minimize L1 distance sum d_j",
+        Norm::Linf => "minimize Linf distance eps",
+    };
+    let mut lines = query::header_intro(src);
+    lines.extend([
+        format!("task: adversarial, {objective} to image {}", cfg.image),
+        goal,
         format!(
             "options: box [{}, {}] relu {} bounds {} max-dist {}",
-            spec.region.lo.first().copied().unwrap_or(0.0),
-            spec.region.hi.first().copied().unwrap_or(0.0),
+            cfg.input_box.0,
+            cfg.input_box.1,
             cfg.encoding.name(),
             spec.bounds.name(),
             spec.max_dist.map_or("none".to_string(), |d| d.to_string())
         ),
-        "columns: in_j inputs, y_j outputs, d_j distances, x/s/z_Lk_j ReLU unit j of nonlinear layer k (z=1: inactive)"
+        "columns: in_j inputs, y_j outputs, d_j / eps distances, x/s/z_Lk_j ReLU unit j of nonlinear layer k (z=1: inactive)"
             .to_string(),
-    ]
+    ]);
+    lines
 }

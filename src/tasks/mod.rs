@@ -5,8 +5,12 @@
 
 pub mod adversarial;
 pub mod inspect;
+mod query;
+pub mod range;
 mod source;
+pub mod visualize;
 
+pub use query::{tagged_path, ModelInfo, NetworkInfo, Norm, Optimum, Point, UnitInfo, REPLAY_TOLERANCE};
 pub use source::{NetworkSource, Pipeline};
 
 use std::path::PathBuf;
@@ -35,15 +39,54 @@ pub enum TaskError {
     BadBox { lo: f64, hi: f64 },
     #[error(
         "replay failed: the solver's input gives class {predicted} (margin {margin:.3e}) through the network's \
-         forward pass, not target {target} with the required margin; the solver's outputs differ from the forward \
+         forward pass, not {wanted} with the required margin; the solver's outputs differ from the forward \
          pass by up to {max_diff:.3e}"
     )]
     ReplayMismatch {
-        target: usize,
+        /// `target 3`, or `a class other than 7`.
+        wanted: String,
         predicted: usize,
         margin: f64,
         max_diff: f64,
     },
+    #[error(
+        "replay failed: the solver's objective {solver} for {what} differs from the forward pass's {replayed} \
+         by more than the tolerance {tolerance} (relative to 1 + |value|)"
+    )]
+    ObjectiveMismatch {
+        what: String,
+        solver: f64,
+        replayed: f64,
+        tolerance: f64,
+    },
+    #[error("replay failed: the solver's input lies at {norm} distance {distance} from the image, beyond {max}")]
+    DistanceExceeded {
+        norm: &'static str,
+        distance: f64,
+        max: f64,
+    },
+    #[error("distance {value} must be a finite number >= 0")]
+    BadDistance { value: f64 },
+    #[error(
+        "no input is within distance {radius} of the image and inside the box [{lo}, {hi}]: input {input} is {value}"
+    )]
+    EmptyBall {
+        input: usize,
+        value: f64,
+        radius: f64,
+        lo: f64,
+        hi: f64,
+    },
+    #[error("network {network} has no unit {spec}; {reason}. Layers (number, label, name, size): {layers}")]
+    UnknownUnit {
+        spec: String,
+        network: String,
+        reason: String,
+        /// `0 N0 input 784, 1 N1 fc1 8, ...`.
+        layers: String,
+    },
+    #[error("cannot draw {path}: the network's input (shape {shape:?}) is not an image")]
+    NoPicture { path: PathBuf, shape: Vec<usize> },
     #[error("cannot write report {path}: {source}")]
     Report { path: PathBuf, source: std::io::Error },
 }

@@ -1,0 +1,257 @@
+//! Fischetti & Jo's feature visualisation: the input that maximises (or minimises) one unit of
+//! the network — an output class, or any hidden unit — over the input box, optionally within a
+//! distance of an image.
+//!
+//! The objective is the unit's value as the lowering expresses it ([`crate::lower::Lowered`]'s
+//! `values`), stored as [`ObjSense::Maximize`] in the MILP (the writers negate it and say so in
+//! the header). Near an image, the Linf ball is the input box itself (`[img_j - D, img_j + D]`
+//! clipped to the box, which also tightens the bounds pass); the L1 ball adds distance columns
+//! `d_j` and the row `budget: sum d_j <= D` over that same clipped box. Every point found is
+//! replayed through the forward pass, and the unit's value there must equal the solver's
+//! objective.
+
+use super::query::{self, check_box, find_unit, load_image_for, output_unit, region_around, UnitProblem};
+use super::{NetworkSource, TaskError};
+use crate::back;
+use crate::bounds;
+use crate::data;
+use crate::lower::Encoding;
+use crate::milp::ObjSense;
+use crate::solve::SolveOptions;
+use serde::Serialize;
+use std::path::PathBuf;
+
+pub use super::query::{ModelInfo, NetworkInfo, Norm, Optimum, Point, UnitInfo};
+
+/// Which units to optimise.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Units {
+    /// Output column `y_K`.
+    Output(usize),
+    /// Every output column, one MILP each (the paper's figure).
+    AllOutputs,
+    /// `LAYER:INDEX`: a layer label (`L2`, `N5`), the layer's name in the source file, or its
+    /// number, and a flat index into the layer's value.
+    Unit(String),
+}
+
+/// Keep the input within `max_dist` of an image.
+#[derive(Clone, Debug)]
+pub struct Near {
+    /// An image spec for [`data::load_image`].
+    pub image: String,
+    pub max_dist: f64,
+    pub norm: Norm,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub network: PathBuf,
+    pub units: Units,
+    pub sense: ObjSense,
+    /// The input box, `[lo, hi]` for every input.
+    pub input_box: (f64, f64),
+    pub near: Option<Near>,
+    pub encoding: Encoding,
+    pub bounds: bounds::Method,
+    /// Model file (`-` = stdout). With several units, one file per unit: `.y<K>` is inserted
+    /// before the extension ([`super::tagged_path`]).
+    pub output: Option<String>,
+    pub format: Option<back::Format>,
+    pub solve: bool,
+    pub solve_options: SolveOptions,
+    pub report: Option<PathBuf>,
+    /// A grid of the optimising inputs, one panel per unit (black where no point was found).
+    pub png: Option<PathBuf>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub tool: String,
+    pub task: &'static str,
+    pub network: NetworkInfo,
+    /// `maximize` or `minimize`.
+    pub sense: &'static str,
+    pub input_box: [f64; 2],
+    pub near: Option<NearInfo>,
+    /// Size of each unit's model (they differ only in the objective).
+    pub model: ModelInfo,
+    pub units: Vec<UnitResult>,
+    pub png: Option<String>,
+    pub timing: Timing,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct NearInfo {
+    pub image: String,
+    pub norm: Norm,
+    pub max_dist: f64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct UnitResult {
+    pub unit: UnitInfo,
+    /// The unit's bounds from the bounds pass over the region (what the MILP tightens).
+    pub interval_bounds: [f64; 2],
+    /// The model file written for this unit.
+    pub file: Option<String>,
+    /// Present when `--solve` was given.
+    pub solve: Option<Optimum>,
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Timing {
+    pub load_seconds: f64,
+    pub bounds_seconds: f64,
+    pub lower_seconds: f64,
+    pub write_seconds: f64,
+    pub solve_seconds: f64,
+}
+
+pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
+    let src = NetworkSource::load(&cfg.network)?;
+    let net = &src.network;
+    check_box(cfg.input_box)?;
+    let units: Vec<UnitInfo> = match &cfg.units {
+        Units::Output(k) => vec![output_unit(&src, *k)?],
+        Units::AllOutputs => (0..net.output_size())
+            .map(|k| output_unit(&src, k))
+            .collect::<Result<_, _>>()?,
+        Units::Unit(spec) => vec![find_unit(&src, spec)?],
+    };
+    let image = match &cfg.near {
+        Some(n) => Some(load_image_for(&src, &n.image)?),
+        None => None,
+    };
+    let near = match (&cfg.near, &image) {
+        (Some(n), Some(img)) => Some((&img.pixels[..], n.norm, n.max_dist)),
+        _ => None,
+    };
+    let region = region_around(net.input_size(), cfg.input_box, near.map(|(img, _, d)| (img, d)))?;
+    // Checked before any solving: a picture that cannot be drawn is an error, found early.
+    let dims = match &cfg.png {
+        Some(path) => Some(
+            query::picture_dims(net, image.as_ref()).ok_or_else(|| TaskError::NoPicture {
+                path: path.clone(),
+                shape: net.layer(net.input()).shape.clone(),
+            })?,
+        ),
+        None => None,
+    };
+    let problem = UnitProblem {
+        net,
+        region,
+        near,
+        bounds: cfg.bounds,
+    };
+    let (pipe, base) = problem.base(cfg.encoding)?;
+    let solve_options = query::exact(&cfg.solve_options);
+    let mut timing = Timing {
+        load_seconds: src.load_seconds,
+        bounds_seconds: pipe.bounds_seconds,
+        lower_seconds: pipe.lower_seconds,
+        ..Timing::default()
+    };
+    // HiGHS needs big-M rows: an indicator-only model is lowered again for solving.
+    let bigm = match (cfg.solve, cfg.encoding) {
+        (true, Encoding::Indicator) => Some(problem.base(Encoding::BigM)?),
+        _ => None,
+    };
+
+    let mut results = Vec::with_capacity(units.len());
+    let mut first_model = None;
+    for unit in &units {
+        let milp = UnitProblem::with_objective(&pipe, &base, unit, cfg.sense);
+        let file = cfg.output.as_ref().map(|out| match cfg.units {
+            Units::AllOutputs => query::tagged_path(out, &format!("y{}", unit.index)),
+            _ => out.clone(),
+        });
+        if let Some(path) = &file {
+            timing.write_seconds += query::write_model(&milp, path, cfg.format, header_lines(cfg, &src, unit))?;
+        }
+        let solve = if cfg.solve {
+            let (solvable, inputs) = match &bigm {
+                Some((p, b)) => (UnitProblem::with_objective(p, b, unit, cfg.sense), &p.lowered.inputs),
+                None => (
+                    query::for_highs(&milp, cfg.encoding).expect("big-M lowering made for indicators"),
+                    &pipe.lowered.inputs,
+                ),
+            };
+            let opt = problem.optimize(&solvable, inputs, unit, &solve_options)?;
+            timing.solve_seconds += opt.seconds;
+            Some(opt)
+        } else {
+            None
+        };
+        let (lo, hi) = pipe.bounds.layer(crate::ir::Handle::from_index(unit.layer));
+        first_model.get_or_insert_with(|| {
+            ModelInfo::of(&milp, &pipe.lowered.stats, cfg.encoding, cfg.bounds, cfg.output.clone())
+        });
+        results.push(UnitResult {
+            unit: unit.clone(),
+            interval_bounds: [lo[unit.index], hi[unit.index]],
+            file,
+            solve,
+        });
+    }
+
+    if let (Some(path), Some((w, h))) = (&cfg.png, dims) {
+        let panels: Vec<Vec<f64>> = results
+            .iter()
+            .map(|r| match r.solve.as_ref().and_then(|s| s.point.as_ref()) {
+                Some(p) => p.input.clone(),
+                None => vec![f64::NAN; net.input_size()],
+            })
+            .collect();
+        data::write_grid_png(path, &panels, w, h, panels.len().min(5))?;
+    }
+
+    let report = Report {
+        tool: format!("nnmilp {}", env!("CARGO_PKG_VERSION")),
+        task: "visualize",
+        network: NetworkInfo::of(&src),
+        sense: query::sense_name(cfg.sense),
+        input_box: [cfg.input_box.0, cfg.input_box.1],
+        near: cfg.near.as_ref().map(|n| NearInfo {
+            image: n.image.clone(),
+            norm: n.norm,
+            max_dist: n.max_dist,
+        }),
+        model: first_model.expect("at least one unit"),
+        units: results,
+        png: cfg.png.as_ref().map(|p| p.to_string_lossy().into_owned()),
+        timing,
+    };
+    if let Some(path) = &cfg.report {
+        query::write_report(path, &report)?;
+    }
+    Ok(report)
+}
+
+fn header_lines(cfg: &Config, src: &NetworkSource, unit: &UnitInfo) -> Vec<String> {
+    let mut lines = query::header_intro(src);
+    lines.push(format!(
+        "task: visualize, {} unit {} of layer {} ({}, number {})",
+        query::sense_name(cfg.sense),
+        unit.index,
+        unit.label,
+        unit.name,
+        unit.layer
+    ));
+    let near = match &cfg.near {
+        Some(n) => format!("within {} distance {} of image {}", n.norm.name(), n.max_dist, n.image),
+        None => "anywhere in the box".to_string(),
+    };
+    lines.push(format!(
+        "options: box [{}, {}] {near} relu {} bounds {}",
+        cfg.input_box.0,
+        cfg.input_box.1,
+        cfg.encoding.name(),
+        cfg.bounds.name()
+    ));
+    lines.push(
+        "columns: in_j inputs, y_j outputs, d_j L1 distances, x/s/z_Lk_j ReLU unit j of nonlinear layer k (z=1: inactive)"
+            .to_string(),
+    );
+    lines
+}
