@@ -35,6 +35,8 @@ fn config(network: PathBuf, image: &str, encoding: Encoding, output: Option<Stri
         target: None,
         margin: 0.2,
         margin_kind: None,
+        norm: nnmilp::tasks::Norm::L1,
+        untargeted: false,
         max_dist: None,
         input_box: (0.0, 1.0),
         encoding,
