@@ -9,7 +9,7 @@
 
 use super::{write_text_atomic, NetworkSource, Pipeline, TaskError};
 use crate::back::{self, WriteOptions};
-use crate::bounds::{self, InputBox};
+use crate::bounds::{self, Bounds, InputBox};
 use crate::data;
 use crate::ir::{argmax, Network};
 use crate::lower::{Encoding, Lowered};
@@ -47,6 +47,8 @@ pub struct Config {
     pub input_box: (f64, f64),
     pub encoding: Encoding,
     pub bounds: bounds::Method,
+    /// Read the bounds from this file (from `nnmilp bounds`) instead of computing them.
+    pub bounds_file: Option<PathBuf>,
     /// Model file to write (`-` = stdout), format from the extension unless `format` is set.
     pub output: Option<String>,
     pub format: Option<back::Format>,
@@ -153,12 +155,13 @@ struct Spec<'a> {
     margin: f64,
     kind: MarginKind,
     max_dist: Option<f64>,
-    bounds: bounds::Method,
+    bounds: &'a Bounds,
+    bounds_seconds: f64,
 }
 
 /// Lowers the network and adds the task's columns, rows and objective.
 fn build(spec: &Spec, encoding: Encoding) -> Result<(Pipeline, Milp), crate::Error> {
-    let pipe = Pipeline::run(spec.net, &spec.region, spec.bounds, encoding)?;
+    let pipe = Pipeline::lower(spec.net, spec.bounds.clone(), spec.bounds_seconds, encoding)?;
     let Lowered {
         milp, inputs, outputs, ..
     } = &pipe.lowered;
@@ -245,10 +248,11 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
     }
     let label = cfg.label.or(image.label.map(usize::from));
     let region = InputBox::uniform(net.input_size(), lo, hi);
+    let (net_bounds, bounds_seconds) = src.bounds(&region, cfg.bounds, cfg.bounds_file.as_deref())?;
     let kind = match cfg.margin_kind {
         Some(k) => k,
         None => {
-            let out_lo = &bounds::compute(net, &region, cfg.bounds)?.lo[net.output().index()];
+            let out_lo = &net_bounds.lo[net.output().index()];
             if out_lo.iter().all(|&v| v >= 0.0) {
                 MarginKind::Relative
             } else {
@@ -264,7 +268,8 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
         margin: cfg.margin,
         kind,
         max_dist: cfg.max_dist,
-        bounds: cfg.bounds,
+        bounds: &net_bounds,
+        bounds_seconds,
     };
     let (pipe, milp) = build(&spec, cfg.encoding)?;
     let stats = pipe.lowered.stats;
@@ -345,7 +350,7 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
         model: ModelInfo {
             file: cfg.output.clone(),
             encoding: cfg.encoding.name(),
-            bounds: cfg.bounds.name(),
+            bounds: net_bounds.method.name(),
             columns: milp.cols().len(),
             rows: milp.rows().len(),
             binaries: milp.n_integer(),
@@ -431,7 +436,7 @@ fn header_lines(cfg: &Config, src: &NetworkSource, spec: &Spec) -> Vec<String> {
             spec.region.lo.first().copied().unwrap_or(0.0),
             spec.region.hi.first().copied().unwrap_or(0.0),
             cfg.encoding.name(),
-            spec.bounds.name(),
+            spec.bounds.method.name(),
             spec.max_dist.map_or("none".to_string(), |d| d.to_string())
         ),
         "columns: in_j inputs, y_j outputs, d_j distances, x/s/z_Lk_j ReLU unit j of nonlinear layer k (z=1: inactive)"
