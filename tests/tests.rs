@@ -1,7 +1,9 @@
 //! One integration-test binary (faster to link than one per file); each module is a topic.
 
 mod backends;
+mod bounds;
 mod cli;
+mod common;
 mod data;
 mod exactness;
 mod fixtures;

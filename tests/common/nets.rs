@@ -342,4 +342,3 @@ pub fn point_in(rng: &mut Rng, region: &InputBox) -> Vec<f64> {
         .map(|(&l, &h)| rng.uniform(l, h))
         .collect()
 }
-
