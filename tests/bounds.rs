@@ -159,7 +159,7 @@ fn milp_without_time_limit_reaches_the_exact_range() {
         .into_iter()
         .enumerate()
     {
-        for seed in 0..3u64 {
+        for seed in 0..2u64 {
             let (net, region) = build(family, 77 + 100 * f as u64 + seed);
             let (b, _) = compute_with(&net, &region, Method::Milp, &options(f64::INFINITY)).unwrap();
             let consumers = net.consumers();
@@ -198,6 +198,7 @@ fn milp_without_time_limit_reaches_the_exact_range() {
             }
         }
     }
+    eprintln!("milp exactness: {checked} units compared");
     assert!(checked > 30, "only {checked} units compared");
 }
 
