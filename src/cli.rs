@@ -247,7 +247,7 @@ pub fn run(cli: Cli) -> Result<Output, crate::Error> {
             Ok(Output { text, to_stderr: false })
         }
         Command::Bounds(a) => {
-            if !(a.unit_time_limit >= 0.0) {
+            if a.unit_time_limit.is_nan() || a.unit_time_limit < 0.0 {
                 return Err(crate::Error::Usage(format!(
                     "--unit-time-limit {} must be a number of seconds >= 0",
                     a.unit_time_limit

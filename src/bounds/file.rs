@@ -20,16 +20,9 @@ pub enum BoundsFileError {
     Read { path: PathBuf, source: std::io::Error },
     #[error("bounds file {path}: {message}")]
     Parse { path: PathBuf, message: String },
-    #[error(
-        "bounds file {path} was computed for network {file} (sha256 {expected}), not for this one \
-         (sha256 {got})"
-    )]
-    OtherNetwork {
-        path: PathBuf,
-        file: String,
-        expected: String,
-        got: String,
-    },
+    /// `detail` names the file's network and both SHA-256 sums.
+    #[error("bounds file {path} was computed for {detail}")]
+    OtherNetwork { path: PathBuf, detail: String },
     #[error(
         "bounds file {path} holds bounds over a box that does not contain the requested one (input {index}: \
          requested [{lo}, {hi}], file [{file_lo}, {file_hi}])"
@@ -134,9 +127,10 @@ impl BoundsFile {
         if self.sha256 != sha256 {
             return Err(BoundsFileError::OtherNetwork {
                 path: path.to_path_buf(),
-                file: self.network.clone(),
-                expected: self.sha256.clone(),
-                got: sha256.to_string(),
+                detail: format!(
+                    "network {} (sha256 {}), not for this one (sha256 {sha256})",
+                    self.network, self.sha256
+                ),
             });
         }
         let method =

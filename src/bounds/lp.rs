@@ -28,6 +28,9 @@ const SOLVER_MARGIN: f64 = 1e-6;
 /// Relative MIP gap at which HiGHS may stop a unit's MILP (its dual bound is sound at any gap).
 const MIP_REL_GAP: f64 = 1e-6;
 
+/// A unit and the bounds proven on it (`None`: keep the previous one).
+type UnitBounds = (usize, Option<f64>, Option<f64>);
+
 /// Which problem each unit is optimised over.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Problem {
@@ -90,7 +93,7 @@ pub(super) fn tighten_with(
             let (milp, cols) = prefix_model(net, bounds, h, problem)?;
             let workers = rayon::current_num_threads().max(1);
             let chunk = units.len().div_ceil(workers * 2).max(1);
-            let results: Vec<Vec<(usize, Option<f64>, Option<f64>)>> = units
+            let results: Vec<Vec<UnitBounds>> = units
                 .par_chunks(chunk)
                 .map(|chunk| solve_units(&milp, &cols, chunk, &solve_options))
                 .collect::<Result<_, _>>()
@@ -146,7 +149,7 @@ fn solve_units(
     cols: &[usize],
     units: &[usize],
     options: &SolveOptions,
-) -> Result<Vec<(usize, Option<f64>, Option<f64>)>, SolveError> {
+) -> Result<Vec<UnitBounds>, SolveError> {
     let mut highs = Highs::new()?;
     highs.apply_options(options)?;
     highs.pass_milp(milp)?;

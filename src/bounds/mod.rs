@@ -196,7 +196,7 @@ pub fn compute_with(
     options: &BoundsOptions,
 ) -> Result<(Bounds, BoundsReport), BoundsError> {
     region.check(net)?;
-    if !(options.unit_time_limit >= 0.0) {
+    if options.unit_time_limit.is_nan() || options.unit_time_limit < 0.0 {
         return Err(BoundsError::Option(format!(
             "unit time limit {} is not a number of seconds >= 0",
             options.unit_time_limit
