@@ -350,3 +350,28 @@ fn bounds_command_writes_a_file_inspect_reads() {
     assert!(!o.status.success());
     assert!(String::from_utf8_lossy(&o.stderr).contains("does not contain"));
 }
+
+#[test]
+fn bad_options_are_refused() {
+    let (net, region) = build(Family::Mlp, 5);
+    let bad = |o: BoundsOptions| compute_with(&net, &region, Method::Lp, &o).unwrap_err().to_string();
+    let e = bad(BoundsOptions {
+        unit_time_limit: -1.0,
+        threads: None,
+    });
+    assert!(e.contains("time limit"), "{e}");
+    let e = bad(BoundsOptions {
+        unit_time_limit: 1.0,
+        threads: Some(0),
+    });
+    assert!(e.contains("0 threads"), "{e}");
+    let e = compute_with(
+        &net,
+        &InputBox::uniform(net.input_size() + 1, 0.0, 1.0),
+        Method::Symbolic,
+        &options(1.0),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("input region"), "{e}");
+}
