@@ -35,6 +35,29 @@ pub enum Command {
     Visualize(VisualizeArgs),
     /// Exact minimum and maximum of one output over the box or an Linf ball around an image.
     Range(RangeArgs),
+    /// Compute bounds on every unit over an input box and write them to a JSON file (for --bounds-file).
+    Bounds(BoundsCmdArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BoundsCmdArgs {
+    /// ONNX network (.onnx or .onnx.gz).
+    pub network: PathBuf,
+    /// Input box LO,HI applied to every input.
+    #[arg(long = "box", value_name = "LO,HI", default_value = "0,1", value_parser = parse_box)]
+    pub input_box: (f64, f64),
+    /// Bounds pass (each runs the weaker ones first).
+    #[arg(long, value_enum, default_value_t = BoundsArg::Interval)]
+    pub method: BoundsArg,
+    /// Seconds HiGHS may spend per unit and direction (lp, milp).
+    #[arg(long, value_name = "S", default_value_t = 1.0)]
+    pub unit_time_limit: f64,
+    /// Worker threads (default: one per core).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Bounds file to write (`-` = stdout).
+    #[arg(short, long, value_name = "BOUNDS.json")]
+    pub output: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -56,12 +79,21 @@ pub struct RegionArgs {
     /// Bounds pass used for big-M coefficients and ReLU stability.
     #[arg(long, value_enum, default_value_t = BoundsArg::Interval)]
     pub bounds: BoundsArg,
+    /// Read the bounds from a file written by `nnmilp bounds` (same network, a box containing this one).
+    #[arg(long, value_name = "BOUNDS.json", conflicts_with = "bounds")]
+    pub bounds_file: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum BoundsArg {
     /// Interval arithmetic.
     Interval,
+    /// Linear relaxations back-substituted to the input (DeepPoly-style).
+    Symbolic,
+    /// Per-unit LP relaxation optima (HiGHS).
+    Lp,
+    /// Per-unit MILP dual bounds under a time limit (HiGHS; Fischetti & Jo).
+    Milp,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -295,6 +327,19 @@ impl OutputArgs {
     }
 }
 
+impl RegionArgs {
+    /// Bounds files are read by `inspect` and `adversarial`; the other tasks compute their own
+    /// bounds over their (often smaller) region.
+    fn refuse_bounds_file(&self, command: &str) -> Result<(), crate::Error> {
+        match &self.bounds_file {
+            Some(_) => Err(crate::Error::Usage(format!(
+                "--bounds-file is not supported by {command} yet (use --bounds symbolic|lp|milp)"
+            ))),
+            None => Ok(()),
+        }
+    }
+}
+
 fn parse_box(s: &str) -> Result<(f64, f64), String> {
     let (a, b) = s.split_once(',').ok_or_else(|| format!("expected LO,HI, got {s:?}"))?;
     let lo: f64 = a.trim().parse().map_err(|e| format!("bad lower bound {a:?}: {e}"))?;
@@ -309,6 +354,9 @@ impl From<BoundsArg> for bounds::Method {
     fn from(b: BoundsArg) -> Self {
         match b {
             BoundsArg::Interval => bounds::Method::Interval,
+            BoundsArg::Symbolic => bounds::Method::Symbolic,
+            BoundsArg::Lp => bounds::Method::Lp,
+            BoundsArg::Milp => bounds::Method::Milp,
         }
     }
 }
@@ -346,6 +394,7 @@ pub fn run(cli: Cli) -> Result<Output, crate::Error> {
                 network: a.network,
                 input_box: a.region.input_box,
                 bounds: a.region.bounds.into(),
+                bounds_file: a.region.bounds_file,
             })?;
             let text = if a.json {
                 serde_json::to_string_pretty(&report).expect("report serialises") + "\n"
@@ -353,6 +402,29 @@ pub fn run(cli: Cli) -> Result<Output, crate::Error> {
                 report.to_text()
             };
             Ok(Output { text, to_stderr: false })
+        }
+        Command::Bounds(a) => {
+            if a.unit_time_limit.is_nan() || a.unit_time_limit < 0.0 {
+                return Err(crate::Error::Usage(format!(
+                    "--unit-time-limit {} must be a number of seconds >= 0",
+                    a.unit_time_limit
+                )));
+            }
+            let to_stdout = a.output.as_os_str() == "-";
+            let file = tasks::bounds::run(&tasks::bounds::Config {
+                network: a.network,
+                input_box: a.input_box,
+                method: a.method.into(),
+                options: bounds::BoundsOptions {
+                    unit_time_limit: a.unit_time_limit,
+                    threads: a.threads,
+                },
+                output: a.output,
+            })?;
+            Ok(Output {
+                text: tasks::bounds::summary(&file),
+                to_stderr: to_stdout,
+            })
         }
         Command::Adversarial(a) => {
             let o = &a.output;
@@ -376,6 +448,7 @@ pub fn run(cli: Cli) -> Result<Output, crate::Error> {
                 input_box: a.region.input_box,
                 encoding: o.relu.into(),
                 bounds: a.region.bounds.into(),
+                bounds_file: a.region.bounds_file.clone(),
                 output: o.output.clone(),
                 format: o.format.map(Into::into),
                 solve: o.solve,
@@ -402,13 +475,15 @@ pub fn run(cli: Cli) -> Result<Output, crate::Error> {
                 (None, Some(u)) => tasks::visualize::Units::Unit(u),
                 (None, None) => return Err(crate::Error::Usage("give --unit LAYER:INDEX or --output K|all".into())),
             };
+            a.region.refuse_bounds_file("visualize")?;
             let near = match (a.near, a.max_dist) {
                 (Some(image), Some(max_dist)) => Some(tasks::visualize::Near {
                     image,
                     max_dist,
                     norm: a.norm.into(),
                 }),
-                _ => None,
+                (None, None) => None,
+                _ => return Err(crate::Error::Usage("--near IMG and --max-dist D go together".into())),
             };
             let cfg = tasks::visualize::Config {
                 network: a.network,
@@ -443,9 +518,11 @@ pub fn run(cli: Cli) -> Result<Output, crate::Error> {
                 _ => tasks::range::Senses::Both,
             };
             o.check(senses != tasks::range::Senses::Both)?;
+            a.region.refuse_bounds_file("range")?;
             let around = match (a.image, a.eps) {
                 (Some(image), Some(eps)) => Some(tasks::range::Around { image, eps }),
-                _ => None,
+                (None, None) => None,
+                _ => return Err(crate::Error::Usage("--image IMG and --eps E go together".into())),
             };
             let cfg = tasks::range::Config {
                 network: a.network,

@@ -9,6 +9,8 @@ pub enum Error {
     #[error(transparent)]
     Bounds(#[from] crate::bounds::BoundsError),
     #[error(transparent)]
+    BoundsFile(#[from] crate::bounds::BoundsFileError),
+    #[error(transparent)]
     Lower(#[from] crate::lower::LowerError),
     #[error(transparent)]
     Task(#[from] crate::tasks::TaskError),

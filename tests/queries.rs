@@ -71,24 +71,10 @@ fn range_cfg(net: &str, k: usize) -> range::Config {
 
 fn adversarial_cfg(norm: Norm) -> adversarial::Config {
     adversarial::Config {
-        network: fixture(NET),
-        image: fixture_str(IMG),
-        label: None,
-        target: None,
-        untargeted: false,
         norm,
-        margin: 0.2,
-        margin_kind: None,
-        max_dist: None,
-        input_box: (0.0, 1.0),
-        encoding: Encoding::BigM,
-        bounds: Method::Interval,
-        output: None,
-        format: None,
         solve: true,
         solve_options: opts(),
-        report: None,
-        png: None,
+        ..adversarial::Config::new(fixture(NET), fixture_str(IMG))
     }
 }
 

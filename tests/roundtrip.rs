@@ -8,7 +8,6 @@
 
 use crate::common::{cbc, check_snapshot, glpsol, root, scip};
 use nnmilp::back::Format;
-use nnmilp::bounds::Method;
 use nnmilp::lower::Encoding;
 use nnmilp::solve::{solve_file, SolveOptions, Status};
 use nnmilp::tasks::adversarial::{self, Config};
@@ -29,24 +28,11 @@ fn exact() -> SolveOptions {
 /// The CLI's defaults (`nnmilp adversarial NET --image IMG`), writing `output`.
 fn config(network: PathBuf, image: &str, encoding: Encoding, output: Option<String>, solve: bool) -> Config {
     Config {
-        network,
-        image: image.to_string(),
-        label: None,
-        target: None,
-        margin: 0.2,
-        margin_kind: None,
-        norm: nnmilp::tasks::Norm::L1,
-        untargeted: false,
-        max_dist: None,
-        input_box: (0.0, 1.0),
         encoding,
-        bounds: Method::Interval,
         output,
-        format: None,
         solve,
         solve_options: exact(),
-        report: None,
-        png: None,
+        ..Config::new(network, image)
     }
 }
 

@@ -1,6 +1,7 @@
 //! One integration-test binary (faster to link than one per file); each module is a topic.
 
 mod backends;
+mod bounds;
 mod cli;
 mod common;
 mod data;

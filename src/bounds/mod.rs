@@ -2,12 +2,31 @@
 //!
 //! Lowering turns these into big-M coefficients and decides which ReLUs are stable (no binary
 //! at all), so tighter bounds mean smaller, faster MILPs. Every method maps
-//! `(network, region)` to [`Bounds`]; stronger methods (symbolic, LP, MILP) plug in as further
-//! [`Method`] variants and start from a weaker method's result.
+//! `(network, region)` to [`Bounds`]. The methods form a chain, each starting from the previous
+//! one's result and only ever tightening it (lows are maxima, highs minima of old and new):
+//!
+//! | method | what | cost |
+//! |---|---|---|
+//! | `interval` | interval arithmetic layer by layer | one pass over the weights |
+//! | `symbolic` | linear bounds back-substituted to the input (DeepPoly/CROWN-style ReLU relaxation) | per unit, one pass over all earlier weights |
+//! | `lp` | per unit, min and max over the LP relaxation of the network up to it | two LPs per unstable unit |
+//! | `milp` | the same over the exact MILP, keeping HiGHS's dual bound | two time-limited MILPs per unit still unstable |
+//!
+//! All of them are sound: every value the network takes over the box lies in the bounds.
+//! Solver-based methods widen each optimum by a small safety margin (HiGHS works to feasibility
+//! tolerances) and fall back to the previous bound when a solve fails or stops without a bound.
 
+pub mod file;
 mod interval;
+mod lp;
+mod milp;
+mod report;
+mod symbolic;
 
+pub use file::{BoundsFile, BoundsFileError};
 pub use interval::interval;
+pub use report::{BoundsReport, LayerReport, StageReport};
+pub use symbolic::symbolic;
 
 use crate::ir::{Handle, Network, Op};
 use thiserror::Error;
@@ -18,6 +37,15 @@ pub enum BoundsError {
     RegionSize { expected: usize, got: usize },
     #[error("input region: lower bound {lo} above upper bound {hi} at input {index}")]
     EmptyRegion { index: usize, lo: f64, hi: f64 },
+    #[error("{method} bounds: {message}")]
+    Solver { method: &'static str, message: String },
+    #[error("{method} bounds need a finite input box: {source}")]
+    Lower {
+        method: &'static str,
+        source: crate::lower::LowerError,
+    },
+    #[error("{0}")]
+    Option(String),
 }
 
 /// A box of inputs `lo <= x <= hi` (entries may be infinite).
@@ -60,17 +88,51 @@ impl InputBox {
     }
 }
 
-/// Which bounds pass to run.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Which bounds pass to run (each includes the ones before it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Method {
     /// Interval arithmetic, layer by layer.
     Interval,
+    /// Linear relaxation bounds by back-substitution to the input box.
+    Symbolic,
+    /// Per-unit optima of the LP relaxation (the triangle relaxation with the current bounds).
+    Lp,
+    /// Per-unit dual bounds of the exact MILP under a time limit (Fischetti & Jo's tightening).
+    Milp,
 }
 
 impl Method {
+    pub const ALL: [Method; 4] = [Method::Interval, Method::Symbolic, Method::Lp, Method::Milp];
+
     pub fn name(self) -> &'static str {
         match self {
             Method::Interval => "interval",
+            Method::Symbolic => "symbolic",
+            Method::Lp => "lp",
+            Method::Milp => "milp",
+        }
+    }
+
+    /// The method called `name` (as written by [`Method::name`]).
+    pub fn from_name(name: &str) -> Option<Method> {
+        Method::ALL.into_iter().find(|m| m.name() == name)
+    }
+}
+
+/// Settings of the solver-based methods (`lp`, `milp`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct BoundsOptions {
+    /// Seconds HiGHS may spend on one unit's minimisation or maximisation (default 1).
+    pub unit_time_limit: f64,
+    /// Worker threads, each with its own HiGHS instance (`None`: one per core).
+    pub threads: Option<usize>,
+}
+
+impl Default for BoundsOptions {
+    fn default() -> Self {
+        BoundsOptions {
+            unit_time_limit: 1.0,
+            threads: None,
         }
     }
 }
@@ -120,10 +182,91 @@ impl Bounds {
     }
 }
 
-/// Runs a bounds pass over an input box.
+/// Runs a bounds pass over an input box with default [`BoundsOptions`].
 pub fn compute(net: &Network, region: &InputBox, method: Method) -> Result<Bounds, BoundsError> {
+    compute_with(net, region, method, &BoundsOptions::default()).map(|(b, _)| b)
+}
+
+/// Runs `method` and every weaker method before it (interval, then symbolic, then lp, then milp),
+/// each starting from the previous result, and reports what each stage did per layer.
+pub fn compute_with(
+    net: &Network,
+    region: &InputBox,
+    method: Method,
+    options: &BoundsOptions,
+) -> Result<(Bounds, BoundsReport), BoundsError> {
     region.check(net)?;
-    Ok(match method {
-        Method::Interval => interval(net, region),
-    })
+    if options.unit_time_limit.is_nan() || options.unit_time_limit < 0.0 {
+        return Err(BoundsError::Option(format!(
+            "unit time limit {} is not a number of seconds >= 0",
+            options.unit_time_limit
+        )));
+    }
+    if options.threads == Some(0) {
+        return Err(BoundsError::Option("0 threads".into()));
+    }
+    match options.threads {
+        Some(n) => rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build()
+            .map_err(|e| BoundsError::Option(format!("cannot start {n} threads: {e}")))?
+            .install(|| run_chain(net, region, method, options)),
+        None => run_chain(net, region, method, options),
+    }
+}
+
+fn run_chain(
+    net: &Network,
+    region: &InputBox,
+    method: Method,
+    options: &BoundsOptions,
+) -> Result<(Bounds, BoundsReport), BoundsError> {
+    let mut report = BoundsReport::default();
+    let start = std::time::Instant::now();
+    let mut bounds = interval(net, region);
+    report.push_stage(
+        net,
+        Method::Interval,
+        None,
+        &bounds,
+        start.elapsed().as_secs_f64(),
+        Vec::new(),
+    );
+    for stage in [Method::Symbolic, Method::Lp, Method::Milp] {
+        if stage > method {
+            break;
+        }
+        let before = bounds.clone();
+        let start = std::time::Instant::now();
+        let layer_seconds = match stage {
+            Method::Symbolic => {
+                let (b, t) = symbolic::tighten(net, &bounds);
+                bounds = b;
+                t
+            }
+            Method::Lp => lp::tighten(net, &mut bounds, options)?,
+            Method::Milp => milp::tighten(net, &mut bounds, options)?,
+            Method::Interval => unreachable!("interval runs first"),
+        };
+        bounds.method = stage;
+        report.push_stage(
+            net,
+            stage,
+            Some(&before),
+            &bounds,
+            start.elapsed().as_secs_f64(),
+            layer_seconds,
+        );
+    }
+    Ok((bounds, report))
+}
+
+/// Recomputes the bounds of layer `h` from its inputs' current bounds by interval arithmetic
+/// and intersects them with what it has: after a layer was tightened, this carries the gain to
+/// layers that are not tightened themselves (ReLU and max-pool outputs, unread sums).
+fn refresh_layer(net: &Network, bounds: &mut Bounds, h: Handle) {
+    let (lo, hi) = interval::layer(net, &bounds.lo, &bounds.hi, h);
+    let i = h.index();
+    bounds.lo[i].iter_mut().zip(lo).for_each(|(a, b)| *a = a.max(b));
+    bounds.hi[i].iter_mut().zip(hi).for_each(|(a, b)| *a = a.min(b));
 }

@@ -210,6 +210,13 @@ impl Milp {
         col.lo = lo;
         col.hi = hi;
     }
+    /// Makes every binary and integer column continuous (keeping its bounds): the LP relaxation,
+    /// which bound tightening solves per unit.
+    pub fn relax_integrality(&mut self) {
+        for col in &mut self.cols {
+            col.kind = ColKind::Continuous;
+        }
+    }
     pub fn rows(&self) -> &[Row] {
         &self.rows
     }

@@ -14,7 +14,7 @@
 use super::query::{self, check_box, load_image_for, region_around, Norm};
 use super::{NetworkSource, Pipeline, TaskError};
 use crate::back;
-use crate::bounds::{self, InputBox};
+use crate::bounds::{self, Bounds, InputBox};
 use crate::data;
 use crate::ir::{argmax, Network};
 use crate::lower::Encoding;
@@ -58,6 +58,8 @@ pub struct Config {
     pub input_box: (f64, f64),
     pub encoding: Encoding,
     pub bounds: bounds::Method,
+    /// Read the bounds from this file (from `nnmilp bounds`) instead of computing them.
+    pub bounds_file: Option<PathBuf>,
     /// Model file to write (`-` = stdout), format from the extension unless `format` is set.
     pub output: Option<String>,
     pub format: Option<back::Format>,
@@ -65,6 +67,34 @@ pub struct Config {
     pub solve_options: SolveOptions,
     pub report: Option<PathBuf>,
     pub png: Option<PathBuf>,
+}
+
+impl Config {
+    /// The command line's defaults for `nnmilp adversarial NET --image IMG`: L1, targeted by the
+    /// paper's rule, margin 0.2, box [0, 1], big-M, interval bounds; nothing written or solved.
+    pub fn new(network: impl Into<PathBuf>, image: impl Into<String>) -> Self {
+        Config {
+            network: network.into(),
+            image: image.into(),
+            label: None,
+            target: None,
+            untargeted: false,
+            norm: Norm::L1,
+            margin: 0.2,
+            margin_kind: None,
+            max_dist: None,
+            input_box: (0.0, 1.0),
+            encoding: Encoding::BigM,
+            bounds: bounds::Method::Interval,
+            bounds_file: None,
+            output: None,
+            format: None,
+            solve: false,
+            solve_options: SolveOptions::default(),
+            report: None,
+            png: None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -160,7 +190,8 @@ struct Spec<'a> {
     margin: f64,
     kind: MarginKind,
     max_dist: Option<f64>,
-    bounds: bounds::Method,
+    bounds: &'a Bounds,
+    bounds_seconds: f64,
 }
 
 /// "`winner` beats `loser` by the margin" as `c_w·y_w + c_l·y_l >= rhs`: `(c_w, c_l, rhs)`.
@@ -185,7 +216,7 @@ fn beat_slack(y: &[f64], winner: usize, loser: usize, margin: f64, kind: MarginK
 /// `lhs >= min lhs`, true everywhere in the box. For the absolute margin this is
 /// `M_j = m + U_c - L_j`.
 fn build(spec: &Spec, encoding: Encoding) -> Result<(Pipeline, Milp), crate::Error> {
-    let pipe = Pipeline::run(spec.net, &spec.region, spec.bounds, encoding)?;
+    let pipe = Pipeline::lower(spec.net, spec.bounds.clone(), spec.bounds_seconds, encoding)?;
     let lowered = &pipe.lowered;
     let mut milp = lowered.milp.clone();
     let objective = query::add_distance(
@@ -264,10 +295,11 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
         cfg.input_box,
         cfg.max_dist.map(|d| (&image.pixels[..], d)),
     )?;
+    let (net_bounds, bounds_seconds) = src.bounds(&region, cfg.bounds, cfg.bounds_file.as_deref())?;
     let kind = match cfg.margin_kind {
         Some(k) => k,
         None => {
-            let out_lo = &bounds::compute(net, &region, cfg.bounds)?.lo[net.output().index()];
+            let out_lo = &net_bounds.lo[net.output().index()];
             if out_lo.iter().all(|&v| v >= 0.0) {
                 MarginKind::Relative
             } else {
@@ -284,7 +316,8 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
         margin: cfg.margin,
         kind,
         max_dist: cfg.max_dist,
-        bounds: cfg.bounds,
+        bounds: &net_bounds,
+        bounds_seconds,
     };
     let (pipe, milp) = build(&spec, cfg.encoding)?;
     let stats = pipe.lowered.stats;
@@ -363,7 +396,7 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
         margin_kind: kind,
         max_dist: cfg.max_dist,
         input_box: [lo, hi],
-        model: ModelInfo::of(&milp, &stats, cfg.encoding, cfg.bounds, cfg.output.clone()),
+        model: ModelInfo::of(&milp, &stats, cfg.encoding, net_bounds.method, cfg.output.clone()),
         solve,
         timing,
     };
@@ -460,7 +493,7 @@ fn header_lines(cfg: &Config, src: &NetworkSource, spec: &Spec) -> Vec<String> {
             cfg.input_box.0,
             cfg.input_box.1,
             cfg.encoding.name(),
-            spec.bounds.name(),
+            spec.bounds.method.name(),
             spec.max_dist.map_or("none".to_string(), |d| d.to_string())
         ),
         "columns: in_j inputs, y_j outputs, d_j / eps distances, x/s/z_Lk_j ReLU unit j of nonlinear layer k (z=1: inactive)"

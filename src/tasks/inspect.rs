@@ -12,6 +12,8 @@ pub struct Config {
     pub network: PathBuf,
     pub input_box: (f64, f64),
     pub bounds: bounds::Method,
+    /// Read the bounds from this file (from `nnmilp bounds`) instead of computing them.
+    pub bounds_file: Option<PathBuf>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -54,7 +56,8 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
     let src = NetworkSource::load(&cfg.network)?;
     let net = &src.network;
     let region = InputBox::uniform(net.input_size(), cfg.input_box.0, cfg.input_box.1);
-    let pipe = Pipeline::run(net, &region, cfg.bounds, Encoding::BigM)?;
+    let (b, seconds) = src.bounds(&region, cfg.bounds, cfg.bounds_file.as_deref())?;
+    let pipe = Pipeline::lower(net, b, seconds, Encoding::BigM)?;
     let labels = layer_labels(net);
     let layers = net
         .handles()
@@ -91,7 +94,7 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
         input_shape: net.layer(net.input()).shape.clone(),
         output_shape: net.layer(net.output()).shape.clone(),
         input_box: [cfg.input_box.0, cfg.input_box.1],
-        bounds: cfg.bounds.name(),
+        bounds: pipe.bounds.method.name(),
         layers,
         relu_units: s.relu_units,
         relu_stable: s.relu_stable_active + s.relu_stable_inactive,

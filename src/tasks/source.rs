@@ -52,7 +52,37 @@ pub struct Pipeline {
     pub lower_seconds: f64,
 }
 
+impl NetworkSource {
+    /// The task's bounds over `region` and the seconds they took: read from `file` (refused for
+    /// another network or a box it does not contain) or computed with `method`.
+    pub fn bounds(
+        &self,
+        region: &InputBox,
+        method: bounds::Method,
+        file: Option<&Path>,
+    ) -> Result<(Bounds, f64), crate::Error> {
+        let start = Instant::now();
+        let b = match file {
+            Some(path) => bounds::BoundsFile::read(path)?.bounds_for(path, &self.network, &self.sha256, region)?,
+            None => bounds::compute(&self.network, region, method)?,
+        };
+        Ok((b, start.elapsed().as_secs_f64()))
+    }
+}
+
 impl Pipeline {
+    /// Lowers `net` with bounds computed (or read) before.
+    pub fn lower(net: &Network, bounds: Bounds, bounds_seconds: f64, encoding: Encoding) -> Result<Self, crate::Error> {
+        let start = Instant::now();
+        let lowered = lower::lower(net, &bounds, LowerOptions { encoding })?;
+        Ok(Pipeline {
+            bounds,
+            bounds_seconds,
+            lowered,
+            lower_seconds: start.elapsed().as_secs_f64(),
+        })
+    }
+
     pub fn run(
         net: &Network,
         region: &InputBox,

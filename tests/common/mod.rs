@@ -3,6 +3,8 @@
 //!
 //! A missing solver is a test failure that says what to install, never a silent skip.
 
+pub mod nets;
+
 use nnmilp::back::Format;
 use std::collections::HashMap;
 use std::fs;

@@ -1,0 +1,179 @@
+//! LP bounds: each unit that matters is minimised and maximised over the LP relaxation of the
+//! network up to its layer, lowered with the current bounds.
+//!
+//! With bounds `[l, u]` on an unstable ReLU's input, relaxing the paper's binary to `[0, 1]`
+//! leaves exactly the triangle `y >= 0, y >= x, y <= u (x - l) / (u - l)`, so this is the
+//! tightest convex relaxation of each unit on its own, and its optimum is a sound bound.
+//! Layers are processed in order and the prefix is lowered again after each one, so later LPs
+//! see the earlier gains (smaller big-Ms, more stable units).
+//!
+//! Which units: those of affine, sum and max-pool layers that are read by a ReLU and still
+//! unstable, every unit read by a max-pool (its big-Ms depend on them) and every output unit.
+//! One HiGHS instance per worker thread loads a layer's model once; between units only the
+//! objective changes (one cost and the sense), so HiGHS starts each LP from the last basis.
+
+use super::{refresh_layer, Bounds, BoundsError, BoundsOptions};
+use crate::ir::{Handle, Network, Op};
+use crate::lower::{lower, LowerOptions};
+use crate::milp::{Milp, ObjSense};
+use crate::solve::highs::Highs;
+use crate::solve::{SolveError, SolveOptions, Status};
+use rayon::prelude::*;
+use std::time::Instant;
+
+/// Relative widening of every solver optimum: HiGHS works to feasibility tolerances of about
+/// 1e-7, so an optimum may sit that far inside the true range; 1e-6 covers it.
+const SOLVER_MARGIN: f64 = 1e-6;
+
+/// Relative MIP gap at which HiGHS may stop a unit's MILP (its dual bound is sound at any gap).
+const MIP_REL_GAP: f64 = 1e-6;
+
+/// A unit and the bounds proven on it (`None`: keep the previous one).
+type UnitBounds = (usize, Option<f64>, Option<f64>);
+
+/// Which problem each unit is optimised over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Problem {
+    Lp,
+    Milp,
+}
+
+impl Problem {
+    fn name(self) -> &'static str {
+        match self {
+            Problem::Lp => "lp",
+            Problem::Milp => "milp",
+        }
+    }
+}
+
+/// Tightens `bounds` in place by per-unit LPs; returns seconds per layer.
+pub(super) fn tighten(net: &Network, bounds: &mut Bounds, options: &BoundsOptions) -> Result<Vec<f64>, BoundsError> {
+    tighten_with(net, bounds, options, Problem::Lp)
+}
+
+/// The units of layer `h` worth a solve under the current bounds.
+fn targets(net: &Network, bounds: &Bounds, consumers: &[Vec<Handle>], h: Handle) -> Vec<usize> {
+    if !matches!(net.layer(h).op, Op::Affine { .. } | Op::Sum { .. } | Op::MaxPool { .. }) {
+        return Vec::new();
+    }
+    let read_by = |pred: fn(&Op) -> bool| consumers[h.index()].iter().any(|c| pred(&net.layer(*c).op));
+    let by_relu = read_by(|op| matches!(op, Op::Relu { .. }));
+    let by_pool = read_by(|op| matches!(op, Op::MaxPool { .. }));
+    let all = by_pool || h == net.output();
+    let (lo, hi) = bounds.layer(h);
+    (0..lo.len())
+        .filter(|&j| lo[j] < hi[j] && (all || (by_relu && lo[j] < 0.0 && hi[j] > 0.0)))
+        .collect()
+}
+
+pub(super) fn tighten_with(
+    net: &Network,
+    bounds: &mut Bounds,
+    options: &BoundsOptions,
+    problem: Problem,
+) -> Result<Vec<f64>, BoundsError> {
+    let consumers = net.consumers();
+    let mut seconds = vec![0.0; net.layers().len()];
+    let solver_err = |e: SolveError| BoundsError::Solver {
+        method: problem.name(),
+        message: e.to_string(),
+    };
+    let solve_options = SolveOptions {
+        time_limit: options.unit_time_limit.is_finite().then_some(options.unit_time_limit),
+        threads: Some(1),
+        mip_rel_gap: (problem == Problem::Milp).then_some(MIP_REL_GAP),
+        verbose: false,
+    };
+    for h in net.handles().skip(1) {
+        let t0 = Instant::now();
+        refresh_layer(net, bounds, h);
+        let units = targets(net, bounds, &consumers, h);
+        if !units.is_empty() {
+            let (milp, cols) = prefix_model(net, bounds, h, problem)?;
+            let workers = rayon::current_num_threads().max(1);
+            let chunk = units.len().div_ceil(workers * 2).max(1);
+            let results: Vec<Vec<UnitBounds>> = units
+                .par_chunks(chunk)
+                .map(|chunk| solve_units(&milp, &cols, chunk, &solve_options))
+                .collect::<Result<_, _>>()
+                .map_err(solver_err)?;
+            let i = h.index();
+            for (j, lo, hi) in results.into_iter().flatten() {
+                if let Some(v) = lo {
+                    bounds.lo[i][j] = bounds.lo[i][j].max(v - SOLVER_MARGIN * (1.0 + v.abs()));
+                }
+                if let Some(v) = hi {
+                    bounds.hi[i][j] = bounds.hi[i][j].min(v + SOLVER_MARGIN * (1.0 + v.abs()));
+                }
+            }
+        }
+        seconds[h.index()] = t0.elapsed().as_secs_f64();
+    }
+    Ok(seconds)
+}
+
+/// The network up to layer `h`, lowered with the current bounds (relaxed for [`Problem::Lp`]),
+/// and the column of each unit of `h`.
+fn prefix_model(
+    net: &Network,
+    bounds: &Bounds,
+    h: Handle,
+    problem: Problem,
+) -> Result<(Milp, Vec<usize>), BoundsError> {
+    let end = h.index() + 1;
+    let prefix = Network::new(net.layers()[..end].to_vec(), h).map_err(|e| BoundsError::Solver {
+        method: problem.name(),
+        message: format!("prefix network up to layer {}: {e}", h.index()),
+    })?;
+    let prefix_bounds = Bounds {
+        lo: bounds.lo[..end].to_vec(),
+        hi: bounds.hi[..end].to_vec(),
+        method: bounds.method,
+    };
+    let lowered = lower(&prefix, &prefix_bounds, LowerOptions::default()).map_err(|source| BoundsError::Lower {
+        method: problem.name(),
+        source,
+    })?;
+    let mut milp = lowered.milp;
+    if problem == Problem::Lp {
+        milp.relax_integrality();
+    }
+    Ok((milp, lowered.outputs.iter().map(|c| c.index()).collect()))
+}
+
+/// Minimises and maximises each unit of `units` on one HiGHS instance. A failed or
+/// bound-less solve gives `None` (the caller keeps the previous bound).
+fn solve_units(
+    milp: &Milp,
+    cols: &[usize],
+    units: &[usize],
+    options: &SolveOptions,
+) -> Result<Vec<UnitBounds>, SolveError> {
+    let mut highs = Highs::new()?;
+    highs.apply_options(options)?;
+    highs.pass_milp(milp)?;
+    let mut out = Vec::with_capacity(units.len());
+    for &j in units {
+        let col = cols[j];
+        highs.change_col_cost(col, 1.0)?;
+        highs.set_objective_sense(ObjSense::Minimize)?;
+        let lo = proven_bound(&mut highs);
+        highs.set_objective_sense(ObjSense::Maximize)?;
+        let hi = proven_bound(&mut highs);
+        highs.change_col_cost(col, 0.0)?;
+        out.push((j, lo, hi));
+    }
+    Ok(out)
+}
+
+/// The bound HiGHS has proved on the objective: the LP optimum, or a MILP's dual bound (also
+/// when the time limit stopped it), never an incumbent.
+fn proven_bound(highs: &mut Highs) -> Option<f64> {
+    highs.run().ok()?;
+    let sol = highs.solution().ok()?;
+    match sol.status {
+        Status::Optimal | Status::TimeLimit => sol.dual_bound,
+        _ => None,
+    }
+}
