@@ -11,7 +11,7 @@
 //! distance by `D`. A solution is only reported after its input has been replayed through the
 //! forward pass.
 
-use super::query::{self, check_box, load_image_for, region_around, Norm};
+use super::query::{self, check_box, load_image_for, region_around, Norm, Timing};
 use super::{NetworkSource, Pipeline, TaskError};
 use crate::back;
 use crate::bounds::{self, Bounds, InputBox};
@@ -160,15 +160,6 @@ pub struct Example {
     /// Largest difference between the solver's output columns and the forward pass.
     pub solver_output_error: f64,
     pub input: Vec<f64>,
-}
-
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct Timing {
-    pub load_seconds: f64,
-    pub bounds_seconds: f64,
-    pub lower_seconds: f64,
-    pub write_seconds: f64,
-    pub solve_seconds: f64,
 }
 
 /// Which class must win.

@@ -11,7 +11,7 @@ pub mod range;
 mod source;
 pub mod visualize;
 
-pub use query::{tagged_path, ModelInfo, NetworkInfo, Norm, Optimum, Point, UnitInfo, REPLAY_TOLERANCE};
+pub use query::{tagged_path, ModelInfo, NetworkInfo, Norm, Optimum, Point, Timing, UnitInfo, REPLAY_TOLERANCE};
 pub use source::{NetworkSource, Pipeline};
 
 use std::path::PathBuf;

@@ -514,3 +514,13 @@ pub(crate) fn find_unit(src: &NetworkSource, spec: &str) -> Result<UnitInfo, Tas
         index,
     })
 }
+
+/// Seconds spent in each stage of a task (the `timing` object of every report).
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Timing {
+    pub load_seconds: f64,
+    pub bounds_seconds: f64,
+    pub lower_seconds: f64,
+    pub write_seconds: f64,
+    pub solve_seconds: f64,
+}

@@ -8,7 +8,7 @@
 //! point found is replayed through the forward pass, and its output must equal the solver's
 //! objective.
 
-use super::query::{self, check_box, load_image_for, output_unit, region_around, Norm, UnitProblem};
+use super::query::{self, check_box, load_image_for, output_unit, region_around, Norm, Timing, UnitProblem};
 use super::NetworkSource;
 use crate::back;
 use crate::bounds;
@@ -85,15 +85,6 @@ pub struct Extreme {
     pub file: Option<String>,
     /// Present when `--solve` was given; `solve.point.value` is the replayed extreme.
     pub solve: Option<Optimum>,
-}
-
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct Timing {
-    pub load_seconds: f64,
-    pub bounds_seconds: f64,
-    pub lower_seconds: f64,
-    pub write_seconds: f64,
-    pub solve_seconds: f64,
 }
 
 pub fn run(cfg: &Config) -> Result<Report, crate::Error> {

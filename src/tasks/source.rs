@@ -91,14 +91,6 @@ impl Pipeline {
     ) -> Result<Self, crate::Error> {
         let start = Instant::now();
         let bounds = bounds::compute(net, region, method)?;
-        let bounds_seconds = start.elapsed().as_secs_f64();
-        let start = Instant::now();
-        let lowered = lower::lower(net, &bounds, LowerOptions { encoding })?;
-        Ok(Pipeline {
-            bounds,
-            bounds_seconds,
-            lowered,
-            lower_seconds: start.elapsed().as_secs_f64(),
-        })
+        Self::lower(net, bounds, start.elapsed().as_secs_f64(), encoding)
     }
 }

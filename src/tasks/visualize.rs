@@ -10,7 +10,7 @@
 //! replayed through the forward pass, and the unit's value there must equal the solver's
 //! objective.
 
-use super::query::{self, check_box, find_unit, load_image_for, output_unit, region_around, UnitProblem};
+use super::query::{self, check_box, find_unit, load_image_for, output_unit, region_around, Timing, UnitProblem};
 use super::{NetworkSource, TaskError};
 use crate::back;
 use crate::bounds;
@@ -97,15 +97,6 @@ pub struct UnitResult {
     pub file: Option<String>,
     /// Present when `--solve` was given.
     pub solve: Option<Optimum>,
-}
-
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct Timing {
-    pub load_seconds: f64,
-    pub bounds_seconds: f64,
-    pub lower_seconds: f64,
-    pub write_seconds: f64,
-    pub solve_seconds: f64,
 }
 
 pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
