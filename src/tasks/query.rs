@@ -302,7 +302,38 @@ pub(crate) struct UnitProblem<'a> {
     pub bounds: bounds::Method,
 }
 
+/// A unit query before its objective: the model as written, a big-M copy for HiGHS when the
+/// written model has indicator constraints only, and the seconds spent so far.
+pub struct Prepared {
+    pub pipe: Pipeline,
+    pub base: Milp,
+    pub bigm: Option<(Pipeline, Milp)>,
+    pub timing: Timing,
+}
+
 impl UnitProblem<'_> {
+    /// [`UnitProblem::base`] in `encoding`, and in big-M too when it is to be solved but the
+    /// written model has indicators only (HiGHS ignores indicator constraints).
+    pub fn prepare(&self, encoding: Encoding, solve: bool, load_seconds: f64) -> Result<Prepared, crate::Error> {
+        let (pipe, base) = self.base(encoding)?;
+        let timing = Timing {
+            load_seconds,
+            bounds_seconds: pipe.bounds_seconds,
+            lower_seconds: pipe.lower_seconds,
+            ..Timing::default()
+        };
+        let bigm = match (solve, encoding) {
+            (true, Encoding::Indicator) => Some(self.base(Encoding::BigM)?),
+            _ => None,
+        };
+        Ok(Prepared {
+            pipe,
+            base,
+            bigm,
+            timing,
+        })
+    }
+
     /// The lowered network over the region, plus the L1 distance budget when there is one; no
     /// objective yet.
     pub fn base(&self, encoding: Encoding) -> Result<(Pipeline, Milp), crate::Error> {

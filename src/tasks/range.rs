@@ -8,7 +8,7 @@
 //! point found is replayed through the forward pass, and its output must equal the solver's
 //! objective.
 
-use super::query::{self, check_box, load_image_for, output_unit, region_around, Norm, Timing, UnitProblem};
+use super::query::{self, check_box, load_image_for, output_unit, region_around, Norm, Prepared, Timing, UnitProblem};
 use super::NetworkSource;
 use crate::back;
 use crate::bounds;
@@ -107,18 +107,13 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
         near,
         bounds: cfg.bounds,
     };
-    let (pipe, base) = problem.base(cfg.encoding)?;
+    let Prepared {
+        pipe,
+        base,
+        bigm,
+        mut timing,
+    } = problem.prepare(cfg.encoding, cfg.solve, src.load_seconds)?;
     let solve_options = query::exact(&cfg.solve_options);
-    let mut timing = Timing {
-        load_seconds: src.load_seconds,
-        bounds_seconds: pipe.bounds_seconds,
-        lower_seconds: pipe.lower_seconds,
-        ..Timing::default()
-    };
-    let bigm = match (cfg.solve, cfg.encoding) {
-        (true, Encoding::Indicator) => Some(problem.base(Encoding::BigM)?),
-        _ => None,
-    };
     let mut extreme = |sense: ObjSense, tag: &str| -> Result<Extreme, crate::Error> {
         let milp = UnitProblem::with_objective(&pipe, &base, &unit, sense);
         let file = cfg.output.as_ref().map(|out| match cfg.senses {

@@ -10,7 +10,9 @@
 //! replayed through the forward pass, and the unit's value there must equal the solver's
 //! objective.
 
-use super::query::{self, check_box, find_unit, load_image_for, output_unit, region_around, Timing, UnitProblem};
+use super::query::{
+    self, check_box, find_unit, load_image_for, output_unit, region_around, Prepared, Timing, UnitProblem,
+};
 use super::{NetworkSource, TaskError};
 use crate::back;
 use crate::bounds;
@@ -135,19 +137,13 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
         near,
         bounds: cfg.bounds,
     };
-    let (pipe, base) = problem.base(cfg.encoding)?;
+    let Prepared {
+        pipe,
+        base,
+        bigm,
+        mut timing,
+    } = problem.prepare(cfg.encoding, cfg.solve, src.load_seconds)?;
     let solve_options = query::exact(&cfg.solve_options);
-    let mut timing = Timing {
-        load_seconds: src.load_seconds,
-        bounds_seconds: pipe.bounds_seconds,
-        lower_seconds: pipe.lower_seconds,
-        ..Timing::default()
-    };
-    // HiGHS needs big-M rows: an indicator-only model is lowered again for solving.
-    let bigm = match (cfg.solve, cfg.encoding) {
-        (true, Encoding::Indicator) => Some(problem.base(Encoding::BigM)?),
-        _ => None,
-    };
 
     let mut results = Vec::with_capacity(units.len());
     let mut first_model = None;
