@@ -46,6 +46,15 @@ pub struct BoundsCmdArgs {
     /// Input box LO,HI applied to every input.
     #[arg(long = "box", value_name = "LO,HI", default_value = "0,1", value_parser = parse_box)]
     pub input_box: (f64, f64),
+    /// Bounds over the ball of radius --eps around this image (clipped to --box) instead of the whole box.
+    #[arg(long, value_name = "IMG", requires = "eps")]
+    pub image: Option<String>,
+    /// Radius of the ball around --image.
+    #[arg(long, value_name = "E", requires = "image")]
+    pub eps: Option<f64>,
+    /// Norm of the ball around --image (l1: the box is also cut by sum_j |x_j - img_j| <= E).
+    #[arg(long, value_enum, default_value_t = NormArg::Linf, requires = "image")]
+    pub norm: NormArg,
     /// Bounds pass (each runs the weaker ones first).
     #[arg(long, value_enum, default_value_t = BoundsArg::Interval)]
     pub method: BoundsArg,
@@ -79,9 +88,15 @@ pub struct RegionArgs {
     /// Bounds pass used for big-M coefficients and ReLU stability.
     #[arg(long, value_enum, default_value_t = BoundsArg::Interval)]
     pub bounds: BoundsArg,
-    /// Read the bounds from a file written by `nnmilp bounds` (same network, a box containing this one).
+    /// Read the bounds from a file written by `nnmilp bounds` (same network, a region containing this one).
     #[arg(long, value_name = "BOUNDS.json", conflicts_with = "bounds")]
     pub bounds_file: Option<PathBuf>,
+    /// Seconds HiGHS may spend per unit and direction in the lp / milp bounds passes.
+    #[arg(long, value_name = "S", default_value_t = 1.0)]
+    pub unit_time_limit: f64,
+    /// Worker threads of the lp / milp bounds passes (default: one per core).
+    #[arg(long, value_name = "N")]
+    pub bounds_threads: Option<usize>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -94,6 +109,10 @@ pub enum BoundsArg {
     Lp,
     /// Per-unit MILP dual bounds under a time limit (HiGHS; Fischetti & Jo).
     Milp,
+    /// adversarial only: find an example first, then lp bounds inside the ball of its distance.
+    RegionLp,
+    /// adversarial only: find an example first, then milp bounds inside the ball of its distance.
+    RegionMilp,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -172,6 +191,9 @@ pub struct AdversarialArgs {
     /// Write original | adversarial | difference as a PNG (with --solve, for image-shaped inputs).
     #[arg(long, value_name = "P.png")]
     pub png: Option<PathBuf>,
+    /// Start HiGHS from an example found by a first-order search (always on with --bounds region-*).
+    #[arg(long)]
+    pub warm_start: bool,
 }
 
 #[derive(Debug, Args)]
@@ -350,15 +372,49 @@ fn parse_box(s: &str) -> Result<(f64, f64), String> {
     Ok((lo, hi))
 }
 
-impl From<BoundsArg> for bounds::Method {
-    fn from(b: BoundsArg) -> Self {
-        match b {
-            BoundsArg::Interval => bounds::Method::Interval,
-            BoundsArg::Symbolic => bounds::Method::Symbolic,
-            BoundsArg::Lp => bounds::Method::Lp,
-            BoundsArg::Milp => bounds::Method::Milp,
+impl BoundsArg {
+    /// The method, and whether it runs inside an example's ball (`region-*`).
+    fn split(self) -> (bounds::Method, bool) {
+        match self {
+            BoundsArg::Interval => (bounds::Method::Interval, false),
+            BoundsArg::Symbolic => (bounds::Method::Symbolic, false),
+            BoundsArg::Lp => (bounds::Method::Lp, false),
+            BoundsArg::Milp => (bounds::Method::Milp, false),
+            BoundsArg::RegionLp => (bounds::Method::Lp, true),
+            BoundsArg::RegionMilp => (bounds::Method::Milp, true),
         }
     }
+
+    /// The method for a command without region-aware tightening.
+    fn plain(self, command: &str) -> Result<bounds::Method, crate::Error> {
+        match self.split() {
+            (m, false) => Ok(m),
+            (_, true) => Err(crate::Error::Usage(format!(
+                "--bounds region-lp|region-milp needs an optimisation query with a distance to the image \
+                 (adversarial); {command} takes interval|symbolic|lp|milp"
+            ))),
+        }
+    }
+}
+
+impl RegionArgs {
+    fn bounds_options(&self) -> Result<bounds::BoundsOptions, crate::Error> {
+        check_unit_time_limit(self.unit_time_limit)?;
+        Ok(bounds::BoundsOptions {
+            unit_time_limit: self.unit_time_limit,
+            threads: self.bounds_threads,
+            progress: true,
+        })
+    }
+}
+
+fn check_unit_time_limit(s: f64) -> Result<(), crate::Error> {
+    if s.is_nan() || s < 0.0 {
+        return Err(crate::Error::Usage(format!(
+            "--unit-time-limit {s} must be a number of seconds >= 0"
+        )));
+    }
+    Ok(())
 }
 
 impl From<ReluArg> for Encoding {
@@ -393,7 +449,8 @@ pub fn run(cli: Cli) -> Result<Output, crate::Error> {
             let report = tasks::inspect::run(&tasks::inspect::Config {
                 network: a.network,
                 input_box: a.region.input_box,
-                bounds: a.region.bounds.into(),
+                bounds: a.region.bounds.plain("inspect")?,
+                bounds_options: a.region.bounds_options()?,
                 bounds_file: a.region.bounds_file,
             })?;
             let text = if a.json {
@@ -404,20 +461,17 @@ pub fn run(cli: Cli) -> Result<Output, crate::Error> {
             Ok(Output { text, to_stderr: false })
         }
         Command::Bounds(a) => {
-            if a.unit_time_limit.is_nan() || a.unit_time_limit < 0.0 {
-                return Err(crate::Error::Usage(format!(
-                    "--unit-time-limit {} must be a number of seconds >= 0",
-                    a.unit_time_limit
-                )));
-            }
+            check_unit_time_limit(a.unit_time_limit)?;
             let to_stdout = a.output.as_os_str() == "-";
             let file = tasks::bounds::run(&tasks::bounds::Config {
                 network: a.network,
                 input_box: a.input_box,
-                method: a.method.into(),
+                around: a.image.zip(a.eps).map(|(img, eps)| (img, eps, a.norm.into())),
+                method: a.method.plain("bounds")?,
                 options: bounds::BoundsOptions {
                     unit_time_limit: a.unit_time_limit,
                     threads: a.threads,
+                    progress: true,
                 },
                 output: a.output,
             })?;
@@ -447,7 +501,10 @@ pub fn run(cli: Cli) -> Result<Output, crate::Error> {
                 max_dist: a.max_dist,
                 input_box: a.region.input_box,
                 encoding: o.relu.into(),
-                bounds: a.region.bounds.into(),
+                bounds: a.region.bounds.split().0,
+                bounds_options: a.region.bounds_options()?,
+                region_tightening: a.region.bounds.split().1,
+                warm_start: a.warm_start,
                 bounds_file: a.region.bounds_file.clone(),
                 output: o.output.clone(),
                 format: o.format.map(Into::into),
@@ -496,7 +553,7 @@ pub fn run(cli: Cli) -> Result<Output, crate::Error> {
                 input_box: a.region.input_box,
                 near,
                 encoding: o.relu.into(),
-                bounds: a.region.bounds.into(),
+                bounds: a.region.bounds.plain("visualize")?,
                 output: o.output.clone(),
                 format: o.format.map(Into::into),
                 solve: o.solve,
@@ -531,7 +588,7 @@ pub fn run(cli: Cli) -> Result<Output, crate::Error> {
                 around,
                 senses,
                 encoding: o.relu.into(),
-                bounds: a.region.bounds.into(),
+                bounds: a.region.bounds.plain("range")?,
                 output: o.output.clone(),
                 format: o.format.map(Into::into),
                 solve: o.solve,

@@ -30,6 +30,7 @@ fn options(unit_time_limit: f64) -> BoundsOptions {
     BoundsOptions {
         unit_time_limit,
         threads: Some(2),
+        ..BoundsOptions::default()
     }
 }
 
@@ -268,6 +269,7 @@ fn bounds_files_are_checked_against_network_and_box() {
     let file = tasks::bounds::run(&tasks::bounds::Config {
         network: fixture("tiny_2-3-2.onnx"),
         input_box: (0.0, 1.0),
+        around: None,
         method: Method::Lp,
         options: options(1.0),
         output: path.clone(),
@@ -280,6 +282,7 @@ fn bounds_files_are_checked_against_network_and_box() {
             input_box,
             bounds: Method::Interval,
             bounds_file: Some(path.clone()),
+            bounds_options: BoundsOptions::default(),
         })
     };
     // Same network, a box inside the file's: accepted, and the file's method is reported.
@@ -345,11 +348,13 @@ fn bad_options_are_refused() {
     let e = bad(BoundsOptions {
         unit_time_limit: -1.0,
         threads: None,
+        ..BoundsOptions::default()
     });
     assert!(e.contains("time limit"), "{e}");
     let e = bad(BoundsOptions {
         unit_time_limit: 1.0,
         threads: Some(0),
+        ..BoundsOptions::default()
     });
     assert!(e.contains("0 threads"), "{e}");
     let e = compute_with(

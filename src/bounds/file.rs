@@ -1,11 +1,12 @@
 //! Bounds files: the result of `nnmilp bounds`, kept so that an expensive pass (lp, milp) runs
 //! once and is reused by later `inspect` / `adversarial` runs with `--bounds-file`.
 //!
-//! A file names the network by the SHA-256 of its bytes and the box it was computed over; it is
-//! only accepted for that same network and for a box inside that one (bounds sound over a box
-//! are sound over every box inside it). JSON, with every layer's bounds in full.
+//! A file names the network by the SHA-256 of its bytes and the region it was computed over (a
+//! box, and the L1 ball that cut it, if any); it is only accepted for that same network and for
+//! a region inside that one (bounds sound over a region are sound over every part of it). JSON,
+//! with every layer's bounds in full.
 
-use super::{Bounds, BoundsReport, InputBox, Method};
+use super::{Bounds, BoundsReport, InputBox, L1Ball, Method, Region};
 use crate::ir::Network;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -23,18 +24,9 @@ pub enum BoundsFileError {
     /// `detail` names the file's network and both SHA-256 sums.
     #[error("bounds file {path} was computed for {detail}")]
     OtherNetwork { path: PathBuf, detail: String },
-    #[error(
-        "bounds file {path} holds bounds over a box that does not contain the requested one (input {index}: \
-         requested [{lo}, {hi}], file [{file_lo}, {file_hi}])"
-    )]
-    BoxNotContained {
-        path: PathBuf,
-        index: usize,
-        lo: f64,
-        hi: f64,
-        file_lo: f64,
-        file_hi: f64,
-    },
+    /// `detail` says where the requested region leaves the file's.
+    #[error("bounds file {path} holds bounds over a region that does not contain the requested one ({detail})")]
+    RegionNotContained { path: PathBuf, detail: String },
 }
 
 /// The file's contents.
@@ -49,10 +41,19 @@ pub struct BoundsFile {
     /// The input box, per input.
     pub input_lo: Vec<f64>,
     pub input_hi: Vec<f64>,
+    /// The L1 ball that cuts the box, when the bounds hold only inside it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub l1_ball: Option<FileBall>,
     /// Unstable ReLUs under these bounds.
     pub relu_unstable: usize,
     pub report: BoundsReport,
     pub layers: Vec<LayerBounds>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct FileBall {
+    pub center: Vec<f64>,
+    pub radius: f64,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -64,7 +65,15 @@ pub struct LayerBounds {
 }
 
 impl BoundsFile {
-    pub fn new(net: &Network, network: &str, sha256: &str, bounds: &Bounds, report: BoundsReport) -> Self {
+    /// The file for `bounds`, computed over `region`.
+    pub fn new(
+        net: &Network,
+        network: &str,
+        sha256: &str,
+        region: &Region,
+        bounds: &Bounds,
+        report: BoundsReport,
+    ) -> Self {
         BoundsFile {
             format: FORMAT.to_string(),
             tool: format!("nnmilp {}", env!("CARGO_PKG_VERSION")),
@@ -73,6 +82,10 @@ impl BoundsFile {
             method: bounds.method.name().to_string(),
             input_lo: bounds.lo[0].clone(),
             input_hi: bounds.hi[0].clone(),
+            l1_ball: region.l1.as_ref().map(|b| FileBall {
+                center: b.center.clone(),
+                radius: b.radius,
+            }),
             relu_unstable: bounds.relu_stability(net).1,
             report,
             layers: net
@@ -111,14 +124,14 @@ impl BoundsFile {
     }
 
     /// The bounds for `net` (whose file has SHA-256 `sha256`) over `region`: refused for
-    /// another network or a region the file's box does not contain. The input layer takes
+    /// another network or a region the file's region (box, and ball if any) does not contain. The input layer takes
     /// `region` itself, every other layer the file's (sound, since `region` lies inside).
     pub fn bounds_for(
         &self,
         path: &Path,
         net: &Network,
         sha256: &str,
-        region: &InputBox,
+        region: &Region,
     ) -> Result<Bounds, BoundsFileError> {
         let parse = |message: String| BoundsFileError::Parse {
             path: path.to_path_buf(),
@@ -153,33 +166,35 @@ impl BoundsFile {
                 )));
             }
         }
-        if region.lo.len() != self.input_lo.len() || region.hi.len() != self.input_hi.len() {
-            return Err(parse(format!(
-                "box of {} inputs, the region has {}",
-                self.input_lo.len(),
-                region.lo.len()
-            )));
+        let rb = &region.input_box;
+        let n = self.input_lo.len();
+        let ball_size = self.l1_ball.as_ref().map_or(n, |b| b.center.len());
+        if rb.lo.len() != n || rb.hi.len() != n || self.input_hi.len() != n || ball_size != n {
+            return Err(parse(format!("box of {n} inputs, the region has {}", rb.lo.len())));
         }
-        for i in 0..region.lo.len() {
-            let (lo, hi, file_lo, file_hi) = (region.lo[i], region.hi[i], self.input_lo[i], self.input_hi[i]);
-            if !(file_lo <= lo && hi <= file_hi) {
-                return Err(BoundsFileError::BoxNotContained {
-                    path: path.to_path_buf(),
-                    index: i,
-                    lo,
-                    hi,
-                    file_lo,
-                    file_hi,
-                });
-            }
+        let file_region = Region {
+            input_box: InputBox {
+                lo: self.input_lo.clone(),
+                hi: self.input_hi.clone(),
+            },
+            l1: self.l1_ball.as_ref().map(|b| L1Ball {
+                center: b.center.clone(),
+                radius: b.radius,
+            }),
+        };
+        if let Some(detail) = file_region.contains_region(region) {
+            return Err(BoundsFileError::RegionNotContained {
+                path: path.to_path_buf(),
+                detail,
+            });
         }
         let mut bounds = Bounds {
             lo: self.layers.iter().map(|l| l.lo.clone()).collect(),
             hi: self.layers.iter().map(|l| l.hi.clone()).collect(),
             method,
         };
-        bounds.lo[0] = region.lo.clone();
-        bounds.hi[0] = region.hi.clone();
+        bounds.lo[0] = region.input_box.lo.clone();
+        bounds.hi[0] = region.input_box.hi.clone();
         Ok(bounds)
     }
 }

@@ -1,18 +1,34 @@
 //! Interval arithmetic: the cheapest sound bounds, and the start of every stronger method.
 
-use super::{Bounds, InputBox, Method};
+use super::{Bounds, InputBox, Method, Region};
 use crate::ir::{Handle, Network, Op};
 
 /// Propagates the box through every layer. An affine row's lower bound takes each weight's
 /// worse end (`w > 0` → input lower bound, `w < 0` → upper), which is exact for one layer and
 /// loose across layers because correlations are forgotten.
 pub fn interval(net: &Network, region: &InputBox) -> Bounds {
+    interval_in(net, &Region::from(region.clone()))
+}
+
+/// [`interval`] over a region that may have an L1 ball: affine layers reading the input take
+/// the exact range of each row over box ∩ ball ([`Region::min_linear`]), the rest as usual.
+pub fn interval_in(net: &Network, region: &Region) -> Bounds {
     let mut lo: Vec<Vec<f64>> = Vec::with_capacity(net.layers().len());
     let mut hi: Vec<Vec<f64>> = Vec::with_capacity(net.layers().len());
-    lo.push(region.lo.clone());
-    hi.push(region.hi.clone());
+    lo.push(region.input_box.lo.clone());
+    hi.push(region.input_box.hi.clone());
     for h in net.handles().skip(1) {
-        let (l, u) = layer(net, &lo, &hi, h);
+        let (l, u) = match (&net.layer(h).op, &region.l1) {
+            (Op::Affine { input, weights, bias }, Some(_)) if *input == net.input() => (0..bias.len())
+                .map(|i| {
+                    let (min, m1) = region.min_linear(weights.row(i));
+                    let (neg_max, m2) = region.min_linear(weights.row(i).map(|(j, w)| (j, -w)));
+                    let margin = ROUNDING_MARGIN * (1.0 + m1.max(m2));
+                    (bias[i] + min - margin, bias[i] - neg_max + margin)
+                })
+                .unzip(),
+            _ => layer(net, &lo, &hi, h),
+        };
         lo.push(l);
         hi.push(u);
     }
@@ -22,6 +38,9 @@ pub fn interval(net: &Network, region: &InputBox) -> Bounds {
         method: Method::Interval,
     }
 }
+
+/// Relative safety margin on the knapsack optima, against rounding in their sums.
+pub(super) const ROUNDING_MARGIN: f64 = 1e-10;
 
 /// Interval bounds of layer `h` from the bounds `lo`, `hi` of the layers before it (the input
 /// layer keeps `lo[0]`, `hi[0]`).

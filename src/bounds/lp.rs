@@ -12,12 +12,14 @@
 //! One HiGHS instance per worker thread loads a layer's model once; between units only the
 //! objective changes (one cost and the sense), so HiGHS starts each LP from the last basis.
 
-use super::{refresh_layer, Bounds, BoundsError, BoundsOptions};
+use super::{refresh_layer, Bounds, BoundsError, BoundsOptions, Region};
 use crate::ir::{Handle, Network, Op};
-use crate::lower::{lower, LowerOptions};
+use crate::lower::{add_distance, lower, LowerOptions, Norm};
 use crate::milp::{Milp, ObjSense};
 use crate::solve::highs::Highs;
 use crate::solve::{SolveError, SolveOptions, Status};
+use super::progress::layer_bar;
+use indicatif::ProgressBar;
 use rayon::prelude::*;
 use std::time::Instant;
 
@@ -48,8 +50,13 @@ impl Problem {
 }
 
 /// Tightens `bounds` in place by per-unit LPs; returns seconds per layer.
-pub(super) fn tighten(net: &Network, bounds: &mut Bounds, options: &BoundsOptions) -> Result<Vec<f64>, BoundsError> {
-    tighten_with(net, bounds, options, Problem::Lp)
+pub(super) fn tighten(
+    net: &Network,
+    region: &Region,
+    bounds: &mut Bounds,
+    options: &BoundsOptions,
+) -> Result<Vec<f64>, BoundsError> {
+    tighten_with(net, region, bounds, options, Problem::Lp)
 }
 
 /// The units of layer `h` worth a solve under the current bounds.
@@ -69,6 +76,7 @@ fn targets(net: &Network, bounds: &Bounds, consumers: &[Vec<Handle>], h: Handle)
 
 pub(super) fn tighten_with(
     net: &Network,
+    region: &Region,
     bounds: &mut Bounds,
     options: &BoundsOptions,
     problem: Problem,
@@ -90,14 +98,16 @@ pub(super) fn tighten_with(
         refresh_layer(net, bounds, h);
         let units = targets(net, bounds, &consumers, h);
         if !units.is_empty() {
-            let (milp, cols) = prefix_model(net, bounds, h, problem)?;
+            let (milp, cols) = prefix_model(net, region, bounds, h, problem)?;
             let workers = rayon::current_num_threads().max(1);
             let chunk = units.len().div_ceil(workers * 2).max(1);
+            let bar = layer_bar(options.progress, problem.name(), &net.layer(h).name, units.len());
             let results: Vec<Vec<UnitBounds>> = units
                 .par_chunks(chunk)
-                .map(|chunk| solve_units(&milp, &cols, chunk, &solve_options))
+                .map(|chunk| solve_units(&milp, &cols, chunk, &solve_options, &bar))
                 .collect::<Result<_, _>>()
                 .map_err(solver_err)?;
+            bar.finish_and_clear();
             let i = h.index();
             for (j, lo, hi) in results.into_iter().flatten() {
                 if let Some(v) = lo {
@@ -114,9 +124,11 @@ pub(super) fn tighten_with(
 }
 
 /// The network up to layer `h`, lowered with the current bounds (relaxed for [`Problem::Lp`]),
-/// and the column of each unit of `h`.
+/// with the region's L1 ball as distance columns and a budget row, and the column of each unit
+/// of `h`.
 fn prefix_model(
     net: &Network,
+    region: &Region,
     bounds: &Bounds,
     h: Handle,
     problem: Problem,
@@ -136,6 +148,16 @@ fn prefix_model(
         source,
     })?;
     let mut milp = lowered.milp;
+    if let Some(ball) = &region.l1 {
+        add_distance(
+            &mut milp,
+            &lowered.inputs,
+            &ball.center,
+            &region.input_box,
+            Norm::L1,
+            Some(ball.radius),
+        );
+    }
     if problem == Problem::Lp {
         milp.relax_integrality();
     }
@@ -149,6 +171,7 @@ fn solve_units(
     cols: &[usize],
     units: &[usize],
     options: &SolveOptions,
+    bar: &ProgressBar,
 ) -> Result<Vec<UnitBounds>, SolveError> {
     let mut highs = Highs::new()?;
     highs.apply_options(options)?;
@@ -163,6 +186,7 @@ fn solve_units(
         let hi = proven_bound(&mut highs);
         highs.change_col_cost(col, 0.0)?;
         out.push((j, lo, hi));
+        bar.inc(1);
     }
     Ok(out)
 }

@@ -6,10 +6,15 @@
 //! them. With no time limit the dual bound closes on the exact range of the unit over the box.
 
 use super::lp::{tighten_with, Problem};
-use super::{Bounds, BoundsError, BoundsOptions};
+use super::{Bounds, BoundsError, BoundsOptions, Region};
 use crate::ir::Network;
 
 /// Tightens `bounds` in place by per-unit MILPs; returns seconds per layer.
-pub(super) fn tighten(net: &Network, bounds: &mut Bounds, options: &BoundsOptions) -> Result<Vec<f64>, BoundsError> {
-    tighten_with(net, bounds, options, Problem::Milp)
+pub(super) fn tighten(
+    net: &Network,
+    region: &Region,
+    bounds: &mut Bounds,
+    options: &BoundsOptions,
+) -> Result<Vec<f64>, BoundsError> {
+    tighten_with(net, region, bounds, options, Problem::Milp)
 }

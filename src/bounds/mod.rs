@@ -20,11 +20,14 @@ pub mod file;
 mod interval;
 mod lp;
 mod milp;
+mod progress;
+mod region;
 mod report;
 mod symbolic;
 
 pub use file::{BoundsFile, BoundsFileError};
-pub use interval::interval;
+pub use interval::{interval, interval_in};
+pub use region::{L1Ball, Region};
 pub use report::{BoundsReport, LayerReport, StageReport};
 pub use symbolic::symbolic;
 
@@ -126,6 +129,9 @@ pub struct BoundsOptions {
     pub unit_time_limit: f64,
     /// Worker threads, each with its own HiGHS instance (`None`: one per core).
     pub threads: Option<usize>,
+    /// Show a progress bar on stderr for the solver-based methods (only when stderr is a
+    /// terminal; otherwise nothing is drawn).
+    pub progress: bool,
 }
 
 impl Default for BoundsOptions {
@@ -133,6 +139,7 @@ impl Default for BoundsOptions {
         BoundsOptions {
             unit_time_limit: 1.0,
             threads: None,
+            progress: false,
         }
     }
 }
@@ -187,11 +194,22 @@ pub fn compute(net: &Network, region: &InputBox, method: Method) -> Result<Bound
     compute_with(net, region, method, &BoundsOptions::default()).map(|(b, _)| b)
 }
 
-/// Runs `method` and every weaker method before it (interval, then symbolic, then lp, then milp),
-/// each starting from the previous result, and reports what each stage did per layer.
+/// [`compute_in`] over a plain box.
 pub fn compute_with(
     net: &Network,
     region: &InputBox,
+    method: Method,
+    options: &BoundsOptions,
+) -> Result<(Bounds, BoundsReport), BoundsError> {
+    compute_in(net, &Region::from(region.clone()), method, options)
+}
+
+/// Runs `method` and every weaker method before it (interval, then symbolic, then lp, then milp)
+/// over `region` (a box, optionally cut by an L1 ball), each starting from the previous result,
+/// and reports what each stage did per layer.
+pub fn compute_in(
+    net: &Network,
+    region: &Region,
     method: Method,
     options: &BoundsOptions,
 ) -> Result<(Bounds, BoundsReport), BoundsError> {
@@ -217,13 +235,13 @@ pub fn compute_with(
 
 fn run_chain(
     net: &Network,
-    region: &InputBox,
+    region: &Region,
     method: Method,
     options: &BoundsOptions,
 ) -> Result<(Bounds, BoundsReport), BoundsError> {
     let mut report = BoundsReport::default();
     let start = std::time::Instant::now();
-    let mut bounds = interval(net, region);
+    let mut bounds = interval_in(net, region);
     report.push_stage(
         net,
         Method::Interval,
@@ -240,12 +258,12 @@ fn run_chain(
         let start = std::time::Instant::now();
         let layer_seconds = match stage {
             Method::Symbolic => {
-                let (b, t) = symbolic::tighten(net, &bounds);
+                let (b, t) = symbolic::tighten(net, region, &bounds);
                 bounds = b;
                 t
             }
-            Method::Lp => lp::tighten(net, &mut bounds, options)?,
-            Method::Milp => milp::tighten(net, &mut bounds, options)?,
+            Method::Lp => lp::tighten(net, region, &mut bounds, options)?,
+            Method::Milp => milp::tighten(net, region, &mut bounds, options)?,
             Method::Interval => unreachable!("interval runs first"),
         };
         bounds.method = stage;

@@ -18,9 +18,11 @@
 //! coefficient vectors are dense), so a network with `k` affine layers of `n` units costs about
 //! `k²n³/2` multiply-adds for dense weights: about 3·10⁹ for 784-1024-1024-1024-10, seconds in
 //! a release build, spread over threads (units are independent). Layers reading the input
-//! directly are skipped: interval bounds are already exact there.
+//! directly are skipped over a plain box, where interval bounds are exact already. With an L1
+//! ball the last step minimises over box ∩ ball exactly ([`Region::min_linear`]), so the
+//! relaxation benefits from the ball at every layer.
 
-use super::{refresh_layer, Bounds};
+use super::{refresh_layer, Bounds, Region};
 use crate::ir::{Handle, Network, Op};
 use rayon::prelude::*;
 use std::time::Instant;
@@ -119,36 +121,39 @@ fn relax_layer(net: &Network, bounds: &Bounds, h: Handle) -> Option<Relax> {
     }
 }
 
+fn add(constant: &mut f64, magnitude: &mut f64, v: f64) {
+    *constant += v;
+    *magnitude += v.abs();
+}
+
 /// A lower bound of `c · value(layer k)` over the box, `c` given densely.
-fn lower_bound(net: &Network, bounds: &Bounds, relax: &[Option<Relax>], k: Handle, c: Vec<f64>) -> f64 {
+fn lower_bound(
+    net: &Network,
+    region: &Region,
+    relax: &[Option<Relax>],
+    k: Handle,
+    c: Vec<f64>,
+) -> f64 {
     let mut pending: Vec<Option<Vec<f64>>> = vec![None; k.index() + 1];
     pending[k.index()] = Some(c);
     let mut constant = 0.0;
     // Sum of the magnitudes of everything added into `constant`, for the rounding margin.
     let mut magnitude = 0.0;
-    let mut add = |constant: &mut f64, v: f64| {
-        *constant += v;
-        magnitude += v.abs();
-    };
     for hi in (0..=k.index()).rev() {
         let Some(c) = pending[hi].take() else { continue };
         let size = |h: Handle| net.layer(h).size();
         match &net.layer(Handle::from_index(hi)).op {
             Op::Input => {
-                let (l, u) = (&bounds.lo[hi], &bounds.hi[hi]);
-                for (j, &cj) in c.iter().enumerate() {
-                    if cj > 0.0 {
-                        add(&mut constant, cj * l[j]);
-                    } else if cj < 0.0 {
-                        add(&mut constant, cj * u[j]);
-                    }
-                }
+                // The input layer's bounds are the region's box (and the ball, if any, cuts it).
+                let (v, mag) = region.min_linear(c.iter().copied().enumerate());
+                constant += v;
+                magnitude += mag;
             }
             Op::Affine { input, weights, bias } => {
                 let mut acc = pending[input.index()].take().unwrap_or_else(|| vec![0.0; size(*input)]);
                 for (j, &cj) in c.iter().enumerate() {
                     if cj != 0.0 {
-                        add(&mut constant, cj * bias[j]);
+                        add(&mut constant, &mut magnitude, cj * bias[j]);
                         for (col, w) in weights.row(j) {
                             acc[col] += cj * w;
                         }
@@ -173,12 +178,12 @@ fn lower_bound(net: &Network, bounds: &Bounds, relax: &[Option<Relax>], k: Handl
                     if cj > 0.0 {
                         acc[j] += cj * line.lower_slope;
                         if line.lower_icpt != 0.0 {
-                            add(&mut constant, cj * line.lower_icpt);
+                            add(&mut constant, &mut magnitude, cj * line.lower_icpt);
                         }
                     } else if cj < 0.0 {
                         acc[j] += cj * line.upper_slope;
                         if line.upper_icpt != 0.0 {
-                            add(&mut constant, cj * line.upper_icpt);
+                            add(&mut constant, &mut magnitude, cj * line.upper_icpt);
                         }
                     }
                 }
@@ -196,7 +201,7 @@ fn lower_bound(net: &Network, bounds: &Bounds, relax: &[Option<Relax>], k: Handl
                     } else if cj < 0.0 {
                         match up {
                             PoolUpper::Input(i) => acc[i] += cj,
-                            PoolUpper::Constant(v) => add(&mut constant, cj * v),
+                            PoolUpper::Constant(v) => add(&mut constant, &mut magnitude, cj * v),
                         }
                     }
                 }
@@ -209,7 +214,7 @@ fn lower_bound(net: &Network, bounds: &Bounds, relax: &[Option<Relax>], k: Handl
 
 /// Tightens `start` (sound bounds, usually interval ones) by back-substitution. Returns the new
 /// bounds and the seconds spent per layer (indexed by handle).
-pub(super) fn tighten(net: &Network, start: &Bounds) -> (Bounds, Vec<f64>) {
+pub(super) fn tighten(net: &Network, region: &Region, start: &Bounds) -> (Bounds, Vec<f64>) {
     let mut bounds = start.clone();
     let mut relax: Vec<Option<Relax>> = Vec::with_capacity(net.layers().len());
     let mut seconds = vec![0.0; net.layers().len()];
@@ -218,7 +223,8 @@ pub(super) fn tighten(net: &Network, start: &Bounds) -> (Bounds, Vec<f64>) {
         let t0 = Instant::now();
         let op = &net.layer(h).op;
         let linear = matches!(op, Op::Affine { .. } | Op::Sum { .. });
-        let reads_input = op.inputs().iter().all(|i| *i == net.input());
+        // Over a plain box, interval bounds of a layer reading the input are exact already.
+        let reads_input = region.l1.is_none() && op.inputs().iter().all(|i| *i == net.input());
         refresh_layer(net, &mut bounds, h);
         if linear && !reads_input {
             let n = net.layer(h).size();
@@ -227,9 +233,9 @@ pub(super) fn tighten(net: &Network, start: &Bounds) -> (Bounds, Vec<f64>) {
                 .map(|j| {
                     let mut c = vec![0.0; n];
                     c[j] = 1.0;
-                    let lo = lower_bound(net, &bounds, &relax, h, c.clone());
+                    let lo = lower_bound(net, region, &relax, h, c.clone());
                     c[j] = -1.0;
-                    let hi = -lower_bound(net, &bounds, &relax, h, c);
+                    let hi = -lower_bound(net, region, &relax, h, c);
                     (lo, hi)
                 })
                 .collect();
@@ -247,7 +253,8 @@ pub(super) fn tighten(net: &Network, start: &Bounds) -> (Bounds, Vec<f64>) {
 
 /// Symbolic bounds over `region`: interval bounds tightened by [`tighten`].
 pub fn symbolic(net: &Network, region: &super::InputBox) -> Bounds {
-    let (mut b, _) = tighten(net, &super::interval(net, region));
+    let region = Region::from(region.clone());
+    let (mut b, _) = tighten(net, &region, &super::interval_in(net, &region));
     b.method = super::Method::Symbolic;
     b
 }

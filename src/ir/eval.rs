@@ -48,6 +48,70 @@ impl Network {
     }
 }
 
+impl Network {
+    /// The gradient of `g · output` with respect to the input at the point whose layer values
+    /// are `values` (from [`Network::forward_all`]): one backward pass. The network is piecewise
+    /// linear, so this is exact inside the point's linear piece. A ReLU at exactly 0 passes no
+    /// gradient; a max-pool passes it to the first input attaining the maximum.
+    pub fn input_gradient(&self, values: &[Vec<f64>], g: &[f64]) -> Vec<f64> {
+        let mut grads: Vec<Option<Vec<f64>>> = vec![None; self.layers().len()];
+        grads[self.output().index()] = Some(g.to_vec());
+        let add_into = |grads: &mut Vec<Option<Vec<f64>>>, h: super::Handle, size: usize| -> Vec<f64> {
+            grads[h.index()].take().unwrap_or_else(|| vec![0.0; size])
+        };
+        for hi in (1..self.layers().len()).rev() {
+            let Some(gy) = grads[hi].take() else { continue };
+            let layer = &self.layers()[hi];
+            let size = |h: super::Handle| self.layer(h).size();
+            match &layer.op {
+                Op::Input => {}
+                Op::Affine { input, weights, .. } => {
+                    let mut acc = add_into(&mut grads, *input, size(*input));
+                    for (i, &gi) in gy.iter().enumerate() {
+                        if gi != 0.0 {
+                            for (c, w) in weights.row(i) {
+                                acc[c] += gi * w;
+                            }
+                        }
+                    }
+                    grads[input.index()] = Some(acc);
+                }
+                Op::Sum { inputs } => {
+                    for input in inputs {
+                        let mut acc = add_into(&mut grads, *input, size(*input));
+                        acc.iter_mut().zip(&gy).for_each(|(a, g)| *a += g);
+                        grads[input.index()] = Some(acc);
+                    }
+                }
+                Op::Relu { input } => {
+                    let mut acc = add_into(&mut grads, *input, size(*input));
+                    for (j, &gj) in gy.iter().enumerate() {
+                        if values[input.index()][j] > 0.0 {
+                            acc[j] += gj;
+                        }
+                    }
+                    grads[input.index()] = Some(acc);
+                }
+                Op::MaxPool { input, windows } => {
+                    let mut acc = add_into(&mut grads, *input, size(*input));
+                    let x = &values[input.index()];
+                    for (j, w) in windows.iter().enumerate() {
+                        let best = w
+                            .iter()
+                            .map(|&k| k as usize)
+                            .fold(w[0] as usize, |b, k| if x[k] > x[b] { k } else { b });
+                        acc[best] += gy[j];
+                    }
+                    grads[input.index()] = Some(acc);
+                }
+            }
+        }
+        grads[self.input().index()]
+            .take()
+            .unwrap_or_else(|| vec![0.0; self.input_size()])
+    }
+}
+
 /// Index of the largest entry (the first one on ties): the predicted class.
 pub fn argmax(v: &[f64]) -> usize {
     let mut best = 0;

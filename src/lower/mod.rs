@@ -20,8 +20,10 @@
 //! materialised as columns (`a_Nh_j`, with an equality row) when anything else reads them, and
 //! the output always is (`y_j`).
 
+mod distance;
 mod names;
 
+pub use distance::{add_distance, Norm};
 pub use names::layer_labels;
 
 use crate::bounds::Bounds;
@@ -98,7 +100,51 @@ pub struct Lowered {
     /// The value of every unit of every layer as an expression over columns (indexed by layer
     /// handle), for tasks that put a hidden unit in the objective.
     pub values: Vec<Vec<LinExpr>>,
+    /// Every binary column and what it decides, so that a point of the network (an
+    /// adversarial example found by a heuristic) can be turned into a fixing of all binaries.
+    pub binaries: Vec<(Col, Binary)>,
     pub stats: LowerStats,
+}
+
+/// What one binary column of the lowering means.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Binary {
+    /// `z = 1` makes unit `unit` of ReLU layer `relu` inactive (`x = 0`, its input `<= 0`).
+    ReluInactive { relu: Handle, unit: usize },
+    /// `z = 1` makes window input `input` (an index into the pooled layer) the maximum of
+    /// output `unit` of max-pool layer `pool`.
+    PoolPick { pool: Handle, unit: usize, input: usize },
+}
+
+impl Binary {
+    /// The binary's value at a point whose layer values are `values`
+    /// ([`Network::forward_all`]), or `None` for a ReLU whose input is within `tie` of 0, where
+    /// both values are (nearly) feasible. A max-pool picks the first input attaining the maximum.
+    pub fn value_at(&self, net: &Network, values: &[Vec<f64>], tie: f64) -> Option<f64> {
+        match *self {
+            Binary::ReluInactive { relu, unit } => {
+                let Op::Relu { input } = net.layer(relu).op else {
+                    unreachable!("ReluInactive names a ReLU layer")
+                };
+                let pre = values[input.index()][unit];
+                (pre.abs() > tie).then_some(if pre < 0.0 { 1.0 } else { 0.0 })
+            }
+            Binary::PoolPick { pool, unit, input } => {
+                let Op::MaxPool { input: pooled, windows } = &net.layer(pool).op else {
+                    unreachable!("PoolPick names a max-pool layer")
+                };
+                let v = &values[pooled.index()];
+                let first_max = windows[unit]
+                    .iter()
+                    .map(|&k| k as usize)
+                    .fold(None, |best: Option<usize>, k| match best {
+                        Some(b) if v[b] >= v[k] => Some(b),
+                        _ => Some(k),
+                    });
+                Some(if first_max == Some(input) { 1.0 } else { 0.0 })
+            }
+        }
+    }
 }
 
 /// Lowers `net` with `bounds` (which must be sound for the input box the MILP should
@@ -109,6 +155,7 @@ pub fn lower(net: &Network, bounds: &Bounds, options: LowerOptions) -> Result<Lo
     let mut milp = Milp::new("nnmilp");
     let mut stats = LowerStats::default();
     let mut values: Vec<Vec<LinExpr>> = Vec::with_capacity(net.layers().len());
+    let mut binaries: Vec<(Col, Binary)> = Vec::new();
     let enc = options.encoding;
 
     for h in net.handles() {
@@ -170,7 +217,9 @@ pub fn lower(net: &Network, bounds: &Bounds, options: LowerOptions) -> Result<Lo
                                 hi: u,
                             });
                         }
-                        lower_relu_unit(&mut milp, enc, label, j, pre, l, u)
+                        let (x, z) = lower_relu_unit(&mut milp, enc, label, j, pre, l, u);
+                        binaries.push((z, Binary::ReluInactive { relu: h, unit: j }));
+                        x
                     });
                 }
                 out
@@ -213,6 +262,14 @@ pub fn lower(net: &Network, bounds: &Bounds, options: LowerOptions) -> Result<Lo
                     for &i in &cands {
                         let (v, l_i, _) = ins[i];
                         let z = milp.add_col(format!("zp_{label}_{j}_{i}"), 0.0, 1.0, ColKind::Binary);
+                        binaries.push((
+                            z,
+                            Binary::PoolPick {
+                                pool: h,
+                                unit: j,
+                                input: w[i] as usize,
+                            },
+                        ));
                         sum.push((z, 1.0));
                         // m - v
                         let mut diff = LinExpr::var(m);
@@ -272,6 +329,7 @@ pub fn lower(net: &Network, bounds: &Bounds, options: LowerOptions) -> Result<Lo
         inputs,
         outputs,
         values,
+        binaries,
         stats,
     })
 }
@@ -295,7 +353,16 @@ fn materialize(milp: &mut Milp, name: String, row: String, e: &LinExpr, lo: f64,
 }
 
 /// The paper's unit: `x - s = pre`, `x in [0, U]`, `s in [0, -L]`, binary `z` (1 = inactive).
-fn lower_relu_unit(milp: &mut Milp, enc: Encoding, label: &str, j: usize, pre: &LinExpr, l: f64, u: f64) -> LinExpr {
+/// Returns `x` and `z`.
+fn lower_relu_unit(
+    milp: &mut Milp,
+    enc: Encoding,
+    label: &str,
+    j: usize,
+    pre: &LinExpr,
+    l: f64,
+    u: f64,
+) -> (LinExpr, Col) {
     let x = milp.add_col(format!("x_{label}_{j}"), 0.0, u, ColKind::Continuous);
     let s = milp.add_col(format!("s_{label}_{j}"), 0.0, -l, ColKind::Continuous);
     let z = milp.add_col(format!("z_{label}_{j}"), 0.0, 1.0, ColKind::Binary);
@@ -311,7 +378,7 @@ fn lower_relu_unit(milp: &mut Milp, enc: Encoding, label: &str, j: usize, pre: &
         milp.add_indicator(format!("ix_{label}_{j}"), z, true, vec![(x, 1.0)], Sense::Le, 0.0);
         milp.add_indicator(format!("is_{label}_{j}"), z, false, vec![(s, 1.0)], Sense::Le, 0.0);
     }
-    LinExpr::var(x)
+    (LinExpr::var(x), z)
 }
 
 /// The columns of a layer that was materialised (input, output).

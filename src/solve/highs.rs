@@ -370,6 +370,29 @@ impl Highs {
         check(st, || format!("bounds [{lo}, {hi}] of column {col} rejected"))
     }
 
+    /// Hands HiGHS a point to start from (for a MIP, a feasible one becomes the first
+    /// incumbent, so branch and bound prunes with its objective from the start).
+    pub fn set_solution(&mut self, col_values: &[f64]) -> Result<(), SolveError> {
+        if col_values.len() != self.num_col() {
+            return Err(SolveError::Highs(format!(
+                "start point has {} values, the model {} columns",
+                col_values.len(),
+                self.num_col()
+            )));
+        }
+        // SAFETY: live instance; the array has one value per column; the other arrays may be null.
+        let st = unsafe {
+            sys::Highs_setSolution(
+                self.raw(),
+                col_values.as_ptr(),
+                std::ptr::null(),
+                std::ptr::null(),
+                std::ptr::null(),
+            )
+        };
+        check(st, || "start point rejected".into())
+    }
+
     pub fn set_objective_sense(&mut self, sense: ObjSense) -> Result<(), SolveError> {
         let s = match sense {
             ObjSense::Minimize => sys::OBJECTIVE_SENSE_MINIMIZE,

@@ -161,6 +161,12 @@ impl Highs {
 /// Solves `milp` with HiGHS. Refuses models with indicator constraints, which HiGHS would
 /// silently drop (solving a relaxation instead).
 pub fn solve(milp: &Milp, opts: &SolveOptions) -> Result<Solution, SolveError> {
+    solve_from(milp, opts, None)
+}
+
+/// [`solve`], starting from `start` (one value per column) when given: a feasible start is
+/// HiGHS's first incumbent.
+pub fn solve_from(milp: &Milp, opts: &SolveOptions, start: Option<&[f64]>) -> Result<Solution, SolveError> {
     if !milp.indicators().is_empty() {
         return Err(SolveError::Indicators {
             count: milp.indicators().len(),
@@ -169,6 +175,9 @@ pub fn solve(milp: &Milp, opts: &SolveOptions) -> Result<Solution, SolveError> {
     let mut h = Highs::new()?;
     h.apply_options(opts)?;
     h.pass_milp(milp)?;
+    if let Some(x) = start {
+        h.set_solution(x)?;
+    }
     h.run()?;
     let sol = h.solution()?;
     if let Some(x) = &sol.values {

@@ -11,10 +11,11 @@
 //! distance by `D`. A solution is only reported after its input has been replayed through the
 //! forward pass.
 
+use super::attack::{Margins, Polish, Search};
 use super::query::{self, check_box, load_image_for, region_around, Norm, Timing};
 use super::{NetworkSource, Pipeline, TaskError};
 use crate::back;
-use crate::bounds::{self, Bounds, InputBox};
+use crate::bounds::{self, Bounds, BoundsOptions, InputBox, L1Ball, Region};
 use crate::data;
 use crate::ir::{argmax, Network};
 use crate::lower::Encoding;
@@ -22,6 +23,7 @@ use crate::milp::{Col, ColKind, Milp, ObjSense, Sense};
 use crate::solve::{self, SolveOptions, Status};
 use serde::Serialize;
 use std::path::PathBuf;
+use std::time::Instant;
 
 pub use super::query::{ModelInfo, NetworkInfo};
 
@@ -58,6 +60,15 @@ pub struct Config {
     pub input_box: (f64, f64),
     pub encoding: Encoding,
     pub bounds: bounds::Method,
+    /// Settings of the lp / milp bounds passes (time per unit, threads, progress bar).
+    pub bounds_options: BoundsOptions,
+    /// Region-aware tightening (`--bounds region-lp|region-milp`): find an example first (see
+    /// [`super::attack`]), then run `bounds` inside the ball of its distance around the image
+    /// and add that distance as a budget row (the optimum lies inside, so it is unchanged).
+    pub region_tightening: bool,
+    /// Hand HiGHS the first-order example as its first incumbent (always on with
+    /// `region_tightening`).
+    pub warm_start: bool,
     /// Read the bounds from this file (from `nnmilp bounds`) instead of computing them.
     pub bounds_file: Option<PathBuf>,
     /// Model file to write (`-` = stdout), format from the extension unless `format` is set.
@@ -86,6 +97,9 @@ impl Config {
             input_box: (0.0, 1.0),
             encoding: Encoding::BigM,
             bounds: bounds::Method::Interval,
+            bounds_options: BoundsOptions::default(),
+            region_tightening: false,
+            warm_start: false,
             bounds_file: None,
             output: None,
             format: None,
@@ -115,9 +129,29 @@ pub struct Report {
     pub max_dist: Option<f64>,
     pub input_box: [f64; 2],
     pub model: ModelInfo,
+    /// What region-aware tightening did (`--bounds region-lp|region-milp`).
+    pub region: Option<RegionInfo>,
     /// Present when `--solve` was given.
     pub solve: Option<SolveInfo>,
     pub timing: Timing,
+}
+
+/// Region-aware tightening, step by step.
+#[derive(Clone, Debug, Serialize)]
+pub struct RegionInfo {
+    /// `first_order` (the search of [`super::attack`], LP-polished) or `none`.
+    pub incumbent_source: &'static str,
+    /// Replayed distance of the incumbent in the minimised norm.
+    pub incumbent_distance: Option<f64>,
+    /// Radius of the ball the bounds were tightened in (also the model's budget row), when an
+    /// incumbent was found; otherwise the region is the task's own.
+    pub radius: Option<f64>,
+    /// Unstable ReLUs under symbolic bounds over the task's region, before tightening.
+    pub relu_unstable_before: usize,
+    /// Unstable ReLUs under the final bounds.
+    pub relu_unstable_after: usize,
+    pub search_seconds: f64,
+    pub tighten_seconds: f64,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -137,6 +171,8 @@ pub struct SolveInfo {
     pub dual_bound: Option<f64>,
     pub gap: Option<f64>,
     pub seconds: f64,
+    /// Whether HiGHS was handed a start point (the first-order example).
+    pub warm_started: bool,
     /// The replayed adversarial example, when the solver found one.
     pub example: Option<Example>,
 }
@@ -172,9 +208,11 @@ enum Goal {
 }
 
 /// The problem once the network, image and goal are known.
+#[derive(Clone)]
 struct Spec<'a> {
     net: &'a Network,
     image: &'a [f64],
+    /// The box the input columns range over (the user's box, clipped to the distance budget).
     region: InputBox,
     goal: Goal,
     norm: Norm,
@@ -199,6 +237,21 @@ fn beat_slack(y: &[f64], winner: usize, loser: usize, margin: f64, kind: MarginK
     cw * y[winner] + cl * y[loser] - rhs
 }
 
+/// The task's region for the bounds passes: the (clipped) box, and for an L1 budget the ball
+/// itself (a Linf budget is the clipped box exactly).
+fn ball_region(region: &InputBox, image: &[f64], norm: Norm, max_dist: Option<f64>) -> Region {
+    Region {
+        input_box: region.clone(),
+        l1: match (norm, max_dist) {
+            (Norm::L1, Some(r)) => Some(L1Ball {
+                center: image.to_vec(),
+                radius: r,
+            }),
+            _ => None,
+        },
+    }
+}
+
 /// Lowers the network and adds the task's columns, rows and objective.
 ///
 /// Untargeted rows: `beat_j: c_w·y_j + c_l·y_c - M_j·t_j >= rhs - M_j` with
@@ -206,7 +259,7 @@ fn beat_slack(y: &[f64], winner: usize, loser: usize, margin: f64, kind: MarginK
 /// pass. With `t_j = 1` the row is the margin of `j` over `c`; with `t_j = 0` it reads
 /// `lhs >= min lhs`, true everywhere in the box. For the absolute margin this is
 /// `M_j = m + U_c - L_j`.
-fn build(spec: &Spec, encoding: Encoding) -> Result<(Pipeline, Milp), crate::Error> {
+fn build(spec: &Spec, encoding: Encoding) -> Result<Built, crate::Error> {
     let pipe = Pipeline::lower(spec.net, spec.bounds.clone(), spec.bounds_seconds, encoding)?;
     let lowered = &pipe.lowered;
     let mut milp = lowered.milp.clone();
@@ -220,6 +273,7 @@ fn build(spec: &Spec, encoding: Encoding) -> Result<(Pipeline, Milp), crate::Err
     );
     let y = &lowered.outputs;
     let (cw, cl, rhs) = margin_form(spec.margin, spec.kind);
+    let mut picks = Vec::new();
     match spec.goal {
         Goal::Target(t) => {
             for j in (0..y.len()).filter(|&j| j != t) {
@@ -233,6 +287,7 @@ fn build(spec: &Spec, encoding: Encoding) -> Result<(Pipeline, Milp), crate::Err
             for j in (0..y.len()).filter(|&j| j != c) {
                 let t = milp.add_col(format!("t_{j}"), 0.0, 1.0, ColKind::Binary);
                 pick.push((t, 1.0));
+                picks.push((j, t));
                 let big_m = (rhs - low(cw, j) - low(cl, c)).max(0.0);
                 milp.add_row(
                     format!("beat_{j}"),
@@ -246,7 +301,77 @@ fn build(spec: &Spec, encoding: Encoding) -> Result<(Pipeline, Milp), crate::Err
     }
     milp.set_objective(ObjSense::Minimize, objective);
     milp.name = "adversarial".into();
-    Ok((pipe, milp))
+    Ok(Built { pipe, milp, picks })
+}
+
+/// A built adversarial model.
+struct Built {
+    pipe: Pipeline,
+    milp: Milp,
+    /// Untargeted: the class each `t_j` column picks.
+    picks: Vec<(usize, Col)>,
+}
+
+impl Built {
+    /// The polishing view of this model, aimed at class `winner` (untargeted: its `t` column
+    /// is fixed to 1, the others to 0).
+    fn polish(&self, winner: Option<usize>) -> Polish<'_> {
+        Polish {
+            milp: &self.milp,
+            binaries: &self.pipe.lowered.binaries,
+            fixed: self
+                .picks
+                .iter()
+                .map(|&(j, t)| (t, if Some(j) == winner { 1.0 } else { 0.0 }))
+                .collect(),
+            inputs: &self.pipe.lowered.inputs,
+        }
+    }
+}
+
+/// The margin rows an example must meet, per way of winning: targeted, one set with every
+/// `(T, j)`; untargeted, one set `(j, c)` per class `j != c` (any one suffices).
+fn margin_sets(spec: &Spec, n_out: usize) -> Vec<(Option<usize>, Margins)> {
+    let (cw, cl, rhs) = margin_form(spec.margin, spec.kind);
+    let make = |pairs| Margins { pairs, cw, cl, rhs };
+    match spec.goal {
+        Goal::Target(t) => vec![(None, make((0..n_out).filter(|&j| j != t).map(|j| (t, j)).collect()))],
+        Goal::AwayFrom(c) => (0..n_out)
+            .filter(|&j| j != c)
+            .map(|j| (Some(j), make(vec![(j, c)])))
+            .collect(),
+    }
+}
+
+/// The closest example the first-order search and LP polishing find in `built`'s model:
+/// `(input, distance, winning class for untargeted goals)`.
+fn first_order_example(spec: &Spec, built: &Built) -> Option<(Vec<f64>, f64, Option<usize>)> {
+    let search = Search {
+        net: spec.net,
+        image: spec.image,
+        region: &spec.region,
+        norm: spec.norm,
+        max_dist: spec.max_dist,
+    };
+    let mut best: Option<(Vec<f64>, f64, Option<usize>)> = None;
+    for (winner, margins) in margin_sets(spec, spec.net.output_size()) {
+        let Some(x) = search.first_order(&margins) else { continue };
+        let (x, _) = built.polish(winner).run(&search, &margins, x, POLISH_ROUNDS);
+        let d = spec.norm.distance(&x, spec.image);
+        if best.as_ref().is_none_or(|b| d < b.1) {
+            best = Some((x, d, winner));
+        }
+    }
+    best
+}
+
+/// LP rounds of polishing per first-order example.
+const POLISH_ROUNDS: usize = 20;
+
+/// The ball radius for an incumbent at distance `d`: a hair larger, so that the incumbent
+/// itself stays strictly inside whatever the rounding of the rows.
+fn radius_for(d: f64) -> f64 {
+    d * (1.0 + 1e-6) + 1e-9
 }
 
 pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
@@ -286,19 +411,21 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
         cfg.input_box,
         cfg.max_dist.map(|d| (&image.pixels[..], d)),
     )?;
-    let (net_bounds, bounds_seconds) = src.bounds(&region, cfg.bounds, cfg.bounds_file.as_deref())?;
+    let task_region = ball_region(&region, &image.pixels, cfg.norm, cfg.max_dist);
+    // The margin's form is part of the problem, so it must not depend on how tight the bounds
+    // pass is: decide it from interval bounds over the task's region, whatever the method.
     let kind = match cfg.margin_kind {
         Some(k) => k,
         None => {
-            let out_lo = &net_bounds.lo[net.output().index()];
-            if out_lo.iter().all(|&v| v >= 0.0) {
+            let ib = bounds::interval_in(net, &task_region);
+            if ib.lo[net.output().index()].iter().all(|&v| v >= 0.0) {
                 MarginKind::Relative
             } else {
                 MarginKind::Absolute
             }
         }
     };
-    let spec = Spec {
+    let mut spec = Spec {
         net,
         image: &image.pixels,
         region,
@@ -307,10 +434,65 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
         margin: cfg.margin,
         kind,
         max_dist: cfg.max_dist,
-        bounds: &net_bounds,
-        bounds_seconds,
+        bounds: &Bounds {
+            lo: Vec::new(),
+            hi: Vec::new(),
+            method: cfg.bounds,
+        },
+        bounds_seconds: 0.0,
     };
-    let (pipe, milp) = build(&spec, cfg.encoding)?;
+    // The first-order example (region tightening, warm starts), found in a model with cheap
+    // symbolic bounds over the task's region.
+    let wants_example = cfg.region_tightening || (cfg.warm_start && cfg.solve);
+    let mut region_info = None;
+    let mut incumbent: Option<(Vec<f64>, Option<usize>)> = None;
+    let net_bounds;
+    let bounds_seconds;
+    if wants_example {
+        let t0 = Instant::now();
+        let (cheap, _) = bounds::compute_in(net, &task_region, bounds::Method::Symbolic, &cfg.bounds_options)?;
+        let unstable_before = cheap.relu_stability(net).1;
+        let cheap_spec = Spec { bounds: &cheap, ..spec.clone() };
+        let found = first_order_example(&cheap_spec, &build(&cheap_spec, Encoding::BigM)?);
+        let search_seconds = t0.elapsed().as_secs_f64();
+        let t1 = Instant::now();
+        let radius = found.as_ref().map(|(_, d, _)| {
+            let r = radius_for(*d);
+            cfg.max_dist.map_or(r, |m| r.min(m))
+        });
+        let b = if cfg.region_tightening {
+            if let Some(r) = radius {
+                spec.region = region_around(net.input_size(), cfg.input_box, Some((&image.pixels[..], r)))?;
+                spec.max_dist = Some(r);
+            }
+            let inner = ball_region(&spec.region, &image.pixels, cfg.norm, spec.max_dist);
+            bounds::compute_in(net, &inner, cfg.bounds, &cfg.bounds_options)?.0
+        } else {
+            src.bounds(&task_region, cfg.bounds, cfg.bounds_file.as_deref(), &cfg.bounds_options)?.0
+        };
+        let tighten_seconds = t1.elapsed().as_secs_f64();
+        if cfg.region_tightening {
+            region_info = Some(RegionInfo {
+                incumbent_source: if found.is_some() { "first_order" } else { "none" },
+                incumbent_distance: found.as_ref().map(|f| f.1),
+                radius,
+                relu_unstable_before: unstable_before,
+                relu_unstable_after: b.relu_stability(net).1,
+                search_seconds,
+                tighten_seconds,
+            });
+        }
+        incumbent = found.map(|(x, _, w)| (x, w));
+        net_bounds = b;
+        bounds_seconds = t0.elapsed().as_secs_f64();
+    } else {
+        (net_bounds, bounds_seconds) =
+            src.bounds(&task_region, cfg.bounds, cfg.bounds_file.as_deref(), &cfg.bounds_options)?;
+    }
+    spec.bounds = &net_bounds;
+    spec.bounds_seconds = bounds_seconds;
+    let built = build(&spec, cfg.encoding)?;
+    let (pipe, milp) = (&built.pipe, &built.milp);
     let stats = pipe.lowered.stats;
     let mut timing = Timing {
         load_seconds: src.load_seconds,
@@ -320,26 +502,38 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
     };
 
     if let Some(out) = &cfg.output {
-        timing.write_seconds = query::write_model(&milp, out, cfg.format, header_lines(cfg, &src, &spec))?;
+        timing.write_seconds = query::write_model(milp, out, cfg.format, header_lines(cfg, &src, &spec, &region_info))?;
     }
 
     let solve = if cfg.solve {
-        let (solvable, inputs, outputs) = match cfg.encoding {
-            Encoding::BigM => (milp.clone(), pipe.lowered.inputs.clone(), pipe.lowered.outputs.clone()),
-            Encoding::Both => (
-                milp.without_indicators(),
-                pipe.lowered.inputs.clone(),
-                pipe.lowered.outputs.clone(),
-            ),
+        let bigm_copy;
+        let (solvable, solvable_built) = match cfg.encoding {
+            Encoding::BigM => (milp.clone(), &built),
+            Encoding::Both => (milp.without_indicators(), &built),
             Encoding::Indicator => {
-                let (p, m) = build(&spec, Encoding::BigM)?;
-                (m, p.lowered.inputs, p.lowered.outputs)
+                bigm_copy = build(&spec, Encoding::BigM)?;
+                (bigm_copy.milp.clone(), &bigm_copy)
             }
         };
-        let sol = solve::solve(&solvable, &cfg.solve_options)?;
+        let search = Search {
+            net,
+            image: &image.pixels,
+            region: &spec.region,
+            norm: spec.norm,
+            max_dist: spec.max_dist,
+        };
+        let start = incumbent.as_ref().and_then(|(x, winner)| {
+            let view = Polish {
+                milp: &solvable,
+                ..solvable_built.polish(*winner)
+            };
+            view.start_point(&search, x)
+        });
+        let sol = solve::solve_from(&solvable, &cfg.solve_options, start.as_deref())?;
         timing.solve_seconds = sol.seconds;
+        let (inputs, outputs) = (&solvable_built.pipe.lowered.inputs, &solvable_built.pipe.lowered.outputs);
         let example = match (&sol.values, sol.objective) {
-            (Some(v), Some(obj)) => Some(replay(&spec, v, obj, &inputs, &outputs)?),
+            (Some(v), Some(obj)) => Some(replay(&spec, v, obj, inputs, outputs)?),
             _ => None,
         };
         if let (Some(path), Some(ex)) = (&cfg.png, &example) {
@@ -354,6 +548,7 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
             dual_bound: sol.dual_bound,
             gap: sol.gap,
             seconds: sol.seconds,
+            warm_started: start.is_some(),
             example,
         })
     } else {
@@ -387,7 +582,8 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
         margin_kind: kind,
         max_dist: cfg.max_dist,
         input_box: [lo, hi],
-        model: ModelInfo::of(&milp, &stats, cfg.encoding, net_bounds.method, cfg.output.clone()),
+        model: ModelInfo::of(milp, &stats, cfg.encoding, net_bounds.method, cfg.output.clone()),
+        region: region_info,
         solve,
         timing,
     };
@@ -456,7 +652,7 @@ fn replay(spec: &Spec, values: &[f64], objective: f64, inputs: &[Col], outputs: 
 
 /// The comment header of written models: what produced the file and how, so an archived
 /// instance can be regenerated. No timestamps or absolute paths: same input, same bytes.
-fn header_lines(cfg: &Config, src: &NetworkSource, spec: &Spec) -> Vec<String> {
+fn header_lines(cfg: &Config, src: &NetworkSource, spec: &Spec, region: &Option<RegionInfo>) -> Vec<String> {
     let beats = |w: &str, l: &str| match spec.kind {
         MarginKind::Relative => format!("y_{w} >= (1 + {m}) * y_{l}", m = spec.margin),
         MarginKind::Absolute => format!("y_{w} >= y_{l} + {m}", m = spec.margin),
@@ -480,15 +676,29 @@ fn header_lines(cfg: &Config, src: &NetworkSource, spec: &Spec) -> Vec<String> {
         format!("task: adversarial, {objective} to image {}", cfg.image),
         goal,
         format!(
-            "options: box [{}, {}] relu {} bounds {} max-dist {}",
+            "options: box [{}, {}] relu {} bounds {}{} max-dist {}",
             cfg.input_box.0,
             cfg.input_box.1,
             cfg.encoding.name(),
+            if cfg.region_tightening { "region-" } else { "" },
             spec.bounds.method.name(),
-            spec.max_dist.map_or("none".to_string(), |d| d.to_string())
+            cfg.max_dist.map_or("none".to_string(), |d| d.to_string())
         ),
         "columns: in_j inputs, y_j outputs, d_j / eps distances, x/s/z_Lk_j ReLU unit j of nonlinear layer k (z=1: inactive)"
             .to_string(),
     ]);
+    if let Some(r) = region {
+        lines.push(match (r.incumbent_distance, r.radius) {
+            (Some(d), Some(radius)) => format!(
+                "region tightening: an example at {} distance {d} (first-order search + LP polishing) bounds the optimum, \
+                 so bounds were tightened inside the ball of radius {radius} around the image and the model has that \
+                 distance budget; unstable ReLUs {} -> {}",
+                spec.norm.name(),
+                r.relu_unstable_before,
+                r.relu_unstable_after
+            ),
+            _ => "region tightening: no example found by the first-order search; bounds over the task's region".to_string(),
+        });
+    }
     lines
 }

@@ -1,14 +1,18 @@
 //! `bounds`: run a bounds pass once and keep the result in a file for later tasks
 //! (`--bounds-file`), with a per-method, per-layer report.
 
-use super::{write_text_atomic, NetworkSource};
-use crate::bounds::{self, BoundsFile, BoundsOptions, InputBox};
+use super::query::{check_box, load_image_for, region_around};
+use super::{write_text_atomic, NetworkSource, Norm};
+use crate::bounds::{self, BoundsFile, BoundsOptions, L1Ball, Region};
 use std::path::PathBuf;
 
 #[derive(Clone, Debug)]
 pub struct Config {
     pub network: PathBuf,
     pub input_box: (f64, f64),
+    /// Bounds over the ball of this radius and norm around an image (clipped to the box)
+    /// instead of the whole box: `(image spec, radius, norm)`.
+    pub around: Option<(String, f64, Norm)>,
     pub method: bounds::Method,
     pub options: BoundsOptions,
     /// Where the bounds file goes (`-` = stdout).
@@ -19,13 +23,22 @@ pub struct Config {
 pub fn run(cfg: &Config) -> Result<BoundsFile, crate::Error> {
     let src = NetworkSource::load(&cfg.network)?;
     let net = &src.network;
-    let (lo, hi) = cfg.input_box;
-    if !(lo.is_finite() && hi.is_finite() && lo <= hi) {
-        return Err(super::TaskError::BadBox { lo, hi }.into());
-    }
-    let region = InputBox::uniform(net.input_size(), lo, hi);
-    let (b, report) = bounds::compute_with(net, &region, cfg.method, &cfg.options)?;
-    let file = BoundsFile::new(net, &src.file_name(), &src.sha256, &b, report);
+    check_box(cfg.input_box)?;
+    let region = match &cfg.around {
+        None => Region::from(region_around(net.input_size(), cfg.input_box, None)?),
+        Some((spec, radius, norm)) => {
+            let image = load_image_for(&src, spec)?;
+            Region {
+                input_box: region_around(net.input_size(), cfg.input_box, Some((&image.pixels[..], *radius)))?,
+                l1: (*norm == Norm::L1).then(|| L1Ball {
+                    center: image.pixels.clone(),
+                    radius: *radius,
+                }),
+            }
+        }
+    };
+    let (b, report) = bounds::compute_in(net, &region, cfg.method, &cfg.options)?;
+    let file = BoundsFile::new(net, &src.file_name(), &src.sha256, &region, &b, report);
     write_text_atomic(&cfg.output, &file.to_json())?;
     Ok(file)
 }
@@ -33,6 +46,9 @@ pub fn run(cfg: &Config) -> Result<BoundsFile, crate::Error> {
 /// The table `nnmilp bounds` prints: per method, time and unstable ReLUs, then per layer.
 pub fn summary(file: &BoundsFile) -> String {
     let mut s = format!("{} (sha256 {}), {} bounds\n", file.network, file.sha256, file.method);
+    if let Some(b) = &file.l1_ball {
+        s += &format!("region: the box cut by the L1 ball of radius {} around the image\n", b.radius);
+    }
     for st in &file.report.stages {
         s += &format!(
             "{:<9} {:>9.3}s  {} unstable ReLUs\n",

@@ -14,6 +14,8 @@ pub struct Config {
     pub bounds: bounds::Method,
     /// Read the bounds from this file (from `nnmilp bounds`) instead of computing them.
     pub bounds_file: Option<PathBuf>,
+    /// Settings of the lp / milp bounds passes.
+    pub bounds_options: bounds::BoundsOptions,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -56,7 +58,7 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
     let src = NetworkSource::load(&cfg.network)?;
     let net = &src.network;
     let region = InputBox::uniform(net.input_size(), cfg.input_box.0, cfg.input_box.1);
-    let (b, seconds) = src.bounds(&region, cfg.bounds, cfg.bounds_file.as_deref())?;
+    let (b, seconds) = src.bounds(&region.into(), cfg.bounds, cfg.bounds_file.as_deref(), &cfg.bounds_options)?;
     let pipe = Pipeline::lower(net, b, seconds, Encoding::BigM)?;
     let labels = layer_labels(net);
     let layers = net

@@ -4,6 +4,7 @@
 //! the library API that compiler pipelines call.
 
 pub mod adversarial;
+mod attack;
 pub mod bounds;
 pub mod inspect;
 mod query;

@@ -6,8 +6,9 @@ use crate::back::{self, WriteOptions};
 use crate::bounds::{self, InputBox};
 use crate::data;
 use crate::ir::Network;
+pub use crate::lower::{add_distance, Norm};
 use crate::lower::{Encoding, LowerStats};
-use crate::milp::{Col, ColKind, LinExpr, Milp, ObjSense, Sense};
+use crate::milp::{Col, Milp, ObjSense};
 use crate::solve::{self, Solution, SolveOptions, Status};
 use serde::Serialize;
 use std::path::Path;
@@ -20,34 +21,6 @@ use std::time::Instant;
 /// those add up to about `1e-5`, so a tighter check rejects correct answers. A real modelling
 /// error shows up as a difference of the order of the values themselves.
 pub const REPLAY_TOLERANCE: f64 = 1e-5;
-
-/// A distance on the input space.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Norm {
-    /// `sum_j |x_j - img_j|` (Fischetti & Jo's adversarial objective).
-    L1,
-    /// `max_j |x_j - img_j|`.
-    Linf,
-}
-
-impl Norm {
-    pub fn name(self) -> &'static str {
-        match self {
-            Norm::L1 => "l1",
-            Norm::Linf => "linf",
-        }
-    }
-
-    /// The distance between two points.
-    pub fn distance(self, a: &[f64], b: &[f64]) -> f64 {
-        let diffs = a.iter().zip(b).map(|(x, y)| (x - y).abs());
-        match self {
-            Norm::L1 => diffs.sum(),
-            Norm::Linf => diffs.fold(0.0, f64::max),
-        }
-    }
-}
 
 #[derive(Clone, Debug, Serialize)]
 pub struct NetworkInfo {
@@ -159,48 +132,6 @@ pub(crate) fn region_around(
         }
     }
     Ok(region)
-}
-
-/// Adds the distance of the input columns from `img` to `milp` and returns it as an expression.
-///
-/// L1: `d_j` in `[0, reach_j]` with `dp_j: d_j - in_j >= -img_j`, `dn_j: d_j + in_j >= img_j`;
-/// the distance is `sum_j d_j`, and a `budget` bounds it by `sum_j d_j <= budget`.
-/// Linf: one `eps` in `[0, min(budget, max_j reach_j)]` with `ep_j: in_j - eps <= img_j` and
-/// `en_j: in_j + eps >= img_j`; the distance is `eps`. (`reach_j` is the farthest the box lets
-/// input `j` move from `img_j`.)
-pub(crate) fn add_distance(
-    milp: &mut Milp,
-    inputs: &[Col],
-    img: &[f64],
-    region: &InputBox,
-    norm: Norm,
-    budget: Option<f64>,
-) -> LinExpr {
-    let reach = |j: usize| (region.hi[j] - img[j]).max(img[j] - region.lo[j]).max(0.0);
-    let mut dist = LinExpr::default();
-    match norm {
-        Norm::L1 => {
-            for (j, &x) in inputs.iter().enumerate() {
-                let d = milp.add_col(format!("d_{j}"), 0.0, reach(j), ColKind::Continuous);
-                milp.add_row(format!("dp_{j}"), vec![(d, 1.0), (x, -1.0)], Sense::Ge, -img[j]);
-                milp.add_row(format!("dn_{j}"), vec![(d, 1.0), (x, 1.0)], Sense::Ge, img[j]);
-                dist.add_term(d, 1.0);
-            }
-            if let Some(b) = budget {
-                milp.add_row("budget", dist.terms.clone(), Sense::Le, b);
-            }
-        }
-        Norm::Linf => {
-            let far = (0..inputs.len()).map(reach).fold(0.0, f64::max);
-            let eps = milp.add_col("eps", 0.0, budget.map_or(far, |b| b.min(far)), ColKind::Continuous);
-            for (j, &x) in inputs.iter().enumerate() {
-                milp.add_row(format!("ep_{j}"), vec![(x, 1.0), (eps, -1.0)], Sense::Le, img[j]);
-                milp.add_row(format!("en_{j}"), vec![(x, 1.0), (eps, 1.0)], Sense::Ge, img[j]);
-            }
-            dist.add_term(eps, 1.0);
-        }
-    }
-    dist
 }
 
 /// The input the solver found, clamped into the region: solvers return values up to a

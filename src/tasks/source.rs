@@ -1,7 +1,7 @@
 //! Loading a network once for a task, with what file headers and reports say about it.
 
 use super::TaskError;
-use crate::bounds::{self, Bounds, InputBox};
+use crate::bounds::{self, Bounds, BoundsOptions, InputBox, Region};
 use crate::ir::Network;
 use crate::lower::{self, Encoding, LowerOptions, Lowered};
 use sha2::{Digest, Sha256};
@@ -54,17 +54,18 @@ pub struct Pipeline {
 
 impl NetworkSource {
     /// The task's bounds over `region` and the seconds they took: read from `file` (refused for
-    /// another network or a box it does not contain) or computed with `method`.
+    /// another network or a region it does not contain) or computed with `method`.
     pub fn bounds(
         &self,
-        region: &InputBox,
+        region: &Region,
         method: bounds::Method,
         file: Option<&Path>,
+        options: &BoundsOptions,
     ) -> Result<(Bounds, f64), crate::Error> {
         let start = Instant::now();
         let b = match file {
             Some(path) => bounds::BoundsFile::read(path)?.bounds_for(path, &self.network, &self.sha256, region)?,
-            None => bounds::compute(&self.network, region, method)?,
+            None => bounds::compute_in(&self.network, region, method, options)?.0,
         };
         Ok((b, start.elapsed().as_secs_f64()))
     }

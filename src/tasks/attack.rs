@@ -1,0 +1,295 @@
+//! Adversarial examples without branch and bound: a first-order search on the `f64` forward
+//! pass, then LP polishing inside the example's activation pattern.
+//!
+//! The point is an *incumbent*: a feasible distance `r` confines the optimum to the L1 (or
+//! Linf) ball of radius `r` around the image, where the bounds passes are far tighter, and the
+//! incumbent is HiGHS's first solution. Everything returned here has been replayed through the
+//! forward pass and meets every margin with slack `>= 0` exactly; the search may also fail
+//! (`None`), which only costs the tightening.
+//!
+//! Search: from the image, repeatedly take the gradient of the worst margin (one backward
+//! pass; exact inside the current linear piece) and move the single input that gains most per
+//! unit of L1 distance, by just enough to close the gap (or to the box face); for Linf, a
+//! projected sign-gradient ascent over growing radii. Polishing: with every binary of the
+//! lowered model fixed to its value at the point, the MILP is an LP over the point's linear
+//! piece; its optimum is the closest example in that piece. ReLUs left at exactly 0 by the LP
+//! can switch sides without leaving the feasible set, so each round flips them and solves again
+//! until the distance stops falling: a descent over neighbouring pieces.
+
+use crate::bounds::InputBox;
+use crate::ir::Network;
+use crate::lower::{Binary, Norm};
+use crate::milp::{Col, Milp};
+use crate::solve::highs::Highs;
+use crate::solve::{SolveOptions, Status};
+
+/// Margins as rows `cw·y_w + cl·y_l >= rhs` for every `(winner, loser)` pair, all of which
+/// must hold.
+#[derive(Clone, Debug)]
+pub(crate) struct Margins {
+    pub pairs: Vec<(usize, usize)>,
+    pub cw: f64,
+    pub cl: f64,
+    pub rhs: f64,
+}
+
+impl Margins {
+    /// The smallest slack over the pairs and the pair attaining it.
+    fn worst(&self, y: &[f64]) -> (f64, (usize, usize)) {
+        self.pairs
+            .iter()
+            .map(|&(w, l)| (self.cw * y[w] + self.cl * y[l] - self.rhs, (w, l)))
+            .fold((f64::INFINITY, (0, 0)), |a, b| if b.0 < a.0 { b } else { a })
+    }
+
+    /// True when `x` meets every margin through the forward pass.
+    pub fn met(&self, net: &Network, x: &[f64]) -> bool {
+        net.forward(x).is_ok_and(|y| self.worst(&y).0 >= 0.0)
+    }
+}
+
+/// What the search works in: the image, the region the example must stay in and the norm.
+pub(crate) struct Search<'a> {
+    pub net: &'a Network,
+    pub image: &'a [f64],
+    pub region: &'a InputBox,
+    pub norm: Norm,
+    /// Largest distance allowed (a user's `--max-dist`).
+    pub max_dist: Option<f64>,
+}
+
+impl Search<'_> {
+    fn feasible(&self, m: &Margins, x: &[f64]) -> bool {
+        self.region.contains(x)
+            && self.max_dist.is_none_or(|d| self.norm.distance(x, self.image) <= d)
+            && m.met(self.net, x)
+    }
+
+    /// The starting point: the image, inside the region.
+    fn start(&self) -> Vec<f64> {
+        self.image
+            .iter()
+            .enumerate()
+            .map(|(j, v)| v.clamp(self.region.lo[j], self.region.hi[j]))
+            .collect()
+    }
+
+    /// A point meeting the margins, or `None`.
+    pub fn first_order(&self, m: &Margins) -> Option<Vec<f64>> {
+        let x = match self.norm {
+            Norm::L1 => self.greedy_l1(m),
+            Norm::Linf => self.sign_ascent(m),
+        }?;
+        let x = self.shrink(m, x);
+        self.feasible(m, &x).then_some(x)
+    }
+
+    /// The gap the search aims to close: a little beyond 0, so that the point stays feasible
+    /// when later steps move other inputs.
+    fn aim(y: &[f64]) -> f64 {
+        1e-3 * (1.0 + y.iter().fold(0.0f64, |a, v| a.max(v.abs())))
+    }
+
+    /// Greedy L1 search on the sum of the margins' shortfalls (a hinge: pairs already met by
+    /// the aim drop out), one input at a time: the one whose gradient entry is largest among
+    /// those that can still move that way, moved until the linearised shortfall closes or the
+    /// input reaches its box face. An input only ever moves away from the image in the
+    /// direction of its first move (no cycling), and by at least a small fraction of its room
+    /// (no creeping up to a kink), so the search ends.
+    fn greedy_l1(&self, m: &Margins) -> Option<Vec<f64>> {
+        let net = self.net;
+        let mut x = self.start();
+        let n = x.len();
+        let out = net.output().index();
+        // The direction each input has moved in (0: not yet).
+        let mut dir = vec![0.0f64; n];
+        for _ in 0..20 * n + 100 {
+            let values = net.forward_all(&x).ok()?;
+            let y = &values[out];
+            let aim = Self::aim(y);
+            let mut g = vec![0.0; y.len()];
+            let mut shortfall = 0.0;
+            for &(w, l) in &m.pairs {
+                let slack = m.cw * y[w] + m.cl * y[l] - m.rhs;
+                if slack < aim {
+                    shortfall += aim - slack;
+                    g[w] += m.cw;
+                    g[l] += m.cl;
+                }
+            }
+            if shortfall == 0.0 {
+                return Some(x);
+            }
+            let grad = net.input_gradient(&values, &g);
+            let room = |j: usize| {
+                if grad[j] > 0.0 {
+                    self.region.hi[j] - x[j]
+                } else {
+                    x[j] - self.region.lo[j]
+                }
+            };
+            let best = (0..n)
+                .filter(|&j| grad[j] != 0.0 && room(j) > 1e-12 && dir[j] * grad[j] >= 0.0)
+                .max_by(|&a, &b| grad[a].abs().total_cmp(&grad[b].abs()))?;
+            let room = room(best);
+            let step = (shortfall / grad[best].abs()).max(0.05 * room).min(room);
+            dir[best] = grad[best].signum();
+            x[best] += step * dir[best];
+        }
+        None
+    }
+
+    fn sign_ascent(&self, m: &Margins) -> Option<Vec<f64>> {
+        let net = self.net;
+        let out = net.output().index();
+        let far = self.max_dist.unwrap_or(f64::INFINITY);
+        let mut eps = 1.0 / 256.0;
+        while eps <= 1.0 && eps <= far * 2.0 {
+            let e = eps.min(far);
+            let lo: Vec<f64> = (0..self.image.len()).map(|j| (self.image[j] - e).max(self.region.lo[j])).collect();
+            let hi: Vec<f64> = (0..self.image.len()).map(|j| (self.image[j] + e).min(self.region.hi[j])).collect();
+            let mut x = self.start();
+            for _ in 0..40 {
+                let values = net.forward_all(&x).ok()?;
+                let (slack, (w, l)) = m.worst(&values[out]);
+                if slack >= Self::aim(&values[out]) {
+                    return Some(x);
+                }
+                let mut g = vec![0.0; values[out].len()];
+                g[w] += m.cw;
+                g[l] += m.cl;
+                let grad = net.input_gradient(&values, &g);
+                for j in 0..x.len() {
+                    x[j] = (x[j] + 0.25 * e * grad[j].signum()).clamp(lo[j], hi[j]);
+                }
+            }
+            eps *= 1.5;
+        }
+        None
+    }
+
+    /// The point closest to the image on the segment from it to `x` that still meets the
+    /// margins, by bisection (the margins need not be monotone along it, so this only ever
+    /// returns a checked point, `x` itself at worst).
+    fn shrink(&self, m: &Margins, x: Vec<f64>) -> Vec<f64> {
+        let start = self.start();
+        let at = |t: f64| -> Vec<f64> { start.iter().zip(&x).map(|(a, b)| a + t * (b - a)).collect() };
+        let (mut lo, mut hi) = (0.0, 1.0);
+        for _ in 0..30 {
+            let mid = 0.5 * (lo + hi);
+            if self.feasible(m, &at(mid)) {
+                hi = mid;
+            } else {
+                lo = mid;
+            }
+        }
+        if hi < 1.0 {
+            at(hi)
+        } else {
+            x
+        }
+    }
+}
+
+/// The task's lowered model, for polishing: the MILP with its distance objective and where the
+/// binaries and inputs live.
+pub(crate) struct Polish<'a> {
+    pub milp: &'a Milp,
+    pub binaries: &'a [(Col, Binary)],
+    /// Binaries of the task itself and their fixed values (an untargeted example's class).
+    pub fixed: Vec<(Col, f64)>,
+    pub inputs: &'a [Col],
+}
+
+/// A ReLU input this close to 0 counts as "on the kink": both sides are feasible.
+const TIE: f64 = 1e-7;
+
+impl Polish<'_> {
+    /// Improves `x` (which meets the margins) by LP rounds over its activation pattern; returns
+    /// the best replayed point and, when the last accepted point came from an LP, the full
+    /// column values of that LP solution (a start for HiGHS's MILP).
+    pub fn run(&self, search: &Search, m: &Margins, x: Vec<f64>, rounds: usize) -> (Vec<f64>, Option<Vec<f64>>) {
+        let Some(mut lp) = self.lp() else { return (x, None) };
+        let net = search.net;
+        let mut best = x;
+        let mut best_dist = search.norm.distance(&best, search.image);
+        let mut best_cols = None;
+        let mut previous: Vec<f64> = vec![0.0; self.binaries.len()];
+        for round in 0..rounds {
+            let Ok(values) = net.forward_all(&best) else { break };
+            for (k, (col, b)) in self.binaries.iter().enumerate() {
+                let v = match b.value_at(net, &values, TIE) {
+                    Some(v) => v,
+                    // On the kink: the other side, to explore the neighbouring piece.
+                    None if round > 0 => 1.0 - previous[k],
+                    None => 0.0,
+                };
+                previous[k] = v;
+                if lp.change_col_bounds(col.index(), v, v).is_err() {
+                    return (best, best_cols);
+                }
+            }
+            let Some(cols) = solve_lp(&mut lp) else { break };
+            let cand = super::query::solver_input(&cols, self.inputs, search.region);
+            let cand = if search.feasible(m, &cand) {
+                cand
+            } else {
+                // The LP meets the margins to its tolerance only: back off towards the last
+                // checked point until the forward pass agrees.
+                let mix = |t: f64| -> Vec<f64> { cand.iter().zip(&best).map(|(a, b)| a + t * (b - a)).collect() };
+                match (1..=20).map(|k| mix(f64::powi(0.5, 20 - k))).find(|p| search.feasible(m, p)) {
+                    Some(p) => p,
+                    None => break,
+                }
+            };
+            let d = search.norm.distance(&cand, search.image);
+            if d < best_dist * (1.0 - 1e-9) {
+                best = cand;
+                best_dist = d;
+                best_cols = Some(cols);
+            } else {
+                break;
+            }
+        }
+        (best, best_cols)
+    }
+
+    /// The full column values of the LP over `x`'s activation pattern in this model (a start
+    /// point for HiGHS), if that LP is solved.
+    pub fn start_point(&self, search: &Search, x: &[f64]) -> Option<Vec<f64>> {
+        let mut lp = self.lp()?;
+        let values = search.net.forward_all(x).ok()?;
+        for (col, b) in self.binaries {
+            let v = b.value_at(search.net, &values, 0.0).unwrap_or(0.0);
+            lp.change_col_bounds(col.index(), v, v).ok()?;
+        }
+        solve_lp(&mut lp)
+    }
+
+    /// The relaxed model with the task's own binaries fixed, loaded into HiGHS.
+    fn lp(&self) -> Option<Highs> {
+        let mut relaxed = self.milp.clone();
+        relaxed.relax_integrality();
+        for &(col, v) in &self.fixed {
+            relaxed.set_col_bounds(col, v, v);
+        }
+        let mut h = Highs::new().ok()?;
+        h.apply_options(&SolveOptions {
+            threads: Some(1),
+            time_limit: Some(10.0),
+            ..SolveOptions::default()
+        })
+        .ok()?;
+        h.pass_milp(&relaxed).ok()?;
+        Some(h)
+    }
+}
+
+fn solve_lp(lp: &mut Highs) -> Option<Vec<f64>> {
+    lp.run().ok()?;
+    let sol = lp.solution().ok()?;
+    match sol.status {
+        Status::Optimal => sol.values,
+        _ => None,
+    }
+}
