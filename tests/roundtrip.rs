@@ -6,12 +6,12 @@
 //! Needs `cbc` (coinor-cbc), `glpsol` (glpk-utils) and python3 with pyscipopt; a missing one
 //! fails the test saying what to install.
 
-use crate::common::{cbc, check_snapshot, glpsol, root, scip};
+use crate::common::{cbc, check_snapshot, glpsol, root, scip, write_npy};
 use nnmilp::back::Format;
 use nnmilp::lower::Encoding;
 use nnmilp::solve::{solve_file, SolveOptions, Status};
 use nnmilp::tasks::adversarial::{self, Config};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::Instant;
 
@@ -34,23 +34,6 @@ fn config(network: PathBuf, image: &str, encoding: Encoding, output: Option<Stri
         solve_options: exact(),
         ..Config::new(network, image)
     }
-}
-
-/// A 1-D float64 `.npy` file, written by hand (version 1.0 header padded to 64 bytes).
-fn write_npy(path: &Path, values: &[f64]) {
-    let dict = format!(
-        "{{'descr': '<f8', 'fortran_order': False, 'shape': ({},), }}",
-        values.len()
-    );
-    let unpadded = 10 + dict.len() + 1;
-    let header = format!("{dict}{}\n", " ".repeat((64 - unpadded % 64) % 64));
-    let mut bytes = b"\x93NUMPY\x01\x00".to_vec();
-    bytes.extend(u16::try_from(header.len()).expect("short header").to_le_bytes());
-    bytes.extend(header.as_bytes());
-    for v in values {
-        bytes.extend(v.to_le_bytes());
-    }
-    std::fs::write(path, bytes).expect("write npy");
 }
 
 fn agree(what: &str, got: f64, want: f64) {

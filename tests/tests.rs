@@ -10,5 +10,6 @@ mod fixtures;
 mod onnx_exactness;
 mod onnx_frontend;
 mod queries;
+mod region;
 mod roundtrip;
 mod solve;

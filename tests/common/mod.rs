@@ -190,3 +190,17 @@ pub fn check_snapshot(rel: &str, text: &str) {
         );
     }
 }
+
+/// A 1-D float64 `.npy` file (an input for the CLI and tasks).
+pub fn write_npy(path: &Path, values: &[f64]) {
+    use npyz::WriterBuilder;
+    let file = std::io::BufWriter::new(fs::File::create(path).expect("create npy"));
+    let mut writer = npyz::WriteOptions::<f64>::new()
+        .default_dtype()
+        .shape(&[values.len() as u64])
+        .writer(file)
+        .begin_nd()
+        .expect("npy header");
+    writer.extend(values.iter().copied()).expect("npy data");
+    writer.finish().expect("npy finish");
+}
