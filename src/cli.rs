@@ -109,6 +109,8 @@ pub enum BoundsArg {
     Lp,
     /// Per-unit MILP dual bounds under a time limit (HiGHS; Fischetti & Jo).
     Milp,
+    /// adversarial only: find an example first, then symbolic bounds inside the ball of its distance.
+    RegionSymbolic,
     /// adversarial only: find an example first, then lp bounds inside the ball of its distance.
     RegionLp,
     /// adversarial only: find an example first, then milp bounds inside the ball of its distance.
@@ -380,6 +382,7 @@ impl BoundsArg {
             BoundsArg::Symbolic => (bounds::Method::Symbolic, false),
             BoundsArg::Lp => (bounds::Method::Lp, false),
             BoundsArg::Milp => (bounds::Method::Milp, false),
+            BoundsArg::RegionSymbolic => (bounds::Method::Symbolic, true),
             BoundsArg::RegionLp => (bounds::Method::Lp, true),
             BoundsArg::RegionMilp => (bounds::Method::Milp, true),
         }
@@ -390,7 +393,7 @@ impl BoundsArg {
         match self.split() {
             (m, false) => Ok(m),
             (_, true) => Err(crate::Error::Usage(format!(
-                "--bounds region-lp|region-milp needs an optimisation query with a distance to the image \
+                "--bounds region-symbolic|region-lp|region-milp needs an optimisation query with a distance to the image \
                  (adversarial); {command} takes interval|symbolic|lp|milp"
             ))),
         }
