@@ -31,7 +31,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 
 BOX_METHODS = ["interval", "symbolic", "lp", "milp"]
-REGION_METHODS = ["region-lp", "region-milp"]
+REGION_METHODS = ["region-symbolic", "region-lp", "region-milp"]
 ALL_METHODS = BOX_METHODS + REGION_METHODS
 DEFAULT_NETS = ["fixtures/mnist_8x3.onnx", "fixtures/mnist_20-10-8-8.onnx", "fixtures/mnist_20x3.onnx",
                 "bench/nets/mnist_256x2.onnx"]

@@ -3,7 +3,7 @@
 //! range of every unit it solves for, tighter bounds never change a task's optimum, and bounds
 //! files are refused for another network or a box they do not cover.
 
-use crate::common::nets::{build, point_in, Family, Rng};
+use crate::common::nets::{assert_nested, build, point_in, Family, Rng};
 use nnmilp::bounds::{compute_with, Bounds, BoundsOptions, InputBox, Method};
 use nnmilp::ir::{Handle, Network, Op};
 use nnmilp::lower::{lower, Encoding, LowerOptions};
@@ -11,16 +11,6 @@ use nnmilp::milp::ObjSense;
 use nnmilp::solve::{solve, SolveOptions, Status};
 use nnmilp::tasks;
 use std::path::PathBuf;
-
-const FAMILIES: [Family; 7] = [
-    Family::Mlp,
-    Family::Conv,
-    Family::Pool,
-    Family::Residual,
-    Family::BatchNorm,
-    Family::InputRelu,
-    Family::Mixed,
-];
 
 fn fixture(p: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(p)
@@ -73,7 +63,7 @@ fn total_width(b: &Bounds) -> f64 {
 fn every_method_is_sound_and_nested() {
     let mut widths = [0.0; 4];
     let mut unstable = [0usize; 4];
-    for (f, &family) in FAMILIES.iter().enumerate() {
+    for (f, &family) in Family::ALL.iter().enumerate() {
         for seed in 0..4u64 {
             let (net, region) = build(family, 1000 * f as u64 + seed);
             let all = all_methods(&net, &region, 1.0);
@@ -90,23 +80,7 @@ fn every_method_is_sound_and_nested() {
                 }
             }
             for pair in all.windows(2) {
-                let (weak, strong) = (&pair[0], &pair[1]);
-                for h in net.handles() {
-                    let ((wl, wh), (sl, sh)) = (weak.layer(h), strong.layer(h));
-                    for j in 0..wl.len() {
-                        assert!(
-                            wl[j] <= sl[j] + 1e-9 && sh[j] <= wh[j] + 1e-9,
-                            "{family:?} seed {seed} layer {} unit {j}: {} [{}, {}] not inside {} [{}, {}]",
-                            h.index(),
-                            strong.method.name(),
-                            sl[j],
-                            sh[j],
-                            weak.method.name(),
-                            wl[j],
-                            wh[j]
-                        );
-                    }
-                }
+                assert_nested(&net, &pair[0], &pair[1], 1e-9, &format!("{family:?} seed {seed}"));
             }
             for (k, b) in all.iter().enumerate() {
                 widths[k] += total_width(b);

@@ -221,15 +221,7 @@ proptest! {
 fn generated_networks_exercise_every_construct() {
     let mut totals = [0usize; 5];
     for seed in 0..200u64 {
-        for fam in [
-            Family::Mlp,
-            Family::Conv,
-            Family::Pool,
-            Family::Residual,
-            Family::BatchNorm,
-            Family::InputRelu,
-            Family::Mixed,
-        ] {
+        for fam in Family::ALL {
             let (net, region) = build(fam, seed);
             let low = lowered(&net, &interval(&net, &region), Encoding::BigM);
             totals[0] += low.stats.relu_unstable;

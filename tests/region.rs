@@ -3,23 +3,13 @@
 //! backward pass is the gradient, and `--bounds region-lp|region-milp` never changes an
 //! adversarial optimum while reporting what it tightened.
 
-use crate::common::nets::{build, point_in, Family, Rng};
+use crate::common::nets::{assert_nested, build, point_in, Family, Rng};
 use crate::common::write_npy;
 use nnmilp::bounds::{compute_in, interval_in, Bounds, BoundsOptions, InputBox, L1Ball, Method, Region};
 use nnmilp::milp::{ColKind, LinExpr, Milp, ObjSense};
 use nnmilp::solve::{solve, SolveOptions, Status};
 use nnmilp::tasks::{self, adversarial, Norm};
 use std::path::PathBuf;
-
-const FAMILIES: [Family; 7] = [
-    Family::Mlp,
-    Family::Conv,
-    Family::Pool,
-    Family::Residual,
-    Family::BatchNorm,
-    Family::InputRelu,
-    Family::Mixed,
-];
 
 fn fixture(p: &str) -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -81,7 +71,7 @@ fn vertices(region: &Region) -> Vec<Vec<f64>> {
 #[test]
 fn ball_bounds_are_sound_nested_and_inside_box_bounds() {
     let mut gained = 0.0;
-    for (f, &family) in FAMILIES.iter().enumerate() {
+    for (f, &family) in Family::ALL.iter().enumerate() {
         for seed in 0..3u64 {
             let (net, input_box) = build(family, 7000 + 100 * f as u64 + seed);
             let mut rng = Rng(seed ^ 0x5EED);
@@ -106,18 +96,7 @@ fn ball_bounds_are_sound_nested_and_inside_box_bounds() {
                 }
             }
             for pair in in_ball.windows(2) {
-                for h in net.handles() {
-                    let ((wl, wh), (sl, sh)) = (pair[0].layer(h), pair[1].layer(h));
-                    for j in 0..wl.len() {
-                        assert!(
-                            wl[j] <= sl[j] + 1e-9 && sh[j] <= wh[j] + 1e-9,
-                            "{family:?} seed {seed}: {} not inside {} at layer {} unit {j}",
-                            pair[1].method.name(),
-                            pair[0].method.name(),
-                            h.index()
-                        );
-                    }
-                }
+                assert_nested(&net, &pair[0], &pair[1], 1e-9, &format!("{family:?} seed {seed} over the ball"));
             }
             // The ball lies in the box, so interval bounds over it lie inside interval bounds
             // over the box; lp over the ball inside lp over the box up to the solver margin.
@@ -196,7 +175,7 @@ fn knapsack_concretisation_is_the_lp_optimum() {
 
 #[test]
 fn input_gradient_matches_finite_differences() {
-    for (f, &family) in FAMILIES.iter().enumerate() {
+    for (f, &family) in Family::ALL.iter().enumerate() {
         let (net, input_box) = build(family, 9100 + f as u64);
         let mut rng = Rng(f as u64);
         for _ in 0..20 {
@@ -368,4 +347,48 @@ fn region_methods_are_refused_where_there_is_no_distance() {
     assert_eq!(o.status.code(), Some(2));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("region-lp") && err.contains("adversarial"), "{err}");
+}
+
+#[test]
+fn cli_bounds_around_an_image_and_region_lp_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_nnmilp");
+    let run = |args: &[&str]| std::process::Command::new(bin).args(args).output().unwrap();
+    let net = fixture("mnist_8x3.onnx");
+    let image = fixture("images/mnist_test_0_label7.png");
+    let ball = dir.path().join("ball.json");
+    let o = run(&[
+        "bounds", &net, "--image", &image, "--eps", "3", "--norm", "l1", "--method", "lp", "-o",
+        ball.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("L1 ball of radius 3"));
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&ball).unwrap()).unwrap();
+    assert_eq!(v["l1_ball"]["radius"], 3.0);
+    let whole = dir.path().join("box.json");
+    let o = run(&["bounds", &net, "--method", "lp", "-o", whole.to_str().unwrap()]);
+    assert!(o.status.success());
+    let w: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&whole).unwrap()).unwrap();
+    assert!(v["relu_unstable"].as_u64() < w["relu_unstable"].as_u64(), "the ball stabilised nothing");
+    // A query inside the ball reads the file; the report is JSON on stdout.
+    let o = run(&[
+        "adversarial", &net, "--image", &image, "--max-dist", "2.5", "--bounds-file", ball.to_str().unwrap(),
+        "--solve", "--report", "-",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["model"]["bounds"], "lp");
+    // Region-aware tightening from the command line: the region object and a warm start.
+    let o = run(&[
+        "adversarial", &net, "--image", &image, "--bounds", "region-lp", "--unit-time-limit", "0.5",
+        "--bounds-threads", "2", "--solve", "--report", "-",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(r["region"]["incumbent_source"], "first_order");
+    assert_eq!(r["solve"]["status"], "optimal");
+    assert_eq!(r["solve"]["warm_started"], true);
+    let (inc, opt) = (r["region"]["incumbent_distance"].as_f64().unwrap(), r["solve"]["objective"].as_f64().unwrap());
+    assert!(opt <= inc + 1e-6 * (1.0 + inc), "optimum {opt} above the incumbent {inc}");
+    assert!(r["region"]["relu_unstable_after"].as_u64() <= r["region"]["relu_unstable_before"].as_u64());
 }

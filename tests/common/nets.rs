@@ -2,7 +2,7 @@
 
 #![allow(dead_code)]
 
-use nnmilp::bounds::InputBox;
+use nnmilp::bounds::{Bounds, InputBox};
 use nnmilp::ir::{Handle, Layer, Network, Op, SparseMatrix};
 
 /// splitmix64: the weights of a case follow from its seed, which proptest reports on failure.
@@ -183,6 +183,38 @@ pub enum Family {
     InputRelu,
     /// Random stacks of all of the above; the output may be a nonlinear layer.
     Mixed,
+}
+
+impl Family {
+    pub const ALL: [Family; 7] = [
+    Family::Mlp,
+    Family::Conv,
+    Family::Pool,
+    Family::Residual,
+    Family::BatchNorm,
+    Family::InputRelu,
+    Family::Mixed,
+];
+}
+
+/// Fails unless every unit's bounds in `strong` lie inside `weak`'s (up to `tol`).
+pub fn assert_nested(net: &Network, weak: &Bounds, strong: &Bounds, tol: f64, what: &str) {
+    for h in net.handles() {
+        let ((wl, wh), (sl, sh)) = (weak.layer(h), strong.layer(h));
+        for j in 0..wl.len() {
+            assert!(
+                wl[j] <= sl[j] + tol && sh[j] <= wh[j] + tol,
+                "{what} layer {} unit {j}: {} [{}, {}] not inside {} [{}, {}]",
+                h.index(),
+                strong.method.name(),
+                sl[j],
+                sh[j],
+                weak.method.name(),
+                wl[j],
+                wh[j]
+            );
+        }
+    }
 }
 
 pub fn random_box(rng: &mut Rng, n: usize) -> InputBox {
