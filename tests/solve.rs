@@ -329,3 +329,27 @@ fn file_round_trip_matches_in_process_solve() {
         other => panic!("expected a file error, got {other:?}"),
     }
 }
+
+#[test]
+fn a_start_point_is_the_first_incumbent() {
+    // Stopped at once, HiGHS still holds the feasible start (all items left out, value 0).
+    let m = hard_knapsack();
+    let zero = vec![0.0; m.cols().len()];
+    let opts = SolveOptions {
+        time_limit: Some(1e-3),
+        ..SolveOptions::default()
+    };
+    let sol = nnmilp::solve::solve_from(&m, &opts, Some(&zero)).unwrap();
+    let v = sol.values.expect("the start is a feasible point");
+    assert!(m.max_violation(&v) <= 1e-6);
+    assert!(sol.objective.unwrap() >= -1e-9);
+    // Started from the optimum, the answer is the enumerated optimum.
+    let tiny = tiny_mip(ObjSense::Maximize);
+    let best = solve(&tiny, &SolveOptions::default()).unwrap().values.unwrap();
+    let again = nnmilp::solve::solve_from(&tiny, &SolveOptions::default(), Some(&best)).unwrap();
+    assert_eq!(again.status, Status::Optimal);
+    assert!(close(again.objective.unwrap(), enumerate_mip(ObjSense::Maximize)));
+    // A start of the wrong size is an error, not a crash.
+    let err = nnmilp::solve::solve_from(&tiny, &SolveOptions::default(), Some(&[1.0])).unwrap_err();
+    assert!(err.to_string().contains("start point"), "{err}");
+}
