@@ -7,7 +7,7 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use nnmilp::back::{self, Format, WriteOptions};
-use nnmilp::bounds::{interval, InputBox};
+use nnmilp::bounds::{interval, symbolic, InputBox};
 use nnmilp::lower::{lower, LowerOptions};
 use onnx_protobuf::{
     tensor_shape_proto, type_proto, AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto,
@@ -197,6 +197,7 @@ fn pipeline(c: &mut Criterion) {
         });
         g.throughput(Throughput::Elements(net.layers().iter().map(|l| l.size() as u64).sum()));
         g.bench_function("bounds_interval", |b| b.iter(|| interval(&net, &region)));
+        g.bench_function("bounds_symbolic", |b| b.iter(|| symbolic(&net, &region)));
         g.bench_function("lower_bigm", |b| {
             b.iter(|| lower(&net, &bounds, LowerOptions::default()).unwrap())
         });

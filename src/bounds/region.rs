@@ -43,7 +43,7 @@ impl Region {
                     got: ball.center.len(),
                 });
             }
-            if !(ball.radius >= 0.0) || ball.center.iter().any(|c| !c.is_finite()) {
+            if ball.radius.is_nan() || ball.radius < 0.0 || ball.center.iter().any(|c| !c.is_finite()) {
                 return Err(BoundsError::Option(format!(
                     "L1 ball of radius {} around a point with non-finite entries or a negative radius",
                     ball.radius
