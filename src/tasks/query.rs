@@ -231,6 +231,7 @@ pub(crate) struct UnitProblem<'a> {
     /// region is already clipped to the Linf ball of that radius; L1 adds distance columns.
     pub near: Option<(&'a [f64], Norm, f64)>,
     pub bounds: bounds::Method,
+    pub bounds_options: bounds::BoundsOptions,
 }
 
 /// A unit query before its objective: the model as written, a big-M copy for HiGHS when the
@@ -268,7 +269,18 @@ impl UnitProblem<'_> {
     /// The lowered network over the region, plus the L1 distance budget when there is one; no
     /// objective yet.
     pub fn base(&self, encoding: Encoding) -> Result<(Pipeline, Milp), crate::Error> {
-        let pipe = Pipeline::run(self.net, &self.region, self.bounds, encoding)?;
+        // Near an image in L1, the bounds pass runs over box ∩ the L1 ball itself.
+        let region = bounds::Region {
+            input_box: self.region.clone(),
+            l1: match self.near {
+                Some((img, Norm::L1, max)) => Some(bounds::L1Ball {
+                    center: img.to_vec(),
+                    radius: max,
+                }),
+                _ => None,
+            },
+        };
+        let pipe = Pipeline::run(self.net, &region, self.bounds, &self.bounds_options, encoding)?;
         let mut milp = pipe.lowered.milp.clone();
         if let Some((img, Norm::L1, max)) = self.near {
             add_distance(&mut milp, &pipe.lowered.inputs, img, &self.region, Norm::L1, Some(max));

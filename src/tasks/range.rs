@@ -47,6 +47,8 @@ pub struct Config {
     pub senses: Senses,
     pub encoding: Encoding,
     pub bounds: bounds::Method,
+    /// Settings of the lp / milp bounds passes.
+    pub bounds_options: bounds::BoundsOptions,
     /// Model file (see the module docs for how both problems are named).
     pub output: Option<String>,
     pub format: Option<back::Format>,
@@ -106,6 +108,7 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
         region,
         near,
         bounds: cfg.bounds,
+        bounds_options: cfg.bounds_options.clone(),
     };
     let Prepared {
         pipe,

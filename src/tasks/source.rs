@@ -1,7 +1,7 @@
 //! Loading a network once for a task, with what file headers and reports say about it.
 
 use super::TaskError;
-use crate::bounds::{self, Bounds, BoundsOptions, InputBox, Region};
+use crate::bounds::{self, Bounds, BoundsOptions, Region};
 use crate::ir::Network;
 use crate::lower::{self, Encoding, LowerOptions, Lowered};
 use sha2::{Digest, Sha256};
@@ -84,14 +84,16 @@ impl Pipeline {
         })
     }
 
+    /// Computes the bounds over `region` with `method`, then lowers.
     pub fn run(
         net: &Network,
-        region: &InputBox,
+        region: &Region,
         method: bounds::Method,
+        options: &BoundsOptions,
         encoding: Encoding,
     ) -> Result<Self, crate::Error> {
         let start = Instant::now();
-        let bounds = bounds::compute(net, region, method)?;
+        let (bounds, _) = bounds::compute_in(net, region, method, options)?;
         Self::lower(net, bounds, start.elapsed().as_secs_f64(), encoding)
     }
 }

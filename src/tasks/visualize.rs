@@ -56,6 +56,8 @@ pub struct Config {
     pub near: Option<Near>,
     pub encoding: Encoding,
     pub bounds: bounds::Method,
+    /// Settings of the lp / milp bounds passes.
+    pub bounds_options: bounds::BoundsOptions,
     /// Model file (`-` = stdout). With several units, one file per unit: `.y<K>` is inserted
     /// before the extension ([`super::tagged_path`]).
     pub output: Option<String>,
@@ -136,6 +138,7 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
         region,
         near,
         bounds: cfg.bounds,
+        bounds_options: cfg.bounds_options.clone(),
     };
     let Prepared {
         pipe,
