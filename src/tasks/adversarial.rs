@@ -355,15 +355,21 @@ fn first_order_example(spec: &Spec, built: &Built) -> Option<(Vec<f64>, f64, Opt
     };
     let mut best: Option<(Vec<f64>, f64, Option<usize>)> = None;
     for (winner, margins) in margin_sets(spec, spec.net.output_size()) {
-        let Some(x) = search.first_order(&margins) else { continue };
-        let (x, _) = built.polish(winner).run(&search, &margins, x, POLISH_ROUNDS);
-        let d = spec.norm.distance(&x, spec.image);
-        if best.as_ref().is_none_or(|b| d < b.1) {
-            best = Some((x, d, winner));
+        for aim in SEARCH_AIMS {
+            let Some(x) = search.first_order(&margins, aim) else { continue };
+            let (x, _) = built.polish(winner).run(&search, &margins, x, POLISH_ROUNDS);
+            let d = spec.norm.distance(&x, spec.image);
+            if best.as_ref().is_none_or(|b| d < b.1) {
+                best = Some((x, d, winner));
+            }
         }
     }
     best
 }
+
+/// How far past each margin the first-order search aims (relative to the outputs' scale): one
+/// search per value, each polished, the closest example kept.
+const SEARCH_AIMS: [f64; 8] = [1e-3, 0.01, 0.03, 0.1, 0.2, 0.3, 0.5, 1.0];
 
 /// LP rounds of polishing per first-order example.
 const POLISH_ROUNDS: usize = 20;

@@ -74,20 +74,22 @@ impl Search<'_> {
             .collect()
     }
 
-    /// A point meeting the margins, or `None`.
-    pub fn first_order(&self, m: &Margins) -> Option<Vec<f64>> {
+    /// A point meeting the margins, or `None`. The search overshoots each margin by `aim`
+    /// times the outputs' scale (see [`Search::aim`]): a deeper overshoot lands in other linear
+    /// pieces, which polishing then explores from a different start.
+    pub fn first_order(&self, m: &Margins, aim: f64) -> Option<Vec<f64>> {
         let x = match self.norm {
-            Norm::L1 => self.greedy_l1(m),
-            Norm::Linf => self.sign_ascent(m),
+            Norm::L1 => self.greedy_l1(m, aim),
+            Norm::Linf => self.sign_ascent(m, aim),
         }?;
         let x = self.shrink(m, x);
         self.feasible(m, &x).then_some(x)
     }
 
-    /// The gap the search aims to close: a little beyond 0, so that the point stays feasible
-    /// when later steps move other inputs.
-    fn aim(y: &[f64]) -> f64 {
-        1e-3 * (1.0 + y.iter().fold(0.0f64, |a, v| a.max(v.abs())))
+    /// The gap the search aims to close: beyond 0 (by `factor` times the outputs' scale), so
+    /// that the point stays feasible when later steps move other inputs.
+    fn aim(y: &[f64], factor: f64) -> f64 {
+        factor * (1.0 + y.iter().fold(0.0f64, |a, v| a.max(v.abs())))
     }
 
     /// Greedy L1 search on the sum of the margins' shortfalls (a hinge: pairs already met by
@@ -96,7 +98,7 @@ impl Search<'_> {
     /// input reaches its box face. An input only ever moves away from the image in the
     /// direction of its first move (no cycling), and by at least a small fraction of its room
     /// (no creeping up to a kink), so the search ends.
-    fn greedy_l1(&self, m: &Margins) -> Option<Vec<f64>> {
+    fn greedy_l1(&self, m: &Margins, factor: f64) -> Option<Vec<f64>> {
         let net = self.net;
         let mut x = self.start();
         let n = x.len();
@@ -106,7 +108,7 @@ impl Search<'_> {
         for _ in 0..20 * n + 100 {
             let values = net.forward_all(&x).ok()?;
             let y = &values[out];
-            let aim = Self::aim(y);
+            let aim = Self::aim(y, factor);
             let mut g = vec![0.0; y.len()];
             let mut shortfall = 0.0;
             for &(w, l) in &m.pairs {
@@ -139,7 +141,7 @@ impl Search<'_> {
         None
     }
 
-    fn sign_ascent(&self, m: &Margins) -> Option<Vec<f64>> {
+    fn sign_ascent(&self, m: &Margins, factor: f64) -> Option<Vec<f64>> {
         let net = self.net;
         let out = net.output().index();
         let far = self.max_dist.unwrap_or(f64::INFINITY);
@@ -152,7 +154,7 @@ impl Search<'_> {
             for _ in 0..40 {
                 let values = net.forward_all(&x).ok()?;
                 let (slack, (w, l)) = m.worst(&values[out]);
-                if slack >= Self::aim(&values[out]) {
+                if slack >= Self::aim(&values[out], factor) {
                     return Some(x);
                 }
                 let mut g = vec![0.0; values[out].len()];
