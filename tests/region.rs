@@ -83,7 +83,10 @@ fn ball_bounds_are_sound_nested_and_inside_box_bounds() {
             let in_box = compute_in(&net, &Region::from(input_box.clone()), Method::Lp, &options())
                 .unwrap()
                 .0;
-            let samples: Vec<Vec<f64>> = (0..10_000).map(|_| sample(&mut rng, &region)).chain(vertices(&region)).collect();
+            let samples: Vec<Vec<f64>> = (0..10_000)
+                .map(|_| sample(&mut rng, &region))
+                .chain(vertices(&region))
+                .collect();
             for x in &samples {
                 assert!(region.contains(x, 1e-9));
                 let values = net.forward_all(x).unwrap();
@@ -96,7 +99,13 @@ fn ball_bounds_are_sound_nested_and_inside_box_bounds() {
                 }
             }
             for pair in in_ball.windows(2) {
-                assert_nested(&net, &pair[0], &pair[1], 1e-9, &format!("{family:?} seed {seed} over the ball"));
+                assert_nested(
+                    &net,
+                    &pair[0],
+                    &pair[1],
+                    1e-9,
+                    &format!("{family:?} seed {seed} over the ball"),
+                );
             }
             // The ball lies in the box, so interval bounds over it lie inside interval bounds
             // over the box; lp over the ball inside lp over the box up to the solver margin.
@@ -261,7 +270,10 @@ fn region_tightening_keeps_the_optimum_and_reports_what_it_did() {
                 assert_eq!(r.model.relu_unstable, info.relu_unstable_after);
                 if let Some(d) = info.incumbent_distance {
                     // A real example: never better than the optimum, and the radius covers it.
-                    assert!(d >= want - 1e-6 * (1.0 + want), "{net}: incumbent {d} below the optimum {want}");
+                    assert!(
+                        d >= want - 1e-6 * (1.0 + want),
+                        "{net}: incumbent {d} below the optimum {want}"
+                    );
                     assert!(info.radius.unwrap() >= d);
                     assert!(r.solve.as_ref().unwrap().warm_started);
                 }
@@ -281,7 +293,12 @@ fn first_order_search_finds_replayable_examples_on_mnist() {
         let cfg = adversarial::Config {
             bounds: Method::Lp,
             region_tightening: true,
-            output: Some(std::env::temp_dir().join(format!("nnmilp-fo-{k}.lp")).to_string_lossy().into_owned()),
+            output: Some(
+                std::env::temp_dir()
+                    .join(format!("nnmilp-fo-{k}.lp"))
+                    .to_string_lossy()
+                    .into_owned(),
+            ),
             ..adversarial::Config::new(fixture("mnist_8x3.onnx"), image)
         };
         let r = adversarial::run(&cfg).unwrap();
@@ -358,7 +375,17 @@ fn cli_bounds_around_an_image_and_region_lp_end_to_end() {
     let image = fixture("images/mnist_test_0_label7.png");
     let ball = dir.path().join("ball.json");
     let o = run(&[
-        "bounds", &net, "--image", &image, "--eps", "3", "--norm", "l1", "--method", "lp", "-o",
+        "bounds",
+        &net,
+        "--image",
+        &image,
+        "--eps",
+        "3",
+        "--norm",
+        "l1",
+        "--method",
+        "lp",
+        "-o",
         ball.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -369,26 +396,55 @@ fn cli_bounds_around_an_image_and_region_lp_end_to_end() {
     let o = run(&["bounds", &net, "--method", "lp", "-o", whole.to_str().unwrap()]);
     assert!(o.status.success());
     let w: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&whole).unwrap()).unwrap();
-    assert!(v["relu_unstable"].as_u64() < w["relu_unstable"].as_u64(), "the ball stabilised nothing");
+    assert!(
+        v["relu_unstable"].as_u64() < w["relu_unstable"].as_u64(),
+        "the ball stabilised nothing"
+    );
     // A query inside the ball reads the file; the report is JSON on stdout.
     let o = run(&[
-        "adversarial", &net, "--image", &image, "--max-dist", "2.5", "--bounds-file", ball.to_str().unwrap(),
-        "--solve", "--report", "-",
+        "adversarial",
+        &net,
+        "--image",
+        &image,
+        "--max-dist",
+        "2.5",
+        "--bounds-file",
+        ball.to_str().unwrap(),
+        "--solve",
+        "--report",
+        "-",
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(r["model"]["bounds"], "lp");
     // Region-aware tightening from the command line: the region object and a warm start.
     let o = run(&[
-        "adversarial", &net, "--image", &image, "--bounds", "region-lp", "--unit-time-limit", "0.5",
-        "--bounds-threads", "2", "--solve", "--report", "-",
+        "adversarial",
+        &net,
+        "--image",
+        &image,
+        "--bounds",
+        "region-lp",
+        "--unit-time-limit",
+        "0.5",
+        "--bounds-threads",
+        "2",
+        "--solve",
+        "--report",
+        "-",
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(r["region"]["incumbent_source"], "first_order");
     assert_eq!(r["solve"]["status"], "optimal");
     assert_eq!(r["solve"]["warm_started"], true);
-    let (inc, opt) = (r["region"]["incumbent_distance"].as_f64().unwrap(), r["solve"]["objective"].as_f64().unwrap());
-    assert!(opt <= inc + 1e-6 * (1.0 + inc), "optimum {opt} above the incumbent {inc}");
+    let (inc, opt) = (
+        r["region"]["incumbent_distance"].as_f64().unwrap(),
+        r["solve"]["objective"].as_f64().unwrap(),
+    );
+    assert!(
+        opt <= inc + 1e-6 * (1.0 + inc),
+        "optimum {opt} above the incumbent {inc}"
+    );
     assert!(r["region"]["relu_unstable_after"].as_u64() <= r["region"]["relu_unstable_before"].as_u64());
 }

@@ -12,13 +12,13 @@
 //! One HiGHS instance per worker thread loads a layer's model once; between units only the
 //! objective changes (one cost and the sense), so HiGHS starts each LP from the last basis.
 
+use super::progress::layer_bar;
 use super::{refresh_layer, Bounds, BoundsError, BoundsOptions, Region};
 use crate::ir::{Handle, Network, Op};
 use crate::lower::{add_distance, lower, LowerOptions, Norm};
 use crate::milp::{Milp, ObjSense};
 use crate::solve::highs::Highs;
 use crate::solve::{SolveError, SolveOptions, Status};
-use super::progress::layer_bar;
 use indicatif::ProgressBar;
 use rayon::prelude::*;
 use std::time::Instant;

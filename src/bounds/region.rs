@@ -131,9 +131,10 @@ impl Region {
     /// True when `x` lies in the region (up to `tol` on the ball).
     pub fn contains(&self, x: &[f64], tol: f64) -> bool {
         self.input_box.contains(x)
-            && self.l1.as_ref().is_none_or(|b| {
-                x.iter().zip(&b.center).map(|(a, c)| (a - c).abs()).sum::<f64>() <= b.radius + tol
-            })
+            && self
+                .l1
+                .as_ref()
+                .is_none_or(|b| x.iter().zip(&b.center).map(|(a, c)| (a - c).abs()).sum::<f64>() <= b.radius + tol)
     }
 
     /// True when every point of `other` lies in `self`: `other`'s box inside `self`'s box and,

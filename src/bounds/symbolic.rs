@@ -127,13 +127,7 @@ fn add(constant: &mut f64, magnitude: &mut f64, v: f64) {
 }
 
 /// A lower bound of `c · value(layer k)` over the box, `c` given densely.
-fn lower_bound(
-    net: &Network,
-    region: &Region,
-    relax: &[Option<Relax>],
-    k: Handle,
-    c: Vec<f64>,
-) -> f64 {
+fn lower_bound(net: &Network, region: &Region, relax: &[Option<Relax>], k: Handle, c: Vec<f64>) -> f64 {
     let mut pending: Vec<Option<Vec<f64>>> = vec![None; k.index() + 1];
     pending[k.index()] = Some(c);
     let mut constant = 0.0;

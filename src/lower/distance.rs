@@ -75,4 +75,3 @@ pub fn add_distance(
     }
     dist
 }
-

@@ -134,13 +134,14 @@ impl Binary {
                     unreachable!("PoolPick names a max-pool layer")
                 };
                 let v = &values[pooled.index()];
-                let first_max = windows[unit]
-                    .iter()
-                    .map(|&k| k as usize)
-                    .fold(None, |best: Option<usize>, k| match best {
-                        Some(b) if v[b] >= v[k] => Some(b),
-                        _ => Some(k),
-                    });
+                let first_max =
+                    windows[unit]
+                        .iter()
+                        .map(|&k| k as usize)
+                        .fold(None, |best: Option<usize>, k| match best {
+                            Some(b) if v[b] >= v[k] => Some(b),
+                            _ => Some(k),
+                        });
                 Some(if first_max == Some(input) { 1.0 } else { 0.0 })
             }
         }

@@ -356,7 +356,9 @@ fn first_order_example(spec: &Spec, built: &Built) -> Option<(Vec<f64>, f64, Opt
     let mut best: Option<(Vec<f64>, f64, Option<usize>)> = None;
     for (winner, margins) in margin_sets(spec, spec.net.output_size()) {
         for aim in SEARCH_AIMS {
-            let Some(x) = search.first_order(&margins, aim) else { continue };
+            let Some(x) = search.first_order(&margins, aim) else {
+                continue;
+            };
             let (x, _) = built.polish(winner).run(&search, &margins, x, POLISH_ROUNDS);
             let d = spec.norm.distance(&x, spec.image);
             if best.as_ref().is_none_or(|b| d < b.1) {
@@ -458,7 +460,10 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
         let t0 = Instant::now();
         let (cheap, _) = bounds::compute_in(net, &task_region, bounds::Method::Symbolic, &cfg.bounds_options)?;
         let unstable_before = cheap.relu_stability(net).1;
-        let cheap_spec = Spec { bounds: &cheap, ..spec.clone() };
+        let cheap_spec = Spec {
+            bounds: &cheap,
+            ..spec.clone()
+        };
         let found = first_order_example(&cheap_spec, &build(&cheap_spec, Encoding::BigM)?);
         let search_seconds = t0.elapsed().as_secs_f64();
         let t1 = Instant::now();
@@ -474,7 +479,13 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
             let inner = ball_region(&spec.region, &image.pixels, cfg.norm, spec.max_dist);
             bounds::compute_in(net, &inner, cfg.bounds, &cfg.bounds_options)?.0
         } else {
-            src.bounds(&task_region, cfg.bounds, cfg.bounds_file.as_deref(), &cfg.bounds_options)?.0
+            src.bounds(
+                &task_region,
+                cfg.bounds,
+                cfg.bounds_file.as_deref(),
+                &cfg.bounds_options,
+            )?
+            .0
         };
         let tighten_seconds = t1.elapsed().as_secs_f64();
         if cfg.region_tightening {
@@ -492,8 +503,12 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
         net_bounds = b;
         bounds_seconds = t0.elapsed().as_secs_f64();
     } else {
-        (net_bounds, bounds_seconds) =
-            src.bounds(&task_region, cfg.bounds, cfg.bounds_file.as_deref(), &cfg.bounds_options)?;
+        (net_bounds, bounds_seconds) = src.bounds(
+            &task_region,
+            cfg.bounds,
+            cfg.bounds_file.as_deref(),
+            &cfg.bounds_options,
+        )?;
     }
     spec.bounds = &net_bounds;
     spec.bounds_seconds = bounds_seconds;
@@ -537,7 +552,10 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
         });
         let sol = solve::solve_from(&solvable, &cfg.solve_options, start.as_deref())?;
         timing.solve_seconds = sol.seconds;
-        let (inputs, outputs) = (&solvable_built.pipe.lowered.inputs, &solvable_built.pipe.lowered.outputs);
+        let (inputs, outputs) = (
+            &solvable_built.pipe.lowered.inputs,
+            &solvable_built.pipe.lowered.outputs,
+        );
         let example = match (&sol.values, sol.objective) {
             (Some(v), Some(obj)) => Some(replay(&spec, v, obj, inputs, outputs)?),
             _ => None,

@@ -148,8 +148,12 @@ impl Search<'_> {
         let mut eps = 1.0 / 256.0;
         while eps <= 1.0 && eps <= far * 2.0 {
             let e = eps.min(far);
-            let lo: Vec<f64> = (0..self.image.len()).map(|j| (self.image[j] - e).max(self.region.lo[j])).collect();
-            let hi: Vec<f64> = (0..self.image.len()).map(|j| (self.image[j] + e).min(self.region.hi[j])).collect();
+            let lo: Vec<f64> = (0..self.image.len())
+                .map(|j| (self.image[j] - e).max(self.region.lo[j]))
+                .collect();
+            let hi: Vec<f64> = (0..self.image.len())
+                .map(|j| (self.image[j] + e).min(self.region.hi[j]))
+                .collect();
             let mut x = self.start();
             for _ in 0..40 {
                 let values = net.forward_all(&x).ok()?;
@@ -239,7 +243,10 @@ impl Polish<'_> {
                 // The LP meets the margins to its tolerance only: back off towards the last
                 // checked point until the forward pass agrees.
                 let mix = |t: f64| -> Vec<f64> { cand.iter().zip(&best).map(|(a, b)| a + t * (b - a)).collect() };
-                match (1..=20).map(|k| mix(f64::powi(0.5, 20 - k))).find(|p| search.feasible(m, p)) {
+                match (1..=20)
+                    .map(|k| mix(f64::powi(0.5, 20 - k)))
+                    .find(|p| search.feasible(m, p))
+                {
                     Some(p) => p,
                     None => break,
                 }

@@ -47,7 +47,10 @@ pub fn run(cfg: &Config) -> Result<BoundsFile, crate::Error> {
 pub fn summary(file: &BoundsFile) -> String {
     let mut s = format!("{} (sha256 {}), {} bounds\n", file.network, file.sha256, file.method);
     if let Some(b) = &file.l1_ball {
-        s += &format!("region: the box cut by the L1 ball of radius {} around the image\n", b.radius);
+        s += &format!(
+            "region: the box cut by the L1 ball of radius {} around the image\n",
+            b.radius
+        );
     }
     for st in &file.report.stages {
         s += &format!(

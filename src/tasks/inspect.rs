@@ -58,7 +58,12 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
     let src = NetworkSource::load(&cfg.network)?;
     let net = &src.network;
     let region = InputBox::uniform(net.input_size(), cfg.input_box.0, cfg.input_box.1);
-    let (b, seconds) = src.bounds(&region.into(), cfg.bounds, cfg.bounds_file.as_deref(), &cfg.bounds_options)?;
+    let (b, seconds) = src.bounds(
+        &region.into(),
+        cfg.bounds,
+        cfg.bounds_file.as_deref(),
+        &cfg.bounds_options,
+    )?;
     let pipe = Pipeline::lower(net, b, seconds, Encoding::BigM)?;
     let labels = layer_labels(net);
     let layers = net

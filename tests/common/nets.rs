@@ -187,14 +187,14 @@ pub enum Family {
 
 impl Family {
     pub const ALL: [Family; 7] = [
-    Family::Mlp,
-    Family::Conv,
-    Family::Pool,
-    Family::Residual,
-    Family::BatchNorm,
-    Family::InputRelu,
-    Family::Mixed,
-];
+        Family::Mlp,
+        Family::Conv,
+        Family::Pool,
+        Family::Residual,
+        Family::BatchNorm,
+        Family::InputRelu,
+        Family::Mixed,
+    ];
 }
 
 /// Fails unless every unit's bounds in `strong` lie inside `weak`'s (up to `tol`).
