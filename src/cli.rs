@@ -690,12 +690,34 @@ fn adversarial_summary(r: &tasks::adversarial::Report) -> String {
         r.image.label.map_or(String::new(), |l| format!(" (label {l})")),
         r.norm.name()
     );
+    if let Some(g) = &r.region {
+        s += &match (g.incumbent_distance, g.radius) {
+            (Some(d), Some(radius)) => format!(
+                "region: first-order example at distance {d:.6} ({:.2}s); bounds tightened inside radius {radius:.6} \
+                 ({:.2}s): unstable ReLUs {} -> {}\n",
+                g.search_seconds, g.tighten_seconds, g.relu_unstable_before, g.relu_unstable_after
+            ),
+            _ => format!(
+                "region: the first-order search found no example ({:.2}s); bounds over the task's region\n",
+                g.search_seconds
+            ),
+        };
+    }
     s += &model_line(&r.model);
     if let Some(f) = &r.model.file {
         s += &format!("wrote {f}\n");
     }
     if let Some(sol) = &r.solve {
-        s += &format!("solve: {} in {:.2}s", sol.status_text, sol.seconds);
+        s += &format!(
+            "solve: {} in {:.2}s{}",
+            sol.status_text,
+            sol.seconds,
+            if sol.warm_started {
+                " (started from the example)"
+            } else {
+                ""
+            }
+        );
         if let Some(obj) = sol.objective {
             s += &format!(", objective {obj:.6}");
         }

@@ -447,4 +447,29 @@ fn cli_bounds_around_an_image_and_region_lp_end_to_end() {
         "optimum {opt} above the incumbent {inc}"
     );
     assert!(r["region"]["relu_unstable_after"].as_u64() <= r["region"]["relu_unstable_before"].as_u64());
+    // The same input gives the same bytes, and the header states the radius.
+    let files: Vec<Vec<u8>> = (0..2)
+        .map(|k| {
+            let out = dir.path().join(format!("r{k}.lp"));
+            let o = run(&[
+                "adversarial",
+                &net,
+                "--image",
+                &image,
+                "--bounds",
+                "region-lp",
+                "-o",
+                out.to_str().unwrap(),
+            ]);
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+            std::fs::read(&out).unwrap()
+        })
+        .collect();
+    assert_eq!(files[0], files[1], "region-lp models differ between runs");
+    let text = String::from_utf8_lossy(&files[0]);
+    assert!(
+        text.contains("bounds region-lp") && text.contains("inside the ball of radius"),
+        "{}",
+        &text[..600]
+    );
 }
