@@ -400,41 +400,26 @@ fn cli_bounds_around_an_image_and_region_lp_end_to_end() {
         v["relu_unstable"].as_u64() < w["relu_unstable"].as_u64(),
         "the ball stabilised nothing"
     );
-    // A query inside the ball reads the file; the report is JSON on stdout.
-    let o = run(&[
-        "adversarial",
-        &net,
-        "--image",
-        &image,
-        "--max-dist",
-        "2.5",
-        "--bounds-file",
-        ball.to_str().unwrap(),
-        "--solve",
-        "--report",
-        "-",
-    ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    // Solves with the report as JSON on stdout.
+    let solved = |extra: &[&str]| -> serde_json::Value {
+        let mut args = vec!["adversarial", &net, "--image", &image, "--solve", "--report", "-"];
+        args.extend_from_slice(extra);
+        let o = run(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    // A query inside the ball reads the file.
+    let r = solved(&["--max-dist", "2.5", "--bounds-file", ball.to_str().unwrap()]);
     assert_eq!(r["model"]["bounds"], "lp");
     // Region-aware tightening from the command line: the region object and a warm start.
-    let o = run(&[
-        "adversarial",
-        &net,
-        "--image",
-        &image,
+    let r = solved(&[
         "--bounds",
         "region-lp",
         "--unit-time-limit",
         "0.5",
         "--bounds-threads",
         "2",
-        "--solve",
-        "--report",
-        "-",
     ]);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(r["region"]["incumbent_source"], "first_order");
     assert_eq!(r["solve"]["status"], "optimal");
     assert_eq!(r["solve"]["warm_started"], true);
