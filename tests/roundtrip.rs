@@ -8,10 +8,12 @@
 
 use crate::common::{cbc, check_snapshot, glpsol, root, scip, write_npy};
 use nnmilp::back::Format;
+use nnmilp::bounds::Method;
 use nnmilp::lower::Encoding;
 use nnmilp::solve::{solve_file, SolveOptions, Status};
 use nnmilp::tasks::adversarial::{self, Config};
-use std::path::PathBuf;
+use nnmilp::tasks::Norm;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
@@ -148,5 +150,41 @@ fn cli_output_for_the_tiny_net_matches_the_golden_files() {
         assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
         let text = std::fs::read_to_string(&out).expect("written");
         check_snapshot(&format!("cli/tiny_adversarial.{ext}"), &text);
+    }
+}
+
+/// The Linf problem (and the region-aware one, with its budget row) written as MPS and LP and
+/// read back by HiGHS's own reader: the file optimum is the in-memory one.
+#[test]
+fn linf_and_region_models_round_trip_through_files() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let net = root().join("fixtures/tiny_2-3-2.onnx");
+    let img = root().join("tests/in/tiny_point.npy");
+    let img = img.to_str().expect("utf-8");
+    for (norm, region) in [(Norm::Linf, false), (Norm::L1, true), (Norm::Linf, true)] {
+        let base = Config {
+            norm,
+            bounds: if region { Method::Lp } else { Method::Interval },
+            region_tightening: region,
+            ..config(net.clone(), img, Encoding::BigM, None, true)
+        };
+        let want = adversarial::run(&base)
+            .expect("solves")
+            .solve
+            .expect("solved")
+            .objective
+            .expect("optimum");
+        for ext in ["mps", "lp"] {
+            let out = dir.path().join(format!("m.{ext}")).to_str().expect("utf-8").to_string();
+            adversarial::run(&Config {
+                output: Some(out.clone()),
+                solve: false,
+                ..base.clone()
+            })
+            .expect("writes");
+            let sol = solve_file(Path::new(&out), &exact()).expect("HiGHS reads the file");
+            assert_eq!(sol.status, Status::Optimal, "{norm:?} region {region} {ext}");
+            agree(&format!("{norm:?} region {region} {ext}"), sol.objective.unwrap(), want);
+        }
     }
 }

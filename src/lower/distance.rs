@@ -38,8 +38,9 @@ impl Norm {
 ///
 /// L1: `d_j` in `[0, reach_j]` with `dp_j: d_j - in_j >= -img_j`, `dn_j: d_j + in_j >= img_j`;
 /// the distance is `sum_j d_j`, and a `budget` bounds it by `sum_j d_j <= budget`.
-/// Linf: one `eps` in `[0, min(budget, max_j reach_j)]` with `ep_j: in_j - eps <= img_j` and
-/// `en_j: in_j + eps >= img_j`; the distance is `eps`. (`reach_j` is the farthest the box lets
+/// Linf: one `dmax` in `[0, min(budget, max_j reach_j)]` with `mu_j: in_j - dmax <= img_j` and
+/// `ml_j: in_j + dmax >= img_j`; the distance is `dmax`. (Not `eps`: CPLEX LP reads a name
+/// starting with `e` after a coefficient as an exponent, so the writers refuse such names.) (`reach_j` is the farthest the box lets
 /// input `j` move from `img_j`.)
 pub fn add_distance(
     milp: &mut Milp,
@@ -65,10 +66,10 @@ pub fn add_distance(
         }
         Norm::Linf => {
             let far = (0..inputs.len()).map(reach).fold(0.0, f64::max);
-            let eps = milp.add_col("eps", 0.0, budget.map_or(far, |b| b.min(far)), ColKind::Continuous);
+            let eps = milp.add_col("dmax", 0.0, budget.map_or(far, |b| b.min(far)), ColKind::Continuous);
             for (j, &x) in inputs.iter().enumerate() {
-                milp.add_row(format!("ep_{j}"), vec![(x, 1.0), (eps, -1.0)], Sense::Le, img[j]);
-                milp.add_row(format!("en_{j}"), vec![(x, 1.0), (eps, 1.0)], Sense::Ge, img[j]);
+                milp.add_row(format!("mu_{j}"), vec![(x, 1.0), (eps, -1.0)], Sense::Le, img[j]);
+                milp.add_row(format!("ml_{j}"), vec![(x, 1.0), (eps, 1.0)], Sense::Ge, img[j]);
             }
             dist.add_term(eps, 1.0);
         }

@@ -3,7 +3,7 @@
 //!
 //! Added to the lowered network: the distance of the input from the image (L1: a column
 //! `d_j >= |in_j - img_j|` per input and the objective `min sum d_j`, the paper's; Linf: one column
-//! `eps >= |in_j - img_j|` for all `j` and the objective `min eps`, see [`super::query`]), and margin
+//! `dmax >= |in_j - img_j|` for all `j` and the objective `min dmax`, see [`super::query`]), and margin
 //! rows. Targeted: for every class `j != T` either `y_T >= (1 + m)·y_j` (relative margin, the
 //! paper's 20%, meant for non-negative outputs) or `y_T >= y_j + m` (absolute). Untargeted, away
 //! from class `c`: a binary `t_j` per class `j != c` with `sum_j t_j = 1`, and the margin of `j`
@@ -54,7 +54,7 @@ pub struct Config {
     pub margin: f64,
     /// `None`: relative when the outputs are provably non-negative over the box, else absolute.
     pub margin_kind: Option<MarginKind>,
-    /// Upper bound on the distance (L1: `sum d_j <= D`; Linf: `eps <= D`).
+    /// Upper bound on the distance (L1: `sum d_j <= D`; Linf: `dmax <= D`).
     pub max_dist: Option<f64>,
     /// The input box, `[lo, hi]` for every input.
     pub input_box: (f64, f64),
@@ -693,7 +693,7 @@ fn header_lines(cfg: &Config, src: &NetworkSource, spec: &Spec, region: &Option<
     };
     let objective = match spec.norm {
         Norm::L1 => "minimize L1 distance sum d_j",
-        Norm::Linf => "minimize Linf distance eps",
+        Norm::Linf => "minimize Linf distance dmax",
     };
     let mut lines = query::header_intro(src);
     lines.extend([
@@ -708,7 +708,7 @@ fn header_lines(cfg: &Config, src: &NetworkSource, spec: &Spec, region: &Option<
             spec.bounds.method.name(),
             cfg.max_dist.map_or("none".to_string(), |d| d.to_string())
         ),
-        "columns: in_j inputs, y_j outputs, d_j / eps distances, x/s/z_Lk_j ReLU unit j of nonlinear layer k (z=1: inactive)"
+        "columns: in_j inputs, y_j outputs, d_j / dmax distances, x/s/z_Lk_j ReLU unit j of nonlinear layer k (z=1: inactive)"
             .to_string(),
     ]);
     if let Some(r) = region {

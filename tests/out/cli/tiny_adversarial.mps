@@ -3,7 +3,7 @@
 * task: adversarial, minimize L1 distance sum d_j to image tests/in/tiny_point.npy
 * target class 0 (margin y_0 >= y_j + 0.2 for all j != 0)
 * options: box [0, 1] relu bigm bounds interval max-dist none
-* columns: in_j inputs, y_j outputs, d_j / eps distances, x/s/z_Lk_j ReLU unit j of nonlinear layer k (z=1: inactive)
+* columns: in_j inputs, y_j outputs, d_j / dmax distances, x/s/z_Lk_j ReLU unit j of nonlinear layer k (z=1: inactive)
 * model adversarial: 13 columns (2 binary, 0 general integer), 14 rows, 0 indicator constraints
 NAME adversarial FREE
 ROWS
