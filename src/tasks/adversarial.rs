@@ -223,6 +223,19 @@ struct Spec<'a> {
     bounds_seconds: f64,
 }
 
+impl Spec<'_> {
+    /// The first-order search's view of the problem: image, region, norm and budget.
+    fn search(&self) -> Search<'_> {
+        Search {
+            net: self.net,
+            image: self.image,
+            region: &self.region,
+            norm: self.norm,
+            max_dist: self.max_dist,
+        }
+    }
+}
+
 /// "`winner` beats `loser` by the margin" as `c_w·y_w + c_l·y_l >= rhs`: `(c_w, c_l, rhs)`.
 fn margin_form(margin: f64, kind: MarginKind) -> (f64, f64, f64) {
     match kind {
@@ -346,13 +359,7 @@ fn margin_sets(spec: &Spec, n_out: usize) -> Vec<(Option<usize>, Margins)> {
 /// The closest example the first-order search and LP polishing find in `built`'s model:
 /// `(input, distance, winning class for untargeted goals)`.
 fn first_order_example(spec: &Spec, built: &Built) -> Option<(Vec<f64>, f64, Option<usize>)> {
-    let search = Search {
-        net: spec.net,
-        image: spec.image,
-        region: &spec.region,
-        norm: spec.norm,
-        max_dist: spec.max_dist,
-    };
+    let search = spec.search();
     let mut best: Option<(Vec<f64>, f64, Option<usize>)> = None;
     for (winner, margins) in margin_sets(spec, spec.net.output_size()) {
         for aim in SEARCH_AIMS {
@@ -536,13 +543,7 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
                 (bigm_copy.milp.clone(), &bigm_copy)
             }
         };
-        let search = Search {
-            net,
-            image: &image.pixels,
-            region: &spec.region,
-            norm: spec.norm,
-            max_dist: spec.max_dist,
-        };
+        let search = spec.search();
         let start = incumbent.as_ref().and_then(|(x, winner)| {
             let view = Polish {
                 milp: &solvable,
