@@ -10,6 +10,9 @@ use crate::tasks::{self, adversarial::MarginKind, Norm};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+// VNN-LIB verification subcommands (verify, batch) live in their own file.
+mod verify;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "nnmilp",
@@ -37,6 +40,10 @@ pub enum Command {
     Range(RangeArgs),
     /// Compute bounds on every unit over an input box and write them to a JSON file (for --bounds-file).
     Bounds(BoundsCmdArgs),
+    /// Check a VNN-LIB property: MILP files per input box and/or a verdict (sat with a counterexample, unsat, ...).
+    Verify(verify::VerifyArgs),
+    /// Run every instance of a VNN-COMP instances.csv (resumable, shardable), or merge shard results.
+    Batch(verify::BatchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -448,6 +455,8 @@ pub struct Output {
 
 pub fn run(cli: Cli) -> Result<Output, crate::Error> {
     match cli.command {
+        Command::Verify(a) => verify::run_verify(a),
+        Command::Batch(a) => verify::run_batch(a),
         Command::Inspect(a) => {
             let report = tasks::inspect::run(&tasks::inspect::Config {
                 network: a.network,

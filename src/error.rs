@@ -22,6 +22,8 @@ pub enum Error {
     Write(#[from] crate::back::WriteError),
     #[error(transparent)]
     Onnx(#[from] crate::front::onnx::OnnxError),
+    #[error(transparent)]
+    Vnnlib(#[from] crate::front::vnnlib::VnnlibError),
     /// Errors of the command line's own checks (a combination of flags that makes no sense).
     #[error("{0}")]
     Usage(String),

@@ -13,3 +13,5 @@ mod queries;
 mod region;
 mod roundtrip;
 mod solve;
+mod verify;
+mod vnnlib;

@@ -10,6 +10,7 @@ pub mod inspect;
 mod query;
 pub mod range;
 mod source;
+pub mod verify;
 pub mod visualize;
 
 pub use query::{tagged_path, ModelInfo, NetworkInfo, Norm, Optimum, Point, Timing, UnitInfo, REPLAY_TOLERANCE};
