@@ -318,21 +318,16 @@ fn cli_writes_one_model_per_box_a_manifest_and_the_result_file() {
     assert_eq!(lines.next(), Some("sat"));
     let body: String = lines.collect::<Vec<_>>().join(" ");
     assert!(body.starts_with("((X_0 ") && body.ends_with("))"), "{body}");
-    let values: Vec<f64> = body
-        .trim_start_matches('(')
-        .trim_end_matches(')')
-        .split(") (")
-        .map(|pair| {
-            pair.trim_matches(|c| c == '(' || c == ')')
-                .split(' ')
-                .nth(1)
-                .unwrap()
-                .parse()
-                .unwrap()
-        })
+    let tokens: Vec<String> = body
+        .replace(['(', ')'], " ")
+        .split_whitespace()
+        .map(String::from)
         .collect();
+    let values: Vec<f64> = tokens.chunks(2).map(|p| p[1].parse().unwrap()).collect();
+    let n_in = tokens.chunks(2).filter(|p| p[0].starts_with("X_")).count();
     let n = nnmilp::front::onnx::load(&sat_net).unwrap();
-    let (x, y) = values.split_at(n.input_size());
+    assert_eq!(n_in, n.input_size());
+    let (x, y) = values.split_at(n_in);
     assert_eq!(n.forward(x).unwrap(), y);
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.path().join("r.json")).unwrap()).unwrap();
@@ -368,7 +363,7 @@ fn cli_writes_one_model_per_box_a_manifest_and_the_result_file() {
     let out = nnmilp(
         &[
             "verify",
-            n_path(&sat_net),
+            n_path(&vnncomp("test/test_nano.onnx")),
             n_path(&vnncomp("acasxu/vnnlib/prop_1.vnnlib")),
             "--solve",
         ],

@@ -47,8 +47,6 @@ impl Objective {
 /// A case's MILP and where its parts live.
 pub struct CaseModel {
     pub lowered: Lowered,
-    /// `t`, with [`Objective::Margin`].
-    pub margin: Option<Col>,
     /// `(disjunct, q_d)` for each disjunct with a binary.
     pub picks: Vec<(usize, Col)>,
     /// Disjuncts left after the bounds (the others are ruled out).
@@ -137,10 +135,5 @@ pub fn encode(
     if !picks.is_empty() {
         milp.add_row("pick", picks.iter().map(|&(_, q)| (q, 1.0)).collect(), Sense::Ge, 1.0);
     }
-    Ok(CaseModel {
-        lowered,
-        margin,
-        picks,
-        live,
-    })
+    Ok(CaseModel { lowered, picks, live })
 }
