@@ -210,7 +210,7 @@ fn random_properties_sat_replays_unsat_agrees_with_sampling_and_cbc() {
                 let y = net.forward(&ce.x).unwrap();
                 assert_eq!(y, ce.y, "seed {seed}: the counterexample does not replay");
                 assert!(
-                    p.violated_by(&ce.x, &y, |_| 1e-4),
+                    p.violated_by(&ce.x, &y, |r| verify::falsify::required_slack(r, &y)),
                     "seed {seed}: the counterexample misses the property\n{text}"
                 );
                 assert!(
