@@ -11,7 +11,7 @@
 use crate::common::nets::{build, point_in, Family, Rng};
 use nnmilp::bounds::{interval, Bounds, InputBox};
 use nnmilp::ir::{Handle, Network, Op};
-use nnmilp::lower::{layer_labels, lower, Encoding, LowerOptions, Lowered};
+use nnmilp::lower::{lower, Encoding, LowerOptions, Lowered};
 use nnmilp::milp::{LinExpr, ObjSense};
 use nnmilp::solve::{solve, SolveOptions, Status};
 use proptest::prelude::*;
@@ -38,7 +38,7 @@ fn check_bigm_exact(net: &Network, region: &InputBox, seed: u64) -> Result<(), T
     for (&c, &v) in low.inputs.iter().zip(&input) {
         milp.set_col_bounds(c, v, v);
     }
-    let labels = layer_labels(net);
+    let labels = net.info().labels();
     let opts = SolveOptions {
         threads: Some(1),
         ..SolveOptions::default()
@@ -99,7 +99,7 @@ fn check_bigm_exact(net: &Network, region: &InputBox, seed: u64) -> Result<(), T
 /// The values of every column at the forward pass of `input`, from the column names.
 pub(crate) fn columns_from_forward(net: &Network, low: &Lowered, input: &[f64]) -> Vec<f64> {
     let truth = net.forward_all(input).unwrap();
-    let labels = layer_labels(net);
+    let labels = net.info().labels();
     let by_label: BTreeMap<&str, Handle> = net.handles().map(|h| (labels[h.index()].as_str(), h)).collect();
     let layer = |label: &str| *by_label.get(label).unwrap_or_else(|| panic!("no layer {label}"));
     let pre_of = |h: Handle, k: usize| match net.layer(h).op {

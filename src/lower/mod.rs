@@ -21,10 +21,8 @@
 //! the output always is (`y_j`).
 
 mod distance;
-mod names;
 
 pub use distance::{add_distance, Norm};
-pub use names::layer_labels;
 
 use crate::bounds::Bounds;
 use crate::ir::{Handle, Network, Op};
@@ -151,8 +149,6 @@ impl Binary {
 /// Lowers `net` with `bounds` (which must be sound for the input box the MILP should
 /// describe: the input columns take the input layer's bounds).
 pub fn lower(net: &Network, bounds: &Bounds, options: LowerOptions) -> Result<Lowered, LowerError> {
-    let labels = layer_labels(net);
-    let consumers = net.consumers();
     let mut milp = Milp::new("nnmilp");
     let mut stats = LowerStats::default();
     let mut values: Vec<Vec<LinExpr>> = Vec::with_capacity(net.layers().len());
@@ -161,7 +157,7 @@ pub fn lower(net: &Network, bounds: &Bounds, options: LowerOptions) -> Result<Lo
 
     for h in net.handles() {
         let layer = net.layer(h);
-        let label = &labels[h.index()];
+        let label = net.info().label(h);
         let (lo, hi) = bounds.layer(h);
         let value: Vec<LinExpr> = match &layer.op {
             Op::Input => (0..layer.size())
@@ -212,7 +208,7 @@ pub fn lower(net: &Network, bounds: &Bounds, options: LowerOptions) -> Result<Lo
                         stats.relu_unstable += 1;
                         if enc.bigm() && !(l.is_finite() && u.is_finite()) {
                             return Err(LowerError::Unbounded {
-                                layer: label.clone(),
+                                layer: label.to_string(),
                                 unit: j,
                                 lo: l,
                                 hi: u,
@@ -239,7 +235,7 @@ pub fn lower(net: &Network, bounds: &Bounds, options: LowerOptions) -> Result<Lo
                     let cands: Vec<usize> = (0..ins.len()).filter(|&i| ins[i].2 >= m_lo).collect();
                     if enc.bigm() && !(m_lo.is_finite() && m_hi.is_finite()) {
                         return Err(LowerError::Unbounded {
-                            layer: label.clone(),
+                            layer: label.to_string(),
                             unit: j,
                             lo: m_lo,
                             hi: m_hi,
@@ -302,9 +298,9 @@ pub fn lower(net: &Network, bounds: &Bounds, options: LowerOptions) -> Result<Lo
         };
         let value = if h == net.output() {
             (0..value.len())
-                .map(|j| materialize(&mut milp, format!("y_{j}"), format!("out_{j}"), &value[j], lo[j], hi[j]))
+                .map(|j| materialize(&mut milp, name("y", [&j]), name("out", [&j]), &value[j], lo[j], hi[j]))
                 .collect()
-        } else if needs_columns(net, &consumers[h.index()], &layer.op) {
+        } else if needs_columns(net, net.info().consumers(h), &layer.op) {
             (0..value.len())
                 .map(|j| {
                     materialize(
