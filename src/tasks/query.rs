@@ -311,7 +311,7 @@ impl UnitProblem<'_> {
             _ => None,
         };
         Ok(Optimum {
-            sense: sense_name(milp.objective.sense),
+            sense: sense_name(milp.objective().sense),
             status: sol.status,
             status_text: sol.status_text,
             objective: sol.objective,
