@@ -194,14 +194,6 @@ impl Highs {
         check(st, || format!("option {name} = {value} rejected"))
     }
 
-    pub fn set_string_option(&mut self, name: &str, value: &str) -> Result<(), SolveError> {
-        let c = c_string(name)?;
-        let v = c_string(value)?;
-        // SAFETY: as above; HiGHS copies the value.
-        let st = unsafe { sys::Highs_setStringOptionValue(self.raw(), c.as_ptr(), v.as_ptr()) };
-        check(st, || format!("option {name} = {value:?} rejected"))
-    }
-
     fn int_option(&self, name: &str) -> Result<i32, SolveError> {
         let c = c_string(name)?;
         let mut v: sys::HighsInt = 0;
