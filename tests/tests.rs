@@ -13,5 +13,6 @@ mod queries;
 mod region;
 mod roundtrip;
 mod solve;
+mod structure;
 mod verify;
 mod vnnlib;
