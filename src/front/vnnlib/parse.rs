@@ -31,17 +31,36 @@ impl SExpr<'_> {
     }
 }
 
-/// Finds line and column of a suffix of the source.
+/// Finds line and column of a suffix of the source. Positions are asked for in increasing
+/// order, so it counts forward from the last one (linear in the file, not quadratic).
 struct Locator<'a> {
     src: &'a str,
+    /// `(offset, line, offset of that line's start)` of the last position asked for.
+    last: std::cell::Cell<(usize, usize, usize)>,
 }
 
-impl Locator<'_> {
+impl<'a> Locator<'a> {
+    fn new(src: &'a str) -> Self {
+        Locator {
+            src,
+            last: std::cell::Cell::new((0, 1, 0)),
+        }
+    }
+
     fn pos(&self, rest: &str) -> Pos {
         let offset = self.src.len() - rest.len();
-        let before = &self.src[..offset];
-        let line = before.matches('\n').count() + 1;
-        let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        let (mut at, mut line, mut start) = self.last.get();
+        if offset < at {
+            (at, line, start) = (0, 1, 0);
+        }
+        for (i, b) in self.src.as_bytes()[at..offset].iter().enumerate() {
+            if *b == b'\n' {
+                line += 1;
+                start = at + i + 1;
+            }
+        }
+        self.last.set((offset, line, start));
+        let col = self.src[start..offset].chars().count() + 1;
         Pos {
             line: u32::try_from(line).unwrap_or(u32::MAX),
             col: u32::try_from(col).unwrap_or(u32::MAX),
@@ -117,7 +136,7 @@ fn shorten(s: &str) -> String {
 
 /// Reads the s-expressions of the whole file.
 fn sexprs<'a>(file: &str, src: &'a str) -> Result<Vec<SExpr<'a>>, VnnlibError> {
-    let loc = Locator { src };
+    let loc = Locator::new(src);
     // Open lists: their items so far and where they started.
     let mut stack: Vec<(Vec<SExpr<'a>>, Pos, &'a str)> = Vec::new();
     let mut top = Vec::new();

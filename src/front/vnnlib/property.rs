@@ -318,6 +318,12 @@ impl Builder<'_> {
         if size > MAX_NORMAL_FORM {
             return Err(self.too_large(pos));
         }
+        if a.len() == 1 && b.len() == 1 {
+            // The common case (one more plain assertion): no copy of what is there.
+            let mut t = a.into_iter().next().expect("one");
+            t.extend(b.into_iter().next().expect("one"));
+            return Ok(vec![t]);
+        }
         if a.len() == 1 {
             let first = a.into_iter().next().expect("one");
             return Ok(b

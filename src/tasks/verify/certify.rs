@@ -115,22 +115,22 @@ pub fn certified_optimum(milp: &Milp, options: &SolveOptions) -> Result<Option<C
     let Some(opt) = sol.objective else { return Ok(None) };
     let t1 = std::time::Instant::now();
     let y = h.row_duals()?;
-    let maximise = lp.objective.sense == ObjSense::Maximize;
+    let maximise = lp.objective().sense == ObjSense::Maximize;
     // As a minimisation: max c·x = -min (-c)·x; HiGHS's duals of the max problem are those of
     // the min problem negated, so `sign` fixes both.
     let sign = if maximise { -1.0 } else { 1.0 };
     let mut cost = vec![0.0; lp.cols().len()];
-    for &(c, v) in &lp.objective.terms {
+    for &(c, v) in &lp.objective().terms {
         cost[c.index()] = sign * v;
     }
     let y: Vec<f64> = y.iter().map(|v| sign * v).collect();
     let lb = lower_bound(&lp, &cost, &y);
     // The offset is exact in f64 only up to one rounding of the sum.
     let certified = if maximise {
-        let ub = -lb + lp.objective.offset;
+        let ub = -lb + lp.objective().offset;
         ub + U * 2.0 * ub.abs()
     } else {
-        let b = lb + lp.objective.offset;
+        let b = lb + lp.objective().offset;
         b - U * 2.0 * b.abs()
     };
     Ok(Some(CertifiedBound {

@@ -140,7 +140,7 @@ fn forward_cost(net: &Network) -> usize {
     net.layers()
         .iter()
         .map(|l| match &l.op {
-            crate::ir::Op::Affine { weights, .. } => weights.nnz(),
+            crate::ir::Op::Affine { weights, .. } => weights.values().len(),
             _ => l.size(),
         })
         .sum::<usize>()

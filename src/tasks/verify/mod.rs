@@ -254,7 +254,7 @@ pub fn case_model(
                 lo: case.lo.clone(),
                 hi: case.hi.clone(),
             });
-            let b = crate::bounds::compute_in(net, &region, method, &crate::bounds::BoundsOptions::default())?.0;
+            let b = crate::tighten::compute(net, &region, method, &crate::bounds::BoundsOptions::default())?.0;
             let lowered = crate::lower::lower(net, &b, crate::lower::LowerOptions { encoding })?;
             Ok((lowered.milp, lowered.stats, 0))
         }

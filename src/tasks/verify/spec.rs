@@ -6,7 +6,7 @@
 //! the two outputs' ranges). A disjunct is ruled out over a box when one of its rows has a
 //! positive lower bound; a case is proved safe when every disjunct is ruled out.
 
-use crate::bounds::{self, Bounds, BoundsOptions, InputBox, Method, Region};
+use crate::bounds::{Bounds, BoundsOptions, InputBox, Method, Region};
 use crate::front::vnnlib::{Case, OutRow};
 use crate::ir::{Handle, Layer, Network, Op, SparseMatrix};
 
@@ -70,7 +70,7 @@ impl SpecNet {
         });
         // No thread pool of its own: splitting calls this from rayon's workers.
         let options = BoundsOptions::default();
-        Ok(bounds::compute_in(&self.net, &region, method, &options)?.0)
+        Ok(crate::tighten::compute(&self.net, &region, method, &options)?.0)
     }
 
     /// The bounds of the original network's layers only (for lowering it).
