@@ -23,7 +23,7 @@ use crate::bounds::{self, Bounds, BoundsOptions, InputBox, Region};
 use crate::data;
 use crate::ir::{argmax, Network};
 use crate::lower::{add_distance, Encoding};
-use crate::milp::{Col, ColKind, Milp, ObjSense, Sense};
+use crate::milp::{name, Col, ColKind, Milp, ObjSense, Sense};
 use crate::solve::{self, SolveOptions, Status};
 use serde::Serialize;
 use std::fmt;
@@ -348,7 +348,7 @@ impl<'a> Spec<'a> {
         match self.goal {
             Goal::Target(t) => {
                 for j in (0..y.len()).filter(|&j| j != t) {
-                    milp.add_row(format!("margin_{j}"), vec![(y[t], cw), (y[j], cl)], Sense::Ge, rhs);
+                    milp.add_row(name("margin", [&j]), vec![(y[t], cw), (y[j], cl)], Sense::Ge, rhs);
                 }
             }
             Goal::AwayFrom(c) => {
@@ -356,12 +356,12 @@ impl<'a> Spec<'a> {
                 let low = |coef: f64, k: usize| if coef >= 0.0 { coef * lo[k] } else { coef * hi[k] };
                 let mut pick: Vec<(Col, f64)> = Vec::with_capacity(y.len());
                 for j in (0..y.len()).filter(|&j| j != c) {
-                    let t = milp.add_col(format!("t_{j}"), 0.0, 1.0, ColKind::Binary);
+                    let t = milp.add_col(name("t", [&j]), 0.0, 1.0, ColKind::Binary);
                     pick.push((t, 1.0));
                     picks.push((j, t));
                     let big_m = (rhs - low(cw, j) - low(cl, c)).max(0.0);
                     milp.add_row(
-                        format!("beat_{j}"),
+                        name("beat", [&j]),
                         vec![(y[j], cw), (y[c], cl), (t, -big_m)],
                         Sense::Ge,
                         rhs - big_m,
@@ -498,7 +498,7 @@ fn plain_bounds<'a>(cfg: &Config, src: &NetworkSource, spec: Spec<'a>) -> Result
 fn region_bounds<'a>(cfg: &Config, spec: Spec<'a>) -> Result<Tightened<'a>, TaskError> {
     let net = spec.net;
     let t0 = Instant::now();
-    let (cheap, _) = bounds::compute_in(
+    let (cheap, _) = crate::tighten::compute(
         net,
         &spec.bounds_region(),
         bounds::Method::Symbolic,
@@ -517,7 +517,7 @@ fn region_bounds<'a>(cfg: &Config, spec: Spec<'a>) -> Result<Tightened<'a>, Task
         Some(r) => spec.inside(cfg.input_box, r)?,
         None => spec,
     };
-    let (bounds, _) = bounds::compute_in(net, &spec.bounds_region(), cfg.bounds, &cfg.bounds_options)?;
+    let (bounds, _) = crate::tighten::compute(net, &spec.bounds_region(), cfg.bounds, &cfg.bounds_options)?;
     let region = RegionInfo {
         incumbent_source: if found.is_some() { "first_order" } else { "none" },
         incumbent_distance: found.as_ref().map(|f| f.distance),

@@ -46,6 +46,8 @@ pub enum TaskError {
     #[error(transparent)]
     BoundsFile(#[from] crate::bounds::BoundsFileError),
     #[error(transparent)]
+    Tighten(#[from] crate::tighten::TightenError),
+    #[error(transparent)]
     Lower(#[from] crate::lower::LowerError),
     #[error(transparent)]
     Data(#[from] crate::data::DataError),

@@ -56,7 +56,7 @@ impl NetworkSource {
         let start = Instant::now();
         let b = match file {
             Some(path) => bounds::BoundsFile::read(path)?.bounds_for(path, &self.network, &self.sha256, region)?,
-            None => bounds::compute_in(&self.network, region, method, options)?.0,
+            None => crate::tighten::compute(&self.network, region, method, options)?.0,
         };
         Ok((b, start.elapsed().as_secs_f64()))
     }

@@ -122,7 +122,7 @@ impl UnitProblem<'_> {
             None => self.region.clone().into(),
         };
         let start = Instant::now();
-        let (bounds, _) = bounds::compute_in(self.net, &region, self.bounds, &self.bounds_options)?;
+        let (bounds, _) = crate::tighten::compute(self.net, &region, self.bounds, &self.bounds_options)?;
         let lowering = Lowering::new(self.net, bounds, start.elapsed().as_secs_f64(), encoding, solve)?;
         let base = self.base(&lowering.written);
         let timing = Timing {
@@ -235,7 +235,7 @@ pub(crate) fn output_unit(src: &NetworkSource, k: usize) -> Result<UnitInfo, Tas
     let h = net.output().index();
     Ok(UnitInfo {
         layer: h,
-        label: crate::lower::layer_labels(net)[h].clone(),
+        label: net.info().labels()[h].clone(),
         name: net.layer(net.output()).name.clone(),
         index: k,
     })
@@ -247,7 +247,7 @@ pub(crate) fn output_unit(src: &NetworkSource, k: usize) -> Result<UnitInfo, Tas
 /// are unique by construction; names need not be.
 pub(crate) fn find_unit(src: &NetworkSource, spec: &str) -> Result<UnitInfo, TaskError> {
     let net = &src.network;
-    let labels = crate::lower::layer_labels(net);
+    let labels = net.info().labels();
     let listing = || {
         net.handles()
             .map(|h| {
