@@ -434,10 +434,13 @@ class Study:
                     self.box_bounds[(name, method)] = {
                         "file": path, "relu_unstable": b.get("relu_unstable"),
                         "seconds": sum(float(s.get("seconds", 0)) for s in stages)}
-            # Image by image, so that a run cut short has every setting of its first images.
-            for k in self.images[name]:
+        # The i-th image of every net before the (i+1)-th, every setting of an image together: a
+        # run cut short has all nets and settings for its first images.
+        for i in range(a.images):
+            for name in a.nets:
                 for setting in a.settings:
-                    if (name, setting, k) not in done:
+                    k = self.images[name][i] if i < len(self.images[name]) else None
+                    if k is not None and (name, setting, k) not in done:
                         todo.append((name, setting, k, int(y[k])))
         log(f"{len(done)} instances already done, {len(todo)} to run, {a.jobs} at a time")
         with concurrent.futures.ThreadPoolExecutor(max_workers=a.jobs) as pool:

@@ -18,7 +18,7 @@ use nnmilp::solve::{solve_file, SolveOptions, Status};
 
 use crate::common;
 
-const SETTINGS: [&str; 2] = ["interval", "region-lp"];
+const SETTINGS: [&str; 2] = ["interval", "region-symbolic"];
 const IMAGES: usize = 3;
 /// nnmilp's replay tolerance (`tasks::REPLAY_TOLERANCE`): 1e-5 (1 + |value|).
 const REPLAY_TOL: f64 = 1e-5;
@@ -105,7 +105,7 @@ fn run_study(dir: &Path) -> (PathBuf, PathBuf) {
         .arg(IMAGES.to_string())
         .arg("--settings")
         .args(SETTINGS)
-        .args(["--time-limit", "120", "--jobs", "1", "--lp-settings", "--mnist"])
+        .args(["--time-limit", "120", "--jobs", "2", "--lp-settings", "--mnist"])
         .arg(common::shared().join("data/mnist"))
         .arg("--out")
         .arg(&out)
@@ -178,8 +178,8 @@ fn small_study_replays_agrees_and_regenerates_its_archive() {
     }
     let line = manifest
         .iter()
-        .find(|m| m["setting"] == "region-lp")
-        .expect("a region-lp line");
+        .find(|m| m["setting"] == "region-symbolic")
+        .expect("a region-symbolic line");
     let args: Vec<&str> = line["command"].split(' ').collect();
     assert_eq!(args[0], "nnmilp");
     assert!(!line["command"].contains(['\'', '"']), "plain arguments: {}", line["command"]);
