@@ -31,9 +31,18 @@ from run import SETTINGS, load_test_images  # noqa: E402  (one list of settings,
 MARKERS = "osD^v<>xP*"
 
 
-def read_rows(out):
+def read_rows(out, images):
+    """The run's instances; with `images`, only each net's first that many images (a run's CSV
+    keeps the instances of longer earlier runs)."""
     with open(os.path.join(out, "instances.csv"), newline="") as f:
-        return [r for r in csv.DictReader(f) if None not in r]
+        rows = [r for r in csv.DictReader(f) if None not in r]
+    if images:
+        keep = {}
+        for r in rows:
+            keep.setdefault(r["net"], set()).add(int(r["image"]))
+        keep = {n: set(sorted(ks)[:images]) for n, ks in keep.items()}
+        rows = [r for r in rows if int(r["image"]) in keep[r["net"]]]
+    return rows
 
 
 def solve_times(rows, path, time_limit):
@@ -122,13 +131,14 @@ def main():
     ap.add_argument("--nnmilp", default=os.path.join(REPO, "target", "release", "nnmilp"))
     ap.add_argument("--visualize-time-limit", default="60", help="seconds per output of the visualization")
     ap.add_argument("--no-visualize", action="store_true")
+    ap.add_argument("--images", type=int, help="only each net's first N images (the run's --images)")
     ap.add_argument("--examples", type=int, default=5, help="DNN1 images in the adversarial figure")
     ap.add_argument("--mnist", default=os.path.join(REPO, "..", "shared", "data", "mnist"))
     a = ap.parse_args()
     if not os.path.isdir(a.mnist):
         a.mnist = "/work/shared/data/mnist"
     os.makedirs(a.figures, exist_ok=True)
-    rows = read_rows(a.out)
+    rows = read_rows(a.out, a.images)
     tl = a.time_limit
     if tl is None:
         tl = max(float(r["solve_seconds"]) for r in rows if r["status"] == "time_limit") if any(
