@@ -13,4 +13,5 @@ mod queries;
 mod region;
 mod roundtrip;
 mod solve;
+mod structure;
 mod study;
