@@ -648,7 +648,7 @@ def main():
     ap.add_argument("--nets-dir", default=os.path.join(HERE, "nets"))
     ap.add_argument("--settings", nargs="+", default=DEFAULT_SETTINGS, choices=SETTINGS)
     ap.add_argument("--images", type=int, default=3, help="first N correctly classified test images (default 3)")
-    ap.add_argument("--time-limit", default="30", help="seconds per instance (default 30; the paper: 300)")
+    ap.add_argument("--time-limit", default="20", help="seconds per instance (default 20; the paper: 300)")
     ap.add_argument("--unit-time-limit", default="1", help="seconds per unit of lp/milp tightening (default 1)")
     ap.add_argument("--jobs", type=int, default=2, help="instances solved at a time (default 2)")
     ap.add_argument("--mnist", default=os.path.join(REPO, "..", "shared", "data", "mnist"))
