@@ -14,3 +14,4 @@ mod region;
 mod roundtrip;
 mod solve;
 mod structure;
+mod study;
