@@ -17,8 +17,10 @@
 //! model order, terms sorted by column, one number format). [`write_file`] replaces its target
 //! atomically and never leaves a partial or temporary file behind.
 
+mod chunks;
 pub mod lp;
 pub mod mps;
+mod num;
 
 use crate::milp::{Col, ColKind, Column, Milp, ObjSense};
 use std::collections::HashSet;
@@ -330,15 +332,9 @@ pub(crate) struct Num(pub f64);
 
 impl fmt::Display for Num {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let v = self.0;
-        debug_assert!(v.is_finite(), "format_number({v})");
-        if v == 0.0 {
-            f.write_str("0")
-        } else if v.abs() < 1e-4 || v.abs() >= 1e15 {
-            write!(f, "{v:e}")
-        } else {
-            write!(f, "{v}")
-        }
+        let mut text = Vec::with_capacity(MAX_NUMBER_LEN);
+        num::push_num(&mut text, self.0);
+        f.write_str(std::str::from_utf8(&text).expect("numbers are ASCII"))
     }
 }
 
@@ -419,6 +415,12 @@ impl<'a> Sink<'a> {
     pub(crate) fn line(&mut self, args: fmt::Arguments<'_>) -> io::Result<()> {
         self.out.write_fmt(args)?;
         self.out.write_all(b"\n")
+    }
+
+    /// Writes bytes that are whole lines already (a chunk of a section).
+    pub(crate) fn bytes(&mut self, text: &[u8]) -> io::Result<()> {
+        debug_assert!(text.is_empty() || text.ends_with(b"\n"));
+        self.out.write_all(text)
     }
 
     /// Writes an already built line.

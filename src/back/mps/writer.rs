@@ -1,6 +1,8 @@
 use super::Options;
-use crate::back::{file_objective, header_lines, invalid_input, validate, writes_as_binary, Num, Sink, OBJ_ROW};
-use crate::milp::{ColKind, Column, Milp, Sense};
+use crate::back::chunks::write_items;
+use crate::back::num::push_num;
+use crate::back::{file_objective, header_lines, invalid_input, validate, writes_as_binary, Sink, OBJ_ROW};
+use crate::milp::{Col, ColKind, Column, Milp, Sense};
 use std::io::{self, Write};
 
 /// Writes a [`Milp`] as free MPS.
@@ -54,77 +56,119 @@ impl Writer {
             .chain(rows.iter().map(|r| r.name.as_str()))
             .chain(inds.iter().map(|r| r.name.as_str()))
             .collect();
-        let senses = rows.iter().map(|r| r.sense).chain(inds.iter().map(|r| r.sense));
-        for (name, sense) in row_names[1..].iter().zip(senses) {
-            let t = match sense {
-                Sense::Le => 'L',
-                Sense::Ge => 'G',
-                Sense::Eq => 'E',
-            };
-            sink.line(format_args!(" {t} {name}"))?;
-        }
+        let senses: Vec<Sense> = rows
+            .iter()
+            .map(|r| r.sense)
+            .chain(inds.iter().map(|r| r.sense))
+            .collect();
+        let n_rows = senses.len();
+        write_items(
+            sink,
+            n_rows,
+            |i| row_names[i + 1].len() + 4,
+            |i, out| {
+                out.push(b' ');
+                out.push(match senses[i] {
+                    Sense::Le => b'L',
+                    Sense::Ge => b'G',
+                    Sense::Eq => b'E',
+                });
+                out.push(b' ');
+                out.extend_from_slice(row_names[i + 1].as_bytes());
+                out.push(b'\n');
+            },
+        )?;
 
-        // The matrix by column. Entries are generated in row-position order and the sort is
-        // stable, so each column's entries stay in row order. A row without terms (and an empty
-        // objective) gets an explicit 0 in the first column, as the LP writer writes
-        // `0 <first column>`.
         let objective = file_objective(milp);
-        let mut entries: Vec<(usize, usize, f64)> = Vec::new();
-        let all_terms = std::iter::once(&objective[..])
-            .chain(rows.iter().map(|r| &r.terms[..]))
-            .chain(inds.iter().map(|r| &r.terms[..]));
-        for (pos, terms) in all_terms.enumerate() {
-            if terms.is_empty() {
-                entries.push((0, pos, 0.0));
-            }
-            entries.extend(terms.iter().map(|&(c, v)| (c.index(), pos, v)));
-        }
-        entries.sort_by_key(|e| e.0);
+        let matrix = ByColumn::new(
+            cols.len(),
+            std::iter::once(&objective[..])
+                .chain(rows.iter().map(|r| &r.terms[..]))
+                .chain(inds.iter().map(|r| &r.terms[..])),
+        );
+        drop(objective);
 
         sink.text("COLUMNS")?;
-        let mut next = 0;
-        let mut in_marker = false;
-        for (j, col) in cols.iter().enumerate() {
-            let integer = col.kind != ColKind::Continuous;
-            if integer != in_marker {
-                let kind = if integer { "INTORG" } else { "INTEND" };
-                sink.line(format_args!("    MARKER 'MARKER' '{kind}'"))?;
-                in_marker = integer;
-            }
-            let start = next;
-            while next < entries.len() && entries[next].0 == j {
-                let (_, pos, v) = entries[next];
-                sink.line(format_args!("    {} {} {}", col.name, row_names[pos], Num(v)))?;
-                next += 1;
-            }
-            if next == start {
-                // Every column must appear in COLUMNS to exist at all.
-                sink.line(format_args!("    {} {OBJ_ROW} 0", col.name))?;
-            }
-        }
-        if in_marker {
+        let integer = |j: usize| cols[j].kind != ColKind::Continuous;
+        write_items(
+            sink,
+            cols.len(),
+            |j| (matrix.len(j).max(1)) * (cols[j].name.len() + 26),
+            |j, out| {
+                // A column's MARKER line depends only on its own kind and its predecessor's,
+                // so every column formats on its own.
+                let before = j > 0 && integer(j - 1);
+                if integer(j) != before {
+                    let kind: &[u8] = if integer(j) { b"INTORG" } else { b"INTEND" };
+                    out.extend_from_slice(b"    MARKER 'MARKER' '");
+                    out.extend_from_slice(kind);
+                    out.extend_from_slice(b"'\n");
+                }
+                let name = cols[j].name.as_bytes();
+                let (pos, vals) = matrix.column(j);
+                if pos.is_empty() {
+                    // Every column must appear in COLUMNS to exist at all.
+                    out.extend_from_slice(b"    ");
+                    out.extend_from_slice(name);
+                    out.push(b' ');
+                    out.extend_from_slice(OBJ_ROW.as_bytes());
+                    out.extend_from_slice(b" 0\n");
+                }
+                for (&p, &v) in pos.iter().zip(vals) {
+                    out.extend_from_slice(b"    ");
+                    out.extend_from_slice(name);
+                    out.push(b' ');
+                    out.extend_from_slice(row_names[p as usize].as_bytes());
+                    out.push(b' ');
+                    push_num(out, v);
+                    out.push(b'\n');
+                }
+            },
+        )?;
+        if cols.last().is_some_and(|c| c.kind != ColKind::Continuous) {
             sink.text("    MARKER 'MARKER' 'INTEND'")?;
         }
+        drop(matrix);
 
         // Always present (SCIP and CBC reject a file without it); never on the objective row,
         // whose right-hand side GLPK reads with the opposite sign.
         sink.text("RHS")?;
-        let rhs = rows.iter().map(|r| r.rhs).chain(inds.iter().map(|r| r.rhs));
-        for (name, v) in row_names[1..].iter().zip(rhs) {
-            if v != 0.0 {
-                sink.line(format_args!("    RHS {name} {}", Num(v)))?;
-            }
-        }
+        let rhs: Vec<f64> = rows.iter().map(|r| r.rhs).chain(inds.iter().map(|r| r.rhs)).collect();
+        write_items(
+            sink,
+            n_rows,
+            |i| row_names[i + 1].len() + 30,
+            |i, out| {
+                if rhs[i] != 0.0 {
+                    out.extend_from_slice(b"    RHS ");
+                    out.extend_from_slice(row_names[i + 1].as_bytes());
+                    out.push(b' ');
+                    push_num(out, rhs[i]);
+                    out.push(b'\n');
+                }
+            },
+        )?;
 
         sink.text("BOUNDS")?;
-        for col in cols {
-            for (kind, value) in bound_entries(col) {
-                match value {
-                    Some(v) => sink.line(format_args!(" {kind} BND {} {}", col.name, Num(v)))?,
-                    None => sink.line(format_args!(" {kind} BND {}", col.name))?,
+        write_items(
+            sink,
+            cols.len(),
+            |j| 2 * (cols[j].name.len() + 34),
+            |j, out| {
+                let col = &cols[j];
+                for (kind, value) in bound_entries(col).into_iter().flatten() {
+                    out.push(b' ');
+                    out.extend_from_slice(kind.as_bytes());
+                    out.extend_from_slice(b" BND ");
+                    out.extend_from_slice(col.name.as_bytes());
+                    if let Some(v) = value {
+                        out.push(b' ');
+                        push_num(out, v);
+                    }
+                    out.push(b'\n');
                 }
-            }
-        }
+            },
+        )?;
 
         if !inds.is_empty() {
             sink.text("INDICATORS")?;
@@ -141,15 +185,74 @@ impl Writer {
     }
 }
 
+/// The matrix by column (CSC), built by a counting sort of the row-major terms: per entry a
+/// `u32` row position and the `f64` value, 12 bytes, no per-entry objects. Entries of a column
+/// are in row-position order. A row without terms (and an empty objective) gets an explicit 0
+/// in the first column, as the LP writer writes `0 <first column>`.
+struct ByColumn {
+    /// `start[j]..start[j + 1]` are column `j`'s entries.
+    start: Vec<usize>,
+    pos: Vec<u32>,
+    val: Vec<f64>,
+}
+
+impl ByColumn {
+    fn new<'a>(n_cols: usize, lists: impl Iterator<Item = &'a [(Col, f64)]> + Clone) -> Self {
+        let mut start = vec![0usize; n_cols + 1];
+        for terms in lists.clone() {
+            if terms.is_empty() {
+                start[1] += 1;
+            }
+            for &(c, _) in terms {
+                start[c.index() + 1] += 1;
+            }
+        }
+        for j in 0..n_cols {
+            start[j + 1] += start[j];
+        }
+        let nnz = start[n_cols];
+        let mut pos = vec![0u32; nnz];
+        let mut val = vec![0f64; nnz];
+        let mut next = start.clone();
+        for (p, terms) in lists.enumerate() {
+            // Row positions fit: the model holds fewer than 2^32 rows and indicators (their
+            // handles are u32), and the objective is one more.
+            let p = u32::try_from(p).expect("fewer than 2^32 rows");
+            let mut put = |c: usize, v: f64| {
+                let k = &mut next[c];
+                pos[*k] = p;
+                val[*k] = v;
+                *k += 1;
+            };
+            if terms.is_empty() {
+                put(0, 0.0);
+            }
+            for &(c, v) in terms {
+                put(c.index(), v);
+            }
+        }
+        ByColumn { start, pos, val }
+    }
+
+    fn len(&self, j: usize) -> usize {
+        self.start[j + 1] - self.start[j]
+    }
+
+    fn column(&self, j: usize) -> (&[u32], &[f64]) {
+        let r = self.start[j]..self.start[j + 1];
+        (&self.pos[r.clone()], &self.val[r])
+    }
+}
+
 /// The BOUNDS entries of a column: at most one per side, since CPLEX, CBC and GLPK reject a
 /// repeated side and HiGHS and Gurobi keep the first (README §1).
-fn bound_entries(col: &Column) -> Vec<BoundEntry> {
+fn bound_entries(col: &Column) -> [Option<BoundEntry>; 2] {
     let (lo, hi) = (col.lo, col.hi);
     if writes_as_binary(col) {
-        return vec![("BV", None)];
+        return [Some(("BV", None)), None];
     }
     if lo == hi {
-        return vec![("FX", Some(lo))];
+        return [Some(("FX", Some(lo))), None];
     }
     let lower = if lo == f64::NEG_INFINITY {
         ("MI", None)
@@ -164,19 +267,15 @@ fn bound_entries(col: &Column) -> Vec<BoundEntry> {
     if col.kind != ColKind::Continuous {
         // Integers between MARKER lines default to binary everywhere, and GLPK replaces only
         // the side that is written: both sides, always.
-        return vec![lower, upper];
+        return [Some(lower), Some(upper)];
     }
     if lo == f64::NEG_INFINITY && hi == f64::INFINITY {
-        return vec![("FR", None)];
+        return [Some(("FR", None)), None];
     }
-    let mut out = Vec::with_capacity(2);
     // A negative upper bound alone makes CPLEX, Gurobi and CBC set the lower bound to -inf
     // while HiGHS, SCIP and GLPK keep 0: name the lower side then, even when it is 0.
-    if lo != 0.0 || hi < 0.0 {
-        out.push(lower);
-    }
-    if hi != f64::INFINITY {
-        out.push(upper);
-    }
-    out
+    [
+        (lo != 0.0 || hi < 0.0).then_some(lower),
+        (hi != f64::INFINITY).then_some(upper),
+    ]
 }
