@@ -11,7 +11,7 @@ committed) it measures, one process at a time, medians of --repeat runs:
   bounds; release build) to .mps, .lp, .mps.gz and .lp.gz: wall seconds and peak RSS from
   /usr/bin/time -v, and the report's load / bounds / lower / write seconds;
 - the per-phase split (read, decode, load, bounds, lower, write) with each phase's peak RSS, from
-  `benches/compile.rs` (network only, no task rows), and the formatting limit: the same numbers
+  `bench/compile.rs`, built as the `compile-phases` binary (network only, no task rows), and the formatting limit: the same numbers
   formatted by zmij with no layout and no I/O;
 - the dd limit: the same number of bytes written with no formatting (`dd bs=1M conv=fsync`);
 - the peers' build + write of the same problem (input box [0,1], d >= |x - img|, targeted margin
@@ -313,13 +313,9 @@ def main():
 
     os.makedirs(args.work, exist_ok=True)
     if not args.no_build:
-        subprocess.run(["cargo", "build", "--release", "--bin", "nnmilp"], cwd=REPO, check=True)
-        subprocess.run(["cargo", "bench", "--bench", "compile", "--no-run"], cwd=REPO, check=True)
+        subprocess.run(["cargo", "build", "--release", "--features", "bench-tools", "--bins"], cwd=REPO, check=True)
     binary = os.path.join(REPO, "target", "release", "nnmilp")
-    benches = sorted((os.path.join(REPO, "target", "release", "deps", f) for f in
-                      os.listdir(os.path.join(REPO, "target", "release", "deps"))
-                      if re.fullmatch(r"compile-[0-9a-f]+", f)), key=os.path.getmtime)
-    bench_bin = benches[-1]
+    bench_bin = os.path.join(REPO, "target", "release", "compile-phases")
 
     results = {}
     for name in args.nets.split(","):
@@ -404,7 +400,7 @@ def write_markdown(results, args):
                      f"{best_rss if best_rss < float('inf') else float('nan'):.0f} | {speed} |")
     lines += ["", "Peer cells: build + write seconds inside the process (process wall time, with Python start-up "
               "and imports, in brackets); the speed-up compares nnmilp's whole process with the peer's build + write.", ""]
-    lines += ["## Phases (network only, `benches/compile.rs`; seconds / peak RSS MB during the phase)", "",
+    lines += ["## Phases (network only, `bench/compile.rs`; seconds / peak RSS MB during the phase)", "",
               "| net | out | MB | read | decode | load | bounds | lower | write | write MB/s | format limit s | dd limit s | write / format limit |",
               "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for name, r in results.items():

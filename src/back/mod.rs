@@ -20,6 +20,7 @@
 mod chunks;
 pub mod lp;
 pub mod mps;
+mod names;
 mod num;
 
 use crate::milp::{Col, ColKind, Column, Milp, ObjSense};

@@ -8,6 +8,12 @@
 //! patterns against `format!`), at a fraction of its cost.
 
 /// Appends the text of `v` (finite) to `out`; see [`super::format_number`] for the rules.
+///
+/// zmij writes the layout of `ryu`: plain in `[1e-5, 1e16)` with a `.0` on integers, else
+/// `d.ddde-7` / `d.ddde+16`. Inside our plain range `[1e-4, 1e15)` its text is ours once a
+/// trailing `.0` goes, and its exponent form is ours without the `+`; only the two decades where
+/// the rules differ, and possible ties (see [`round_ties_up`]), take the general path, which
+/// takes the digits apart and lays them out again.
 #[inline]
 pub(crate) fn push_num(out: &mut Vec<u8>, v: f64) {
     debug_assert!(v.is_finite(), "format_number({v})");
@@ -17,6 +23,29 @@ pub(crate) fn push_num(out: &mut Vec<u8>, v: f64) {
     }
     let mut buf = zmij::Buffer::new();
     let text = buf.format_finite(v).as_bytes();
+    let abs = v.abs();
+    if exact_digits(v).is_none() {
+        if (1e-4..1e15).contains(&abs) {
+            out.extend_from_slice(text.strip_suffix(b".0").unwrap_or(text));
+            return;
+        }
+        if !(1e-5..1e16).contains(&abs) {
+            match text.iter().position(|&c| c == b'+') {
+                Some(plus) => {
+                    out.extend_from_slice(&text[..plus]);
+                    out.extend_from_slice(&text[plus + 1..]);
+                }
+                None => out.extend_from_slice(text),
+            }
+            return;
+        }
+    }
+    push_laid_out(out, v, text);
+}
+
+/// The general path of [`push_num`]: zmij's digits, ties rounded up, laid out by our rules.
+#[cold]
+fn push_laid_out(out: &mut Vec<u8>, v: f64, text: &[u8]) {
     let (mut digits, mut n, mut point) = decompose(text);
     round_ties_up(v, &mut digits, &mut n, &mut point);
     let digits = &digits[..n];
@@ -107,7 +136,7 @@ fn round_ties_up(v: f64, digits: &mut [u8; 20], n: &mut usize, point: &mut i32) 
     let shortest = digits[..*n]
         .iter()
         .fold(0u128, |acc, &d| acc * 10 + u128::from(d - b'0'));
-    if exact != shortest * 10 + 5 {
+    if u128::from(exact) != shortest * 10 + 5 {
         return;
     }
     let mut up = shortest + 1;
@@ -133,9 +162,10 @@ fn round_ties_up(v: f64, digits: &mut [u8; 20], n: &mut usize, point: &mut i32) 
 }
 
 /// The significant decimal digits of `|v|` (no trailing zeros) as an integer, when there are
-/// at most 19 of them; `None` when there are more (no tie is possible then).
+/// at most 19 of them; `None` when there are more (no tie is possible then). Cheap to reject:
+/// most values have far more digits, and the product overflows `u64` at once.
 #[inline]
-fn exact_digits(v: f64) -> Option<u128> {
+fn exact_digits(v: f64) -> Option<u64> {
     let bits = v.to_bits();
     let field = ((bits >> 52) & 0x7ff) as i32;
     let fraction = bits & ((1 << 52) - 1);
@@ -151,24 +181,20 @@ fn exact_digits(v: f64) -> Option<u128> {
     e += tz as i32;
     // |v| = m · 2^e with m odd.
     let mut exact = if e >= 0 {
-        // m < 2^53: the shift stays below 2^128.
-        if e > 74 {
-            return None;
-        }
-        u128::from(m) << e
+        m.checked_shl(e as u32).filter(|&x| x >> e == m)?
     } else {
-        // m · 2^e = m · 5^-e / 10^-e, and m · 5^-e ends in 5: its digits are v's. With more
-        // than 27 factors 5 it has more than 19 digits.
+        // m · 2^e = m · 5^-e / 10^-e, and m · 5^-e is odd: its digits are v's. 5^27 is the
+        // largest power in u64.
         let q = (-e) as u32;
         if q > 27 {
             return None;
         }
-        u128::from(m) * 5u128.pow(q)
+        m.checked_mul(5u64.pow(q))?
     };
     while exact % 10 == 0 {
         exact /= 10;
     }
-    (exact < 10u128.pow(19)).then_some(exact)
+    (exact < 10u64.pow(19)).then_some(exact)
 }
 
 fn parse_exponent(text: &[u8]) -> i32 {
@@ -260,13 +286,19 @@ mod tests {
             0.0226154327392578125,
             -517.82989501953125,
         ];
-        for _ in 0..200_000 {
+        for _ in 0..100_000 {
             values.push(f64::from_bits(next()));
             // Weights and bounds: moderate magnitudes, float32-derived.
             let f = (next() >> 11) as f64 / (1u64 << 53) as f64 * 2.0 - 1.0;
             values.push(f);
             values.push(f as f32 as f64 * 1000.0);
             values.push((f * 1e6).round());
+            // The decades where zmij's layout and ours differ, and their edges.
+            values.push(f * 1e-4);
+            values.push(f * 1e16);
+            values.push((f * 1e16).round());
+            values.push(f as f32 as f64 * 1e-4);
+            values.push(f as f32 as f64 * 1e15);
         }
         for v in values.into_iter().filter(|v| v.is_finite()) {
             for v in [v, -v] {

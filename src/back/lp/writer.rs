@@ -1,5 +1,6 @@
 use super::Options;
 use crate::back::chunks::write_items;
+use crate::back::names::Names;
 use crate::back::num::push_num;
 use crate::back::{
     file_objective, header_lines, invalid_input, validate, writes_as_binary, Sink, MAX_NAME_LEN, MAX_NUMBER_LEN,
@@ -62,7 +63,7 @@ impl Writer {
     fn write_model(&self, milp: &Milp, sink: &mut Sink<'_>) -> io::Result<()> {
         let cols = milp.cols();
         let wrap = Wrap {
-            cols,
+            names: Names::new(cols.iter().map(|c| c.name.as_str())),
             width: self.options.line_width.clamp(MIN_WIDTH, MAX_WIDTH),
         };
 
@@ -152,12 +153,12 @@ fn label(name: &str) -> impl FnOnce(&mut Vec<u8>) + '_ {
 }
 
 /// Writes linear expressions over several lines when they are long.
-struct Wrap<'a> {
-    cols: &'a [Column],
+struct Wrap {
+    names: Names,
     width: usize,
 }
 
-impl Wrap<'_> {
+impl Wrap {
     /// Appends `head terms [sense rhs]` as whole lines. Terms fill a line up to `width`; each
     /// further line is a continuation line starting with the next term's sign. The first term
     /// moves off the head line only when the head is so long (long names) that the line could
@@ -173,9 +174,9 @@ impl Wrap<'_> {
         let mut line_start = out.len();
         head(out);
         let mut term: Vec<u8> = Vec::with_capacity(MAX_TERM);
-        let named = terms.iter().map(|&(c, v)| (self.cols[c.index()].name.as_str(), v));
-        let zero = (terms.is_empty()).then_some((self.cols[0].name.as_str(), 0.0));
-        for (k, (name, v)) in zero.into_iter().chain(named).enumerate() {
+        let named = terms.iter().map(|&(c, v)| (c.index(), v));
+        let zero = (terms.is_empty()).then_some((0, 0.0));
+        for (k, (col, v)) in zero.into_iter().chain(named).enumerate() {
             term.clear();
             if v == 0.0 {
                 term.push(b'0');
@@ -187,7 +188,7 @@ impl Wrap<'_> {
                 }
             }
             term.push(b' ');
-            term.extend_from_slice(name.as_bytes());
+            self.names.push(&mut term, col);
             let line_len = out.len() - line_start;
             let wrap = if k == 0 {
                 line_len + 1 + term.len() + MAX_TAIL > MAX_LINE

@@ -1,5 +1,6 @@
 use super::Options;
 use crate::back::chunks::write_items;
+use crate::back::names::Names;
 use crate::back::num::push_num;
 use crate::back::{file_objective, header_lines, invalid_input, validate, writes_as_binary, Sink, OBJ_ROW};
 use crate::milp::{Col, ColKind, Column, Milp, Sense};
@@ -87,6 +88,8 @@ impl Writer {
                 .chain(inds.iter().map(|r| &r.terms[..])),
         );
         drop(objective);
+        let col_names = Names::new(cols.iter().map(|c| c.name.as_str()));
+        let matrix_rows = Names::new(row_names.iter().copied());
 
         sink.text("COLUMNS")?;
         let integer = |j: usize| cols[j].kind != ColKind::Continuous;
@@ -104,21 +107,20 @@ impl Writer {
                     out.extend_from_slice(kind);
                     out.extend_from_slice(b"'\n");
                 }
-                let name = cols[j].name.as_bytes();
                 let (pos, vals) = matrix.column(j);
                 if pos.is_empty() {
                     // Every column must appear in COLUMNS to exist at all.
                     out.extend_from_slice(b"    ");
-                    out.extend_from_slice(name);
+                    col_names.push(out, j);
                     out.push(b' ');
                     out.extend_from_slice(OBJ_ROW.as_bytes());
                     out.extend_from_slice(b" 0\n");
                 }
                 for (&p, &v) in pos.iter().zip(vals) {
                     out.extend_from_slice(b"    ");
-                    out.extend_from_slice(name);
+                    col_names.push(out, j);
                     out.push(b' ');
-                    out.extend_from_slice(row_names[p as usize].as_bytes());
+                    matrix_rows.push(out, p as usize);
                     out.push(b' ');
                     push_num(out, v);
                     out.push(b'\n');
@@ -128,7 +130,7 @@ impl Writer {
         if cols.last().is_some_and(|c| c.kind != ColKind::Continuous) {
             sink.text("    MARKER 'MARKER' 'INTEND'")?;
         }
-        drop(matrix);
+        drop((matrix, col_names, matrix_rows));
 
         // Always present (SCIP and CBC reject a file without it); never on the objective row,
         // whose right-hand side GLPK reads with the opposite sign.

@@ -1,7 +1,8 @@
 //! Per-phase seconds and peak RSS of compiling one network to one file, for `bench/compile.py`.
 //!
 //! ```sh
-//! cargo bench --bench compile -- NET.onnx OUT.(mps|lp)[.gz] [--repeat N]
+//! cargo build --release --features bench-tools --bins
+//! target/release/compile-phases NET.onnx OUT.(mps|lp)[.gz] [--repeat N]
 //! ```
 //!
 //! Phases: read (the file's bytes), decode (the protobuf decoder alone, for reference: the
@@ -48,11 +49,11 @@ impl Phases {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let args: Vec<String> = std::env::args().skip(1).collect();
     let (net_path, out_path) = match &args[..] {
         [n, o, ..] => (n.clone(), o.clone()),
         _ => {
-            eprintln!("usage: cargo bench --bench compile -- NET.onnx OUT.(mps|lp)[.gz] [--repeat N]");
+            eprintln!("usage: compile-phases NET.onnx OUT.(mps|lp)[.gz] [--repeat N]");
             std::process::exit(2);
         }
     };
