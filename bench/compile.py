@@ -159,10 +159,17 @@ def timed(cmd, timeout, env=None):
     stats = os.path.join(os.environ.get("TMPDIR", "/tmp"), f"nnmilp-bench-time-{os.getpid()}.txt")
     full = ["/usr/bin/time", "-v", "-o", stats] + cmd
     t0 = time.perf_counter()
+    # A session of its own, so that a time-out ends the measured process too, not only `time`.
+    proc = subprocess.Popen(full, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            start_new_session=True)
     try:
-        p = subprocess.run(full, capture_output=True, text=True, timeout=timeout, env=env)
+        out, errs = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, 9)
+        proc.communicate()
+        os.remove(stats) if os.path.exists(stats) else None
         return timeout, float("nan"), "", f"timeout {timeout:.0f} s"
+    p = subprocess.CompletedProcess(full, proc.returncode, out, errs)
     wall = time.perf_counter() - t0
     with open(stats) as f:
         m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", f.read())

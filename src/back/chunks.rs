@@ -28,7 +28,7 @@ where
     C: Fn(usize) -> usize,
     F: Fn(usize, &mut Vec<u8>) + Sync,
 {
-    let chunks = cut(n, cost);
+    let chunks = cut(n, cost, CHUNK_BYTES);
     // One buffer per chunk of a wave, reused by the next wave (fresh buffers of this size come
     // from mmap and cost a page fault per 4 KB).
     let mut texts: Vec<Vec<u8>> = Vec::new();
@@ -52,15 +52,15 @@ where
     Ok(())
 }
 
-/// Consecutive ranges covering `0..n`, each of about `CHUNK_BYTES` estimated bytes (an item
-/// costlier than that is a chunk of its own).
-fn cut(n: usize, cost: impl Fn(usize) -> usize) -> Vec<Range<usize>> {
+/// Consecutive ranges covering `0..n`, each of about `size` estimated bytes (an item costlier
+/// than that is a range of its own).
+pub(crate) fn cut(n: usize, cost: impl Fn(usize) -> usize, size: usize) -> Vec<Range<usize>> {
     let mut chunks = Vec::new();
     let mut start = 0;
     let mut acc = 0;
     for i in 0..n {
         acc += cost(i);
-        if acc >= CHUNK_BYTES {
+        if acc >= size {
             chunks.push(start..i + 1);
             start = i + 1;
             acc = 0;
@@ -79,11 +79,11 @@ mod tests {
     #[test]
     fn chunks_cover_every_item_once_in_order() {
         for n in [0, 1, 5, 1000, 100_000] {
-            let chunks = cut(n, |i| 1 + (i * 7919) % 300);
+            let chunks = cut(n, |i| 1 + (i * 7919) % 300, super::CHUNK_BYTES);
             let flat: Vec<usize> = chunks.iter().flat_map(|r| r.clone()).collect();
             assert_eq!(flat, (0..n).collect::<Vec<_>>());
             assert!(chunks.iter().all(|r| !r.is_empty()));
         }
-        assert_eq!(cut(3, |_| usize::MAX / 4).len(), 3);
+        assert_eq!(cut(3, |_| usize::MAX / 4, super::CHUNK_BYTES).len(), 3);
     }
 }

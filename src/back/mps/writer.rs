@@ -1,5 +1,5 @@
 use super::Options;
-use crate::back::chunks::write_items;
+use crate::back::chunks::{cut, write_items};
 use crate::back::names::Names;
 use crate::back::num::push_num;
 use crate::back::{file_objective, header_lines, invalid_input, validate, writes_as_binary, Sink, OBJ_ROW};
@@ -81,52 +81,58 @@ impl Writer {
         )?;
 
         let objective = file_objective(milp);
-        let matrix = ByColumn::new(
+        let mut matrix = ByColumn::new(
             cols.len(),
             std::iter::once(&objective[..])
                 .chain(rows.iter().map(|r| &r.terms[..]))
-                .chain(inds.iter().map(|r| &r.terms[..])),
+                .chain(inds.iter().map(|r| &r.terms[..]))
+                .collect(),
         );
-        drop(objective);
         let col_names = Names::new(cols.iter().map(|c| c.name.as_str()));
         let matrix_rows = Names::new(row_names.iter().copied());
 
         sink.text("COLUMNS")?;
         let integer = |j: usize| cols[j].kind != ColKind::Continuous;
-        write_items(
-            sink,
-            cols.len(),
-            |j| (matrix.len(j).max(1)) * (cols[j].name.len() + 26),
-            |j, out| {
-                // A column's MARKER line depends only on its own kind and its predecessor's,
-                // so every column formats on its own.
-                let before = j > 0 && integer(j - 1);
-                if integer(j) != before {
-                    let kind: &[u8] = if integer(j) { b"INTORG" } else { b"INTEND" };
-                    out.extend_from_slice(b"    MARKER 'MARKER' '");
-                    out.extend_from_slice(kind);
-                    out.extend_from_slice(b"'\n");
-                }
-                let (pos, vals) = matrix.column(j);
-                if pos.is_empty() {
-                    // Every column must appear in COLUMNS to exist at all.
-                    out.extend_from_slice(b"    ");
-                    col_names.push(out, j);
-                    out.push(b' ');
-                    out.extend_from_slice(OBJ_ROW.as_bytes());
-                    out.extend_from_slice(b" 0\n");
-                }
-                for (&p, &v) in pos.iter().zip(vals) {
-                    out.extend_from_slice(b"    ");
-                    col_names.push(out, j);
-                    out.push(b' ');
-                    matrix_rows.push(out, p as usize);
-                    out.push(b' ');
-                    push_num(out, v);
-                    out.push(b'\n');
-                }
-            },
-        )?;
+        let counts: Vec<usize> = (0..cols.len()).map(|j| matrix.len(j)).collect();
+        let cost = |j: usize| (counts[j].max(1)) * (cols[j].name.len() + 26);
+        for block in cut(cols.len(), cost, BLOCK_BYTES) {
+            matrix.load(block.clone());
+            write_items(
+                sink,
+                block.len(),
+                |i| cost(block.start + i),
+                |i, out| {
+                    let j = block.start + i;
+                    // A column's MARKER line depends only on its own kind and its
+                    // predecessor's, so every column formats on its own.
+                    let before = j > 0 && integer(j - 1);
+                    if integer(j) != before {
+                        let kind: &[u8] = if integer(j) { b"INTORG" } else { b"INTEND" };
+                        out.extend_from_slice(b"    MARKER 'MARKER' '");
+                        out.extend_from_slice(kind);
+                        out.extend_from_slice(b"'\n");
+                    }
+                    let (pos, vals) = matrix.column(j);
+                    if pos.is_empty() {
+                        // Every column must appear in COLUMNS to exist at all.
+                        out.extend_from_slice(b"    ");
+                        col_names.push(out, j);
+                        out.push(b' ');
+                        out.extend_from_slice(OBJ_ROW.as_bytes());
+                        out.extend_from_slice(b" 0\n");
+                    }
+                    for (&p, &v) in pos.iter().zip(vals) {
+                        out.extend_from_slice(b"    ");
+                        col_names.push(out, j);
+                        out.push(b' ');
+                        matrix_rows.push(out, p as usize);
+                        out.push(b' ');
+                        push_num(out, v);
+                        out.push(b'\n');
+                    }
+                },
+            )?;
+        }
         if cols.last().is_some_and(|c| c.kind != ColKind::Continuous) {
             sink.text("    MARKER 'MARKER' 'INTEND'")?;
         }
@@ -187,61 +193,99 @@ impl Writer {
     }
 }
 
-/// The matrix by column (CSC), built by a counting sort of the row-major terms: per entry a
-/// `u32` row position and the `f64` value, 12 bytes, no per-entry objects. Entries of a column
-/// are in row-position order. A row without terms (and an empty objective) gets an explicit 0
-/// in the first column, as the LP writer writes `0 <first column>`.
-struct ByColumn {
-    /// `start[j]..start[j + 1]` are column `j`'s entries.
+/// Text of the columns whose entries [`ByColumn`] holds at a time.
+const BLOCK_BYTES: usize = 16 << 20;
+
+/// The matrix by column, one block of consecutive columns at a time: the rows are row-major
+/// and sorted by column, so a cursor per row (`u32`) walks them left to right and each block
+/// takes the next entries of every row. Memory is a block's entries (a `u32` row position and
+/// the `f64` value each) plus a cursor per row and a count per column, not a transposed copy of
+/// the whole matrix. Entries of a column are in row-position order. A row without terms (and an
+/// empty objective) gets an explicit 0 in the first column, as the LP writer writes
+/// `0 <first column>`.
+struct ByColumn<'a> {
+    /// The objective, the rows and the indicators' rows, by row position.
+    lists: Vec<&'a [(Col, f64)]>,
+    /// Entries per column.
+    count: Vec<usize>,
+    /// Per row position: its first term not yet loaded.
+    cursor: Vec<u32>,
+    /// The loaded block: columns `first..first + start.len() - 1`, column `first + i` at
+    /// `start[i]..start[i + 1]`.
+    first: usize,
     start: Vec<usize>,
     pos: Vec<u32>,
     val: Vec<f64>,
 }
 
-impl ByColumn {
-    fn new<'a>(n_cols: usize, lists: impl Iterator<Item = &'a [(Col, f64)]> + Clone) -> Self {
-        let mut start = vec![0usize; n_cols + 1];
-        for terms in lists.clone() {
+impl<'a> ByColumn<'a> {
+    fn new(n_cols: usize, lists: Vec<&'a [(Col, f64)]>) -> Self {
+        let mut count = vec![0usize; n_cols];
+        for terms in &lists {
             if terms.is_empty() {
-                start[1] += 1;
+                count[0] += 1;
             }
-            for &(c, _) in terms {
-                start[c.index() + 1] += 1;
-            }
-        }
-        for j in 0..n_cols {
-            start[j + 1] += start[j];
-        }
-        let nnz = start[n_cols];
-        let mut pos = vec![0u32; nnz];
-        let mut val = vec![0f64; nnz];
-        let mut next = start.clone();
-        for (p, terms) in lists.enumerate() {
-            // Row positions fit: the model holds fewer than 2^32 rows and indicators (their
-            // handles are u32), and the objective is one more.
-            let p = u32::try_from(p).expect("fewer than 2^32 rows");
-            let mut put = |c: usize, v: f64| {
-                let k = &mut next[c];
-                pos[*k] = p;
-                val[*k] = v;
-                *k += 1;
-            };
-            if terms.is_empty() {
-                put(0, 0.0);
-            }
-            for &(c, v) in terms {
-                put(c.index(), v);
+            for &(c, _) in *terms {
+                count[c.index()] += 1;
             }
         }
-        ByColumn { start, pos, val }
+        ByColumn {
+            cursor: vec![0; lists.len()],
+            lists,
+            count,
+            first: 0,
+            start: vec![0],
+            pos: Vec::new(),
+            val: Vec::new(),
+        }
     }
 
     fn len(&self, j: usize) -> usize {
-        self.start[j + 1] - self.start[j]
+        self.count[j]
+    }
+
+    /// Loads the columns `block`, which must follow the previous block.
+    fn load(&mut self, block: std::ops::Range<usize>) {
+        debug_assert_eq!(block.start, self.first + self.start.len() - 1);
+        self.first = block.start;
+        self.start.clear();
+        self.start.push(0);
+        for j in block.clone() {
+            let next = self.start[self.start.len() - 1] + self.count[j];
+            self.start.push(next);
+        }
+        let nnz = self.start[self.start.len() - 1];
+        self.pos.clear();
+        self.pos.resize(nnz, 0);
+        self.val.clear();
+        self.val.resize(nnz, 0.0);
+        let mut next = self.start.clone();
+        for (p, terms) in self.lists.iter().enumerate() {
+            // Row positions fit: the model holds fewer than 2^32 rows and indicators (their
+            // handles are u32), and the objective is one more.
+            let p32 = u32::try_from(p).expect("fewer than 2^32 rows");
+            if terms.is_empty() {
+                if block.start == 0 {
+                    let k = &mut next[0];
+                    self.pos[*k] = p32;
+                    *k += 1;
+                }
+                continue;
+            }
+            let mut t = self.cursor[p] as usize;
+            while t < terms.len() && terms[t].0.index() < block.end {
+                let k = &mut next[terms[t].0.index() - block.start];
+                self.pos[*k] = p32;
+                self.val[*k] = terms[t].1;
+                *k += 1;
+                t += 1;
+            }
+            self.cursor[p] = t as u32;
+        }
     }
 
     fn column(&self, j: usize) -> (&[u32], &[f64]) {
-        let r = self.start[j]..self.start[j + 1];
+        let r = self.start[j - self.first]..self.start[j - self.first + 1];
         (&self.pos[r.clone()], &self.val[r])
     }
 }
