@@ -225,7 +225,7 @@ impl Wrap {
 /// True when a column needs a Bounds line: absent means `[0, +inf)` (also for Generals, unlike
 /// MPS markers), and binaries are declared in `Binaries`.
 fn needs_bound_line(col: &Column) -> bool {
-    !writes_as_binary(col) && !(col.lo == 0.0 && col.hi == f64::INFINITY)
+    !writes_as_binary(col) && (col.lo != 0.0 || col.hi != f64::INFINITY)
 }
 
 /// Appends the Bounds line of a column, if it needs one. The lower bound is written whenever it
