@@ -315,7 +315,13 @@ def main():
     ap.add_argument("--out", default=os.path.join(HERE, "results", "compile.md"))
     ap.add_argument("--json", default=os.path.join(HERE, "results", "compile.json"))
     ap.add_argument("--no-build", action="store_true", help="use the binaries already in target/release")
+    ap.add_argument("--from-json", action="store_true",
+                    help="only rewrite --out from the measurements already in --json")
     args = ap.parse_args()
+    if args.from_json:
+        with open(args.json) as f:
+            write_markdown(json.load(f), args)
+        return
     import numpy as np
 
     os.makedirs(args.work, exist_ok=True)
@@ -392,6 +398,8 @@ def write_markdown(results, args):
             runs = r["peers"].get(p)
             if not runs:
                 peer_cells.append("–")
+            elif runs[-1]["error"] and runs[-1]["error"].startswith("timeout"):
+                peer_cells.append(f"> {args.peer_timeout:.0f} (time-out)")
             elif runs[-1]["error"]:
                 peer_cells.append("refused: " + runs[-1]["error"].replace("|", "/")[:70])
             else:
