@@ -409,7 +409,13 @@ def write_markdown(results, args):
                 best_t, best_rss = min(best_t, inner), min(best_rss, rss)
                 peer_cells.append(f"{inner:.3f} (process {t:.2f})")
         rss = med([x["rss"] for x in mps]) if mps else float("nan")
-        speed = f"{best_t / mps_s:.1f}×" if best_t < float("inf") else "no peer reads it"
+        timed_out = any(runs and (runs[-1]["error"] or "").startswith("timeout") for runs in r["peers"].values())
+        if best_t < float("inf"):
+            speed = f"{best_t / mps_s:.1f}×"
+        elif timed_out:
+            speed = f"> {args.peer_timeout / mps_s:.1f}× (every peer that reads it timed out)"
+        else:
+            speed = "no peer reads it"
         lines.append(f"| {name} | {r['onnx_bytes'] / 1e6:.1f} | {cli('.mps')} | {mbps:.0f} | {cli('.lp')} | {cli('.mps.gz')} | "
                      f"{cli('.lp.gz')} | {' | '.join(peer_cells)} | {rss:.0f} | "
                      f"{best_rss if best_rss < float('inf') else float('nan'):.0f} | {speed} |")
