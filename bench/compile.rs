@@ -87,7 +87,7 @@ fn main() {
         let file_bytes = std::fs::metadata(&out_path).map_or(0, |m| m.len());
 
         // The numbers of the file: matrix entries, right-hand sides, finite bounds.
-        let mut numbers: Vec<f64> = milp.objective.terms.iter().map(|t| t.1).collect();
+        let mut numbers: Vec<f64> = milp.objective().terms.iter().map(|t| t.1).collect();
         for r in milp.rows() {
             numbers.extend(r.terms.iter().map(|t| t.1));
             numbers.push(r.rhs);

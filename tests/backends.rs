@@ -1127,7 +1127,7 @@ fn parallel_sections_hold_every_entry_in_order() {
     let mps = back::write_string(&m, Format::Mps, &WriteOptions::default());
     let mut want = Vec::new();
     let mut by_col: Vec<Vec<(&str, f64)>> = vec![Vec::new(); m.cols().len()];
-    for &(c, v) in &m.objective.terms {
+    for &(c, v) in &m.objective().terms {
         by_col[c.index()].push(("obj", v));
     }
     for r in m.rows() {
