@@ -13,6 +13,7 @@
 //!   shares the same pool).
 
 use super::{Config as VerifyConfig, Verdict};
+use crate::tasks::TaskError;
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::fs::OpenOptions;
@@ -244,9 +245,9 @@ fn archive_name(inst: &Instance) -> String {
         .collect()
 }
 
-pub fn run(cfg: &Config) -> Result<Summary, crate::Error> {
+pub fn run(cfg: &Config) -> Result<Summary, TaskError> {
     let start = Instant::now();
-    let usage = |message: String| crate::Error::Usage(message);
+    let usage = |message: String| TaskError::BadSetting(message);
     if cfg.jobs == 0 {
         return Err(usage("--jobs must be at least 1".into()));
     }
@@ -256,7 +257,7 @@ pub fn run(cfg: &Config) -> Result<Summary, crate::Error> {
             cfg.time_limit_scale
         )));
     }
-    let instances = read_instances(&cfg.instances).map_err(|e| usage(e.to_string()))?;
+    let instances = read_instances(&cfg.instances)?;
     let root = cfg.root.clone().unwrap_or_else(|| {
         cfg.instances
             .parent()
@@ -269,9 +270,8 @@ pub fn run(cfg: &Config) -> Result<Summary, crate::Error> {
         .filter(|(i, _)| cfg.shard.is_none_or(|(k, n)| i % n == k))
         .map(|(_, inst)| inst)
         .collect();
-    drop_partial_line(&cfg.results).map_err(|e| usage(e.to_string()))?;
-    let done: std::collections::HashSet<(String, String)> = read_results(&cfg.results)
-        .map_err(|e| usage(e.to_string()))?
+    drop_partial_line(&cfg.results)?;
+    let done: std::collections::HashSet<(String, String)> = read_results(&cfg.results)?
         .into_iter()
         .map(|r| (r.onnx, r.vnnlib))
         .collect();
@@ -290,7 +290,9 @@ pub fn run(cfg: &Config) -> Result<Summary, crate::Error> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(cfg.jobs)
         .build()
-        .map_err(|e| usage(format!("cannot start {} threads: {e}", cfg.jobs)))?;
+        .map_err(|e| BatchError::Usage {
+            message: format!("cannot start {} threads: {e}", cfg.jobs),
+        })?;
     let results: Vec<Result<(), BatchError>> = pool.install(|| {
         todo.par_iter()
             .with_max_len(1)
@@ -357,7 +359,7 @@ pub fn run(cfg: &Config) -> Result<Summary, crate::Error> {
             .collect()
     });
     for r in results {
-        r.map_err(|e| usage(e.to_string()))?;
+        r?;
     }
     let mut s = summary.into_inner().unwrap_or_else(|e| e.into_inner());
     s.seconds = start.elapsed().as_secs_f64();
@@ -365,22 +367,20 @@ pub fn run(cfg: &Config) -> Result<Summary, crate::Error> {
 }
 
 /// Joins shard result files into one, sorted by instance; refuses two verdicts for one instance.
-pub fn merge(inputs: &[PathBuf], output: &Path) -> Result<usize, crate::Error> {
+pub fn merge(inputs: &[PathBuf], output: &Path) -> Result<usize, TaskError> {
     let mut all: BTreeMap<(String, String), ResultLine> = BTreeMap::new();
     for path in inputs {
-        for line in read_results(path).map_err(|e| crate::Error::Usage(e.to_string()))? {
+        for line in read_results(path)? {
             let key = (line.onnx.clone(), line.vnnlib.clone());
             match all.get(&key) {
                 Some(prev) if prev.verdict != line.verdict => {
-                    return Err(crate::Error::Usage(
-                        BatchError::Conflict {
-                            onnx: key.0,
-                            vnnlib: key.1,
-                            first: prev.verdict.clone(),
-                            second: line.verdict,
-                        }
-                        .to_string(),
-                    ))
+                    return Err(BatchError::Conflict {
+                        onnx: key.0,
+                        vnnlib: key.1,
+                        first: prev.verdict.clone(),
+                        second: line.verdict,
+                    }
+                    .into())
                 }
                 Some(_) => {}
                 None => {

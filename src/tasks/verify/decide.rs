@@ -43,7 +43,7 @@ pub struct BoxProblem<'a> {
 
 impl BoxProblem<'_> {
     /// Symbolic bounds over the box.
-    pub fn bounds(&self) -> Result<Bounds, crate::Error> {
+    pub fn bounds(&self) -> Result<Bounds, crate::tasks::TaskError> {
         self.spec.bounds(&self.lo, &self.hi, Method::Symbolic)
     }
 
@@ -111,7 +111,7 @@ impl BoxProblem<'_> {
         time_limit: f64,
         threads: usize,
         seed: Option<&Candidate>,
-    ) -> Result<Outcome, crate::Error> {
+    ) -> Result<Outcome, crate::tasks::TaskError> {
         if ruled.iter().all(|r| *r) {
             return Ok(Outcome::Safe);
         }

@@ -65,7 +65,7 @@ pub fn encode(
     objective: Objective,
     margin_from_zero: bool,
     open: Option<&[bool]>,
-) -> Result<CaseModel, crate::Error> {
+) -> Result<CaseModel, crate::tasks::TaskError> {
     let base = spec.base_bounds(bounds);
     let mut lowered = lower::lower(&spec.base, &base, LowerOptions { encoding })?;
     let (rlo, rhi) = spec.row_bounds(bounds);

@@ -28,8 +28,8 @@ pub use decide::Outcome;
 pub use encode::Objective;
 pub use spec::SpecNet;
 
-use super::query::{header_intro, write_model, write_report, ModelInfo, NetworkInfo};
-use super::{write_text_atomic, NetworkSource};
+use super::output::{write_model, write_report, Header};
+use super::{write_text_atomic, ModelInfo, NetworkInfo, NetworkSource, TaskError};
 use crate::back::Format;
 use crate::bounds::Method;
 use crate::front::vnnlib::{self, Property};
@@ -241,7 +241,7 @@ pub fn case_model(
     encoding: Encoding,
     objective: Objective,
     method: Method,
-) -> Result<(crate::milp::Milp, crate::lower::LowerStats, usize), crate::Error> {
+) -> Result<(crate::milp::Milp, crate::lower::LowerStats, usize), TaskError> {
     match SpecNet::new(net, case) {
         Some(spec) => {
             let b = spec.bounds(&case.lo, &case.hi, method)?;
@@ -269,7 +269,7 @@ pub struct PropertySource {
 }
 
 impl PropertySource {
-    pub fn load(path: &std::path::Path) -> Result<Self, crate::Error> {
+    pub fn load(path: &std::path::Path) -> Result<Self, TaskError> {
         let text = vnnlib::read_text(path)?;
         let file = path.display().to_string();
         let property = vnnlib::interpret(&file, &vnnlib::parse_script(&file, &text)?)?;
@@ -302,7 +302,7 @@ pub fn result_text(verdict: Verdict, ce: Option<&Counterexample>) -> String {
 }
 
 /// Runs the task: writes the files, decides, writes result and report.
-pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
+pub fn run(cfg: &Config) -> Result<Report, TaskError> {
     let start = Instant::now();
     let src = NetworkSource::load(&cfg.network)?;
     let prop = PropertySource::load(&cfg.property)?;
@@ -310,7 +310,7 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
     prop.property
         .check_shape(&cfg.property.display().to_string(), net.input_size(), net.output_size())?;
     if !(cfg.time_limit >= 0.0) {
-        return Err(crate::Error::Usage(format!(
+        return Err(TaskError::BadSetting(format!(
             "time limit {} is not a number of seconds >= 0",
             cfg.time_limit
         )));
@@ -378,7 +378,7 @@ fn write_files(
     src: &NetworkSource,
     prop: &PropertySource,
     report: &mut Report,
-) -> Result<(), crate::Error> {
+) -> Result<(), TaskError> {
     let p = &prop.property;
     let mut entries = Vec::new();
     for (k, case) in p.cases.iter().enumerate() {
@@ -388,15 +388,15 @@ fn write_files(
             super::tagged_path(out, &format!("c{k}"))
         };
         let (milp, stats, ruled) = case_model(&src.network, case, cfg.encoding, cfg.objective, cfg.bounds)?;
-        let mut header = header_intro(src);
-        header.push(format!("property: {} sha256 {}", prop.file_name(), prop.sha256));
-        header.push(format!(
+        let mut header = Header::new(src);
+        header.line(format!("property: {} sha256 {}", prop.file_name(), prop.sha256));
+        header.line(format!(
             "case {k} of {}: inputs in the case's box, {} disjunct(s) over the outputs ({ruled} ruled out by {} bounds)",
             p.cases.len(),
             case.disjuncts.len(),
             cfg.bounds.name()
         ));
-        header.push(if case.disjuncts.iter().any(Vec::is_empty) {
+        header.line(if case.disjuncts.iter().any(Vec::is_empty) {
             "the case has an empty disjunct: every input of its box violates the property".to_string()
         } else {
             match cfg.objective {

@@ -63,7 +63,7 @@ impl SpecNet {
     }
 
     /// Bounds of every layer over the box by `method`.
-    pub fn bounds(&self, lo: &[f64], hi: &[f64], method: Method) -> Result<Bounds, crate::Error> {
+    pub fn bounds(&self, lo: &[f64], hi: &[f64], method: Method) -> Result<Bounds, crate::tasks::TaskError> {
         let region = Region::from(InputBox {
             lo: lo.to_vec(),
             hi: hi.to_vec(),
