@@ -187,10 +187,7 @@ fn small_study_replays_agrees_and_regenerates_its_archive() {
         assert_eq!(sha256(&common::root().join(&m["mps_file"])), m["mps_sha256"], "{m:?}");
         assert_eq!(m["status"], "easy");
     }
-    let line = manifest
-        .iter()
-        .find(|m| m["setting"] == "lp")
-        .expect("an lp line");
+    let line = manifest.iter().find(|m| m["setting"] == "lp").expect("an lp line");
     let args: Vec<&str> = line["command"].split(' ').collect();
     assert_eq!(args[0], "nnmilp");
     assert!(

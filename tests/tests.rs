@@ -15,3 +15,5 @@ mod roundtrip;
 mod solve;
 mod structure;
 mod study;
+mod verify;
+mod vnnlib;
