@@ -13,3 +13,4 @@ mod queries;
 mod region;
 mod roundtrip;
 mod solve;
+mod structure;
