@@ -4,7 +4,7 @@
 //! files are refused for another network or a box they do not cover.
 
 use crate::common::nets::{assert_nested, build, point_in, Family, Rng};
-use nnmilp::bounds::{compute_with, Bounds, BoundsOptions, InputBox, Method};
+use nnmilp::bounds::{Bounds, BoundsOptions, InputBox, Method, Region};
 use nnmilp::ir::{Handle, Network, Op};
 use nnmilp::lower::{lower, Encoding, LowerOptions};
 use nnmilp::milp::ObjSense;
@@ -14,6 +14,16 @@ use std::path::PathBuf;
 
 fn fixture(p: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(p)
+}
+
+/// The bounds chain over a plain box.
+fn compute_with(
+    net: &Network,
+    region: &InputBox,
+    method: Method,
+    options: &BoundsOptions,
+) -> Result<(Bounds, nnmilp::bounds::BoundsReport), nnmilp::tighten::TightenError> {
+    nnmilp::tighten::compute(net, &Region::from(region.clone()), method, options)
 }
 
 fn options(unit_time_limit: f64) -> BoundsOptions {

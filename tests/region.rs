@@ -5,10 +5,11 @@
 
 use crate::common::nets::{assert_nested, build, point_in, Family, Rng};
 use crate::common::write_npy;
-use nnmilp::bounds::{compute_in, interval_in, Bounds, BoundsOptions, InputBox, L1Ball, Method, Region};
+use nnmilp::bounds::{interval_in, Bounds, BoundsOptions, InputBox, L1Ball, Method, Region};
 use nnmilp::milp::{ColKind, LinExpr, Milp, ObjSense};
 use nnmilp::solve::{solve, SolveOptions, Status};
 use nnmilp::tasks::{self, adversarial, Norm};
+use nnmilp::tighten::compute;
 use std::path::PathBuf;
 
 fn fixture(p: &str) -> String {
@@ -78,9 +79,9 @@ fn ball_bounds_are_sound_nested_and_inside_box_bounds() {
             let region = ball_region(&mut rng, &input_box, 0.1);
             let in_ball: Vec<Bounds> = Method::ALL
                 .iter()
-                .map(|&m| compute_in(&net, &region, m, &options()).unwrap().0)
+                .map(|&m| compute(&net, &region, m, &options()).unwrap().0)
                 .collect();
-            let in_box = compute_in(&net, &Region::from(input_box.clone()), Method::Lp, &options())
+            let in_box = compute(&net, &Region::from(input_box.clone()), Method::Lp, &options())
                 .unwrap()
                 .0;
             let samples: Vec<Vec<f64>> = (0..10_000)

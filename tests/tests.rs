@@ -15,3 +15,4 @@ mod queries;
 mod region;
 mod roundtrip;
 mod solve;
+mod structure;

@@ -465,7 +465,7 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
     let bounds_seconds;
     if wants_example {
         let t0 = Instant::now();
-        let (cheap, _) = bounds::compute_in(net, &task_region, bounds::Method::Symbolic, &cfg.bounds_options)?;
+        let (cheap, _) = crate::tighten::compute(net, &task_region, bounds::Method::Symbolic, &cfg.bounds_options)?;
         let unstable_before = cheap.relu_stability(net).1;
         let cheap_spec = Spec {
             bounds: &cheap,
@@ -484,7 +484,7 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
                 spec.max_dist = Some(r);
             }
             let inner = ball_region(&spec.region, &image.pixels, cfg.norm, spec.max_dist);
-            bounds::compute_in(net, &inner, cfg.bounds, &cfg.bounds_options)?.0
+            crate::tighten::compute(net, &inner, cfg.bounds, &cfg.bounds_options)?.0
         } else {
             src.bounds(
                 &task_region,
