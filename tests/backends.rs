@@ -652,8 +652,8 @@ fn snapshots_of_hand_models_and_lowered_networks() {
 /// The model's optimum from a file's optimum, by the header's rule (negated for a
 /// maximisation, offset added back).
 fn true_optimum(m: &Milp, file_optimum: f64) -> f64 {
-    let o = m.objective.offset;
-    match m.objective.sense {
+    let o = m.objective().offset;
+    match m.objective().sense {
         ObjSense::Minimize => file_optimum + o,
         ObjSense::Maximize => o - file_optimum,
     }

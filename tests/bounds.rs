@@ -147,15 +147,18 @@ fn milp_without_time_limit_reaches_the_exact_range() {
         for seed in 0..2u64 {
             let (net, region) = build(family, 77 + 100 * f as u64 + seed);
             let (b, _) = compute_with(&net, &region, Method::Milp, &options(f64::INFINITY)).unwrap();
-            let consumers = net.consumers();
             for h in net.handles() {
                 if !matches!(net.layer(h).op, Op::Affine { .. } | Op::Sum { .. } | Op::MaxPool { .. }) {
                     continue;
                 }
-                let read_by_pool = consumers[h.index()]
+                let read_by_pool = net
+                    .info()
+                    .consumers(h)
                     .iter()
                     .any(|c| matches!(net.layer(*c).op, Op::MaxPool { .. }));
-                let read_by_relu = consumers[h.index()]
+                let read_by_relu = net
+                    .info()
+                    .consumers(h)
                     .iter()
                     .any(|c| matches!(net.layer(*c).op, Op::Relu { .. }));
                 let (lo, hi) = b.layer(h);

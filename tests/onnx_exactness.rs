@@ -120,7 +120,7 @@ fn check(case: &Case) -> usize {
     )
     .expect("indicator lowering");
     assert!(
-        low.milp.objective.terms.is_empty() && low.milp.objective.offset == 0.0,
+        low.milp.objective().terms.is_empty() && low.milp.objective().offset == 0.0,
         "{name}: the lowered model has no objective yet"
     );
 

@@ -15,14 +15,14 @@ impl Network {
     /// (`1e200 · 1e200`), is an error naming the layer, not a panic or an abort.
     pub fn simplify(self, max_new_nonzeros: u64) -> Result<Network, IrError> {
         let mut new_nonzeros = 0u64;
-        let consumers = self.consumers();
+        let info = self.info().clone();
         let output = self.output();
         let mut layers: Vec<Layer> = Vec::with_capacity(self.layers().len());
         for (i, layer) in self.layers().iter().enumerate() {
             let mut layer = layer.clone();
             if let Op::Affine { input, weights, bias } = &layer.op {
                 let inner = &layers[input.index()];
-                let fusable = consumers[input.index()].len() == 1 && *input != output;
+                let fusable = info.consumers(*input).len() == 1 && *input != output;
                 if let (
                     true,
                     Op::Affine {

@@ -19,7 +19,7 @@ use crate::bounds::{self, Bounds, BoundsOptions, InputBox, L1Ball, Region};
 use crate::data;
 use crate::ir::{argmax, Network};
 use crate::lower::Encoding;
-use crate::milp::{Col, ColKind, Milp, ObjSense, Sense};
+use crate::milp::{name, Col, ColKind, Milp, ObjSense, Sense};
 use crate::solve::{self, SolveOptions, Status};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -290,7 +290,7 @@ fn build(spec: &Spec, encoding: Encoding) -> Result<Built, crate::Error> {
     match spec.goal {
         Goal::Target(t) => {
             for j in (0..y.len()).filter(|&j| j != t) {
-                milp.add_row(format!("margin_{j}"), vec![(y[t], cw), (y[j], cl)], Sense::Ge, rhs);
+                milp.add_row(name("margin", [&j]), vec![(y[t], cw), (y[j], cl)], Sense::Ge, rhs);
             }
         }
         Goal::AwayFrom(c) => {
@@ -298,12 +298,12 @@ fn build(spec: &Spec, encoding: Encoding) -> Result<Built, crate::Error> {
             let low = |coef: f64, k: usize| if coef >= 0.0 { coef * lo[k] } else { coef * hi[k] };
             let mut pick: Vec<(Col, f64)> = Vec::with_capacity(y.len());
             for j in (0..y.len()).filter(|&j| j != c) {
-                let t = milp.add_col(format!("t_{j}"), 0.0, 1.0, ColKind::Binary);
+                let t = milp.add_col(name("t", [&j]), 0.0, 1.0, ColKind::Binary);
                 pick.push((t, 1.0));
                 picks.push((j, t));
                 let big_m = (rhs - low(cw, j) - low(cl, c)).max(0.0);
                 milp.add_row(
-                    format!("beat_{j}"),
+                    name("beat", [&j]),
                     vec![(y[j], cw), (y[c], cl), (t, -big_m)],
                     Sense::Ge,
                     rhs - big_m,
