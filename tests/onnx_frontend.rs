@@ -270,10 +270,10 @@ fn graphs_with_several_inputs_are_rejected() {
 #[test]
 fn expansions_too_large_for_memory_are_refused_before_allocating() {
     // A 32-channel 3x3 convolution of a 2x4000x4000 input: 32 * 4000^2 * 2 * 9 = 9.2e9 entries.
-    // With the default --max-units its 3.2e7 inputs are refused first.
+    // With the default max_units its 3.2e7 inputs are refused first.
     let (e, msg) = error_of(&bad("conv_too_large.onnx"));
     assert!(matches!(e, OnnxError::InputType { .. }), "{e:?}");
-    assert!(msg.contains("32000000 units, more than the limit of 10000000 (--max-units)"), "{msg}");
+    assert!(msg.contains("32000000 units, more than the limit of 10000000 (max_units)"), "{msg}");
     let opts = LoadOptions {
         max_units: 100_000_000,
         ..LoadOptions::default()

@@ -48,11 +48,11 @@ const MAX_FILE_BYTES: u64 = 2 << 30;
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LoadOptions {
     /// Most units (scalar values) all layers of the translated network may have together
-    /// before simplification (`--max-units`; default 10⁷).
+    /// before simplification (default 10⁷; the `--max-units` flag is to come).
     pub max_units: usize,
     /// Most entries the whole load may create: constant tensor elements, weight-matrix
     /// non-zeros, pooling window taps and index maps, summed over every operator
-    /// (`--max-nonzeros`; default [`MAX_ENTRIES`] = 10⁸, about 1.2 GB of weights).
+    /// (default [`MAX_ENTRIES`] = 10⁸, about 1.2 GB of weights; the `--max-nonzeros` flag is to come).
     pub max_nonzeros: usize,
 }
 
@@ -224,7 +224,7 @@ pub fn load_file_bytes(path: &Path, bytes: &[u8], opts: &LoadOptions) -> Result<
     if unpacked.len() as u64 > cap {
         return Err(OnnxError::Malformed {
             file,
-            message: format!("unpacks to more than {cap} bytes (see --max-nonzeros)"),
+            message: format!("unpacks to more than {cap} bytes (see LoadOptions::max_nonzeros)"),
         });
     }
     load_bytes_with(&unpacked, &file, opts)
@@ -398,7 +398,10 @@ fn translate(model: &ModelProto, file: &str, opts: &LoadOptions) -> Result<Netwo
         let value = result
             .and_then(|v| net.budget.check_units().map(|_| v))
             .map_err(node_error)?;
-        if let Value::Const(t) = &value {
+        // A new constant is checked once; one that shares its values with an input (a relabel)
+        // was checked when those values were made.
+        let fresh = matches!(&value, Value::Const(t) if std::sync::Arc::strong_count(&t.data) == 1);
+        if let (true, Value::Const(t)) = (fresh, &value) {
             if let Some((index, value)) = t.non_finite() {
                 return Err(OnnxError::NonFinite {
                     file: file_s(),
