@@ -195,9 +195,17 @@ fn conv_pads_whose_output_size_wraps() {
         );
         bytes(g)
     };
-    net_refused("conv_pads.onnx", &conv(1 << 62), &["node y (Conv)", "the convolution matrix would need"]);
+    net_refused(
+        "conv_pads.onnx",
+        &conv(1 << 62),
+        &["node y (Conv)", "the convolution matrix would need"],
+    );
     // Pads of i64::MAX: the padded size itself overflows.
-    net_refused("conv_pads.onnx", &conv(i64::MAX), &["node y (Conv)", "the padded input size on spatial axis 0 overflows"]);
+    net_refused(
+        "conv_pads.onnx",
+        &conv(i64::MAX),
+        &["node y (Conv)", "the padded input size on spatial axis 0 overflows"],
+    );
 }
 
 #[test]

@@ -273,7 +273,10 @@ fn expansions_too_large_for_memory_are_refused_before_allocating() {
     // With the default max_units its 3.2e7 inputs are refused first.
     let (e, msg) = error_of(&bad("conv_too_large.onnx"));
     assert!(matches!(e, OnnxError::InputType { .. }), "{e:?}");
-    assert!(msg.contains("32000000 units, more than the limit of 10000000 (max_units)"), "{msg}");
+    assert!(
+        msg.contains("32000000 units, more than the limit of 10000000 (max_units)"),
+        "{msg}"
+    );
     let opts = LoadOptions {
         max_units: 100_000_000,
         ..LoadOptions::default()
