@@ -707,3 +707,21 @@ fn png_header(width: u32, height: u32) -> Vec<u8> {
     chunk(&mut b, b"IEND", &[]);
     b
 }
+
+#[test]
+fn bad_options_and_paths_are_refused_before_anything_is_written() {
+    // Once the model file was written and then the run failed.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::copy(
+        crate::common::root().join("fixtures/tiny_2-3-2.onnx"),
+        d.join("net.onnx"),
+    )
+    .unwrap();
+    std::fs::write(d.join("img.npy"), npy_f64(&[0.2, 0.6])).unwrap();
+    let base = ["adversarial", "net.onnx", "--image", "img.npy", "-o", "m.mps"];
+    let with = |extra: &[&'static str]| base.iter().copied().chain(extra.iter().copied()).collect::<Vec<_>>();
+    refused(d, &with(&["--solve", "--time-limit", "nan"]), "", &["time limit NaN"]);
+    refused(d, &with(&["--solve", "--png", "missing/p.png"]), "missing/p.png", &[]);
+    refused(d, &with(&["--report", "missing/r.json"]), "missing/r.json", &[]);
+}

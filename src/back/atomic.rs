@@ -142,6 +142,22 @@ pub fn check_output_path(path: &Path) -> io::Result<()> {
     Ok(())
 }
 
+/// [`check_output_path`] for each of a task's outputs and its solver options, before the task
+/// computes or writes anything.
+pub fn preflight<'a>(
+    outputs: impl IntoIterator<Item = Option<&'a Path>>,
+    solve: &crate::solve::SolveOptions,
+) -> Result<(), crate::Error> {
+    solve.validate()?;
+    for path in outputs.into_iter().flatten() {
+        check_output_path(path).map_err(|error| super::WriteError::Io {
+            path: path.display().to_string(),
+            error,
+        })?;
+    }
+    Ok(())
+}
+
 /// Writes `bytes` to `path` atomically.
 pub fn write_bytes(path: &Path, bytes: &[u8]) -> io::Result<()> {
     use std::io::Write;

@@ -390,6 +390,8 @@ fn radius_for(d: f64) -> f64 {
 }
 
 pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
+    let outputs = [cfg.output.as_deref().map(std::path::Path::new), cfg.report.as_deref()];
+    crate::back::atomic::preflight(outputs.into_iter().chain([cfg.png.as_deref()]), &cfg.solve_options)?;
     let src = NetworkSource::load(&cfg.network)?;
     let net = &src.network;
     let n_out = net.output_size();

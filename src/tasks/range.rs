@@ -90,6 +90,8 @@ pub struct Extreme {
 }
 
 pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
+    let outputs = [cfg.output.as_deref().map(std::path::Path::new), cfg.report.as_deref()];
+    crate::back::atomic::preflight(outputs, &cfg.solve_options)?;
     let src = NetworkSource::load(&cfg.network)?;
     let net = &src.network;
     check_box(cfg.input_box)?;

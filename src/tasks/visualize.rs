@@ -104,6 +104,8 @@ pub struct UnitResult {
 }
 
 pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
+    let outputs = [cfg.output.as_deref().map(std::path::Path::new), cfg.report.as_deref()];
+    crate::back::atomic::preflight(outputs.into_iter().chain([cfg.png.as_deref()]), &cfg.solve_options)?;
     let src = NetworkSource::load(&cfg.network)?;
     let net = &src.network;
     check_box(cfg.input_box)?;
