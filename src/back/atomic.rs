@@ -142,13 +142,9 @@ pub fn check_output_path(path: &Path) -> io::Result<()> {
     Ok(())
 }
 
-/// [`check_output_path`] for each of a task's outputs and its solver options, before the task
-/// computes or writes anything.
-pub fn preflight<'a>(
-    outputs: impl IntoIterator<Item = Option<&'a Path>>,
-    solve: &crate::solve::SolveOptions,
-) -> Result<(), crate::Error> {
-    solve.validate()?;
+/// [`check_output_path`] for each of a task's outputs, before the task computes or writes
+/// anything (with `SolveOptions::validate` for its solver options).
+pub fn preflight<'a>(outputs: impl IntoIterator<Item = Option<&'a Path>>) -> Result<(), super::WriteError> {
     for path in outputs.into_iter().flatten() {
         check_output_path(path).map_err(|error| super::WriteError::Io {
             path: path.display().to_string(),
