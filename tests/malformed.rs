@@ -721,7 +721,17 @@ fn bad_options_and_paths_are_refused_before_anything_is_written() {
     std::fs::write(d.join("img.npy"), npy_f64(&[0.2, 0.6])).unwrap();
     let base = ["adversarial", "net.onnx", "--image", "img.npy", "-o", "m.mps"];
     let with = |extra: &[&'static str]| base.iter().copied().chain(extra.iter().copied()).collect::<Vec<_>>();
-    refused(d, &with(&["--solve", "--time-limit", "nan"]), "", &["time limit NaN"]);
+    // The command line refuses `nan` itself now (exit 2); the library checks it too
+    // (`SolveOptions::validate`) before a task writes anything.
+    let before = listing(d);
+    let r = nnmilp(d, &with(&["--solve", "--time-limit", "nan"]));
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("nan") && !r.stderr.contains("panicked"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(listing(d), before);
     refused(d, &with(&["--solve", "--png", "missing/p.png"]), "missing/p.png", &[]);
     refused(d, &with(&["--report", "missing/r.json"]), "missing/r.json", &[]);
 }
