@@ -25,4 +25,6 @@ pub enum Error {
     Write(#[from] crate::back::WriteError),
     #[error(transparent)]
     Onnx(#[from] crate::front::onnx::OnnxError),
+    #[error(transparent)]
+    Vnnlib(#[from] crate::front::vnnlib::VnnlibError),
 }

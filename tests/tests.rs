@@ -16,3 +16,6 @@ mod region;
 mod roundtrip;
 mod solve;
 mod structure;
+mod study;
+mod verify;
+mod vnnlib;

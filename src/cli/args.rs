@@ -318,3 +318,46 @@ pub struct UnitQueryArgs {
     #[command(flatten)]
     pub model: ModelArgs,
 }
+
+/// Settings of the VNN-LIB decision that `verify` and `batch` share.
+#[derive(Debug, Args)]
+pub struct DecideArgs {
+    /// Seed of the falsifier's random points.
+    ///
+    /// The same seed gives the same sampled points, so a run can be repeated.
+    #[arg(long, value_name = "N", default_value_t = 0x6e6e_6d69_6c70)]
+    pub seed: u64,
+    /// Never split the input box (the whole box goes to one MILP).
+    ///
+    /// By default inputs of small dimension are split into sub-boxes, each re-bounded and, with
+    /// few unstable ReLUs left, decided by its own MILP.
+    #[arg(long)]
+    pub no_split: bool,
+    /// Seconds one sub-box's MILP may take before the box is split further.
+    ///
+    /// A number of seconds >= 0; a sub-box whose MILP runs out of time is halved again.
+    #[arg(long, value_name = "S", default_value_t = 5.0)]
+    pub box_time_limit: f64,
+    /// A sub-box with at most this many unstable ReLUs goes to the MILP.
+    ///
+    /// Sub-boxes with more unstable ReLUs are split further instead.
+    #[arg(long, value_name = "N", default_value_t = 12)]
+    pub box_unstable: usize,
+}
+
+impl DecideArgs {
+    /// Checks the settings and puts them into a verify config.
+    pub fn apply(&self, cfg: &mut crate::tasks::verify::Config) -> Result<(), CliError> {
+        if !(self.box_time_limit >= 0.0) {
+            return Err(CliError::Usage(format!(
+                "--box-time-limit {} must be a number of seconds >= 0",
+                self.box_time_limit
+            )));
+        }
+        cfg.falsify.seed = self.seed;
+        cfg.allow_split = !self.no_split;
+        cfg.split.milp_seconds = self.box_time_limit;
+        cfg.split.milp_unstable = self.box_unstable;
+        Ok(())
+    }
+}

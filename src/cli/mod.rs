@@ -71,6 +71,10 @@ commands! {
     Range(range),
     /// Compute bounds on every unit over an input box and write them to a JSON file (for --bounds-file).
     Bounds(bounds),
+    /// Check a VNN-LIB property: MILP files per input box and/or a verdict (sat with a counterexample, unsat, ...).
+    Verify(verify),
+    /// Run every instance of a VNN-COMP instances.csv (resumable, shardable), or merge shard results.
+    Batch(batch),
 }
 
 /// What the command line can fail with.

@@ -21,6 +21,7 @@ pub mod replay;
 pub mod report;
 pub mod source;
 pub mod unit;
+pub mod verify;
 pub mod visualize;
 
 pub use crate::lower::Norm;
@@ -126,6 +127,13 @@ pub enum TaskError {
     NoPicture { path: PathBuf, shape: Vec<usize> },
     #[error("cannot write report {path}: {source}")]
     Report { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Vnnlib(#[from] crate::front::vnnlib::VnnlibError),
+    #[error(transparent)]
+    Batch(#[from] verify::batch::BatchError),
+    /// A setting of a task's config out of its range (`--jobs 0`, a negative time limit).
+    #[error("{0}")]
+    BadSetting(String),
 }
 
 /// Writes `text` to `path` atomically (a temporary file in the same directory, then a rename), or
