@@ -537,6 +537,9 @@ fn region_bounds<'a>(cfg: &Config, spec: Spec<'a>) -> Result<Tightened<'a>, Task
 }
 
 pub fn run(cfg: &Config) -> Result<Report, TaskError> {
+    let outputs = [cfg.output.as_deref().map(std::path::Path::new), cfg.report.as_deref()];
+    crate::back::atomic::preflight(outputs.into_iter().chain([cfg.png.as_deref()]))?;
+    cfg.solve_options.validate()?;
     let src = NetworkSource::load(&cfg.network)?;
     let net = &src.network;
     let image = ImageSource::load_for(&src, &cfg.image)?;
