@@ -86,7 +86,7 @@ pub struct RegionArgs {
     #[arg(long = "box", value_name = "LO,HI", default_value = "0,1", value_parser = parse_box)]
     pub input_box: (f64, f64),
     /// Bounds pass used for big-M coefficients and ReLU stability.
-    #[arg(long, value_enum, default_value_t = BoundsArg::Interval)]
+    #[arg(long, value_enum, default_value_t = BoundsArg::Auto)]
     pub bounds: BoundsArg,
     /// Read the bounds from a file written by `nnmilp bounds` (same network, a region containing this one).
     #[arg(long, value_name = "BOUNDS.json", conflicts_with = "bounds")]
@@ -101,6 +101,8 @@ pub struct RegionArgs {
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum BoundsArg {
+    /// adversarial: region-symbolic or region-lp by the network's size (the fastest measured); other commands: interval.
+    Auto,
     /// Interval arithmetic.
     Interval,
     /// Linear relaxations back-substituted to the input (DeepPoly-style).
@@ -150,6 +152,16 @@ pub enum MarginKindArg {
     Relative,
     /// y_T >= y_j + m.
     Absolute,
+    /// y_T >= y_j + m * |y_j| (rows y_T >= (1 + m) y_j and y_T >= (1 - m) y_j): relative, and T wins whatever the signs.
+    Magnitude,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum DistanceArg {
+    /// Inputs split into deviations in_j = img_j + p_j - n_j, substituted into the first layer (no distance rows).
+    Split,
+    /// A d_j column and two rows per input (the textbook form).
+    Rows,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -186,6 +198,9 @@ pub struct AdversarialArgs {
     /// Upper bound on the distance (L1: sum d_j <= D; Linf: eps <= D; infeasible if no such example exists).
     #[arg(long, value_name = "D")]
     pub max_dist: Option<f64>,
+    /// How the distance objective is written.
+    #[arg(long, value_enum, default_value_t = DistanceArg::Split)]
+    pub distance: DistanceArg,
     #[command(flatten)]
     pub region: RegionArgs,
     #[command(flatten)]
@@ -378,7 +393,7 @@ impl BoundsArg {
     /// The method, and whether it runs inside an example's ball (`region-*`).
     fn split(self) -> (bounds::Method, bool) {
         match self {
-            BoundsArg::Interval => (bounds::Method::Interval, false),
+            BoundsArg::Auto | BoundsArg::Interval => (bounds::Method::Interval, false),
             BoundsArg::Symbolic => (bounds::Method::Symbolic, false),
             BoundsArg::Lp => (bounds::Method::Lp, false),
             BoundsArg::Milp => (bounds::Method::Milp, false),
@@ -500,13 +515,19 @@ pub fn run(cli: Cli) -> Result<Output, crate::Error> {
                 margin_kind: a.margin_kind.map(|k| match k {
                     MarginKindArg::Relative => MarginKind::Relative,
                     MarginKindArg::Absolute => MarginKind::Absolute,
+                    MarginKindArg::Magnitude => MarginKind::Magnitude,
                 }),
                 max_dist: a.max_dist,
+                distance_form: match a.distance {
+                    DistanceArg::Split => crate::lower::DistanceForm::Split,
+                    DistanceArg::Rows => crate::lower::DistanceForm::Rows,
+                },
                 input_box: a.region.input_box,
                 encoding: o.relu.into(),
                 bounds: a.region.bounds.split().0,
                 bounds_options: a.region.bounds_options()?,
                 region_tightening: a.region.bounds.split().1,
+                auto_bounds: matches!(a.region.bounds, BoundsArg::Auto) && a.region.bounds_file.is_none(),
                 warm_start: a.warm_start,
                 bounds_file: a.region.bounds_file.clone(),
                 output: o.output.clone(),
@@ -731,6 +752,13 @@ fn adversarial_summary(r: &tasks::adversarial::Report) -> String {
                     "adversarial example (replayed): class {} -> {}, L1 distance {:.6}, Linf {:.4}, {} inputs changed, margin slack {:.3e}\n",
                     r.image.predicted, ex.predicted, ex.l1_distance, ex.linf_distance, ex.changed_inputs, ex.margin_slack
                 );
+                if !ex.goal_class_wins {
+                    s += &format!(
+                        "note: the margins hold, but class {} wins (the relative margin y_T >= (1 + m) y_j does not imply \
+                         that T wins when some y_j < 0; --margin-kind magnitude does)\n",
+                        ex.predicted
+                    );
+                }
             }
             None => s += "no adversarial example found\n",
         }

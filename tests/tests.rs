@@ -9,6 +9,7 @@ mod exactness;
 mod fixtures;
 mod onnx_exactness;
 mod onnx_frontend;
+mod paper;
 mod queries;
 mod region;
 mod roundtrip;

@@ -6,18 +6,17 @@
 scikit-learn's MLPClassifier (ReLU, adam, fixed seed, 20 epochs) on the 60,000 training images
 scaled to [0, 1], exported as ONNX Gemm(transB=1) + Relu with **float64** initializers (what a
 hand-written export of `coefs_` gives; scikit-learn keeps float64 weights, including the tiny
-ones it leaves on always-0 pixels). Each net is also pickled (`.pkl`) for the peers that take a
-scikit-learn object (gurobi-machinelearning, PySCIPOpt-ML). The float32 numpy nets of the same
+ones it leaves on always-0 pixels). Every peer reads the ONNX file (gurobi-machinelearning,
+OMLT and PySCIPOpt-ML all take ONNX Gemm + Relu nets). The float32 numpy nets of the same
 shapes are nnmilp's own fixtures (`fixtures/make_fixtures.py`).
 
-Writes NAME.onnx, NAME.pkl and NAME.json (shape, test accuracy, seconds) per shape.
+Writes NAME.onnx and NAME.json (shape, test accuracy, seconds, weights below 1e-9) per shape.
 """
 
 import argparse
 import gzip
 import json
 import os
-import pickle
 import struct
 import time
 
@@ -98,8 +97,6 @@ def main():
         sess = ort.InferenceSession(path)
         pred = [int(sess.run(None, {"x": xte[i : i + 1]})[0].argmax()) for i in range(100)]
         assert (np.array(pred) == clf.predict(xte[:100])).all(), name
-        with open(os.path.join(args.out, name + ".pkl"), "wb") as f:
-            pickle.dump(clf, f)
         tiny = sum(int(((np.abs(w) < 1e-9) & (w != 0)).sum()) for w in clf.coefs_)
         info = {"hidden": list(hidden), "test_accuracy": acc, "train_seconds": secs, "weights_below_1e-9": tiny}
         with open(os.path.join(args.out, name + ".json"), "w") as f:

@@ -21,9 +21,11 @@
 //! the output always is (`y_j`).
 
 mod distance;
+pub mod hygiene;
 mod names;
+pub mod presolve;
 
-pub use distance::{add_distance, Norm};
+pub use distance::{add_distance, with_distance, DistanceForm, Norm, WithDistance};
 pub use names::layer_labels;
 
 use crate::bounds::Bounds;

@@ -8,7 +8,7 @@ use crate::data;
 use crate::ir::Network;
 pub use crate::lower::{add_distance, Norm};
 use crate::lower::{Encoding, LowerStats};
-use crate::milp::{Col, Milp, ObjSense};
+use crate::milp::{Col, LinExpr, Milp, ObjSense};
 use crate::solve::{self, Solution, SolveOptions, Status};
 use serde::Serialize;
 use std::path::Path;
@@ -141,6 +141,16 @@ pub(crate) fn solver_input(values: &[f64], inputs: &[Col], region: &InputBox) ->
         .iter()
         .enumerate()
         .map(|(j, c)| values[c.index()].clamp(region.lo[j], region.hi[j]))
+        .collect()
+}
+
+/// [`solver_input`] for inputs that are expressions over the columns (split deviations, inputs
+/// the presolve fixed).
+pub(crate) fn solver_input_exprs(values: &[f64], inputs: &[LinExpr], region: &InputBox) -> Vec<f64> {
+    inputs
+        .iter()
+        .enumerate()
+        .map(|(j, e)| e.eval(values).clamp(region.lo[j], region.hi[j]))
         .collect()
 }
 
