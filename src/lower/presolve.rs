@@ -18,7 +18,7 @@
 //! polishing and replay read.
 
 use crate::bounds::InputBox;
-use crate::milp::{Col, ColKind, LinExpr, Milp, Sense};
+use crate::milp::{name, Col, ColKind, LinExpr, Milp, Sense};
 
 /// What the presolve did, for headers and reports.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -88,12 +88,12 @@ pub fn presolve(milp: &Milp, split: Option<&SplitInputs>) -> Presolved {
                 let img = s.image[j].clamp(s.region.lo[j], s.region.hi[j]);
                 split_distance.constant += (s.image[j] - img).abs();
                 let mut e = LinExpr::constant(img);
-                for (name, room, sign) in [
+                for (kind, room, sign) in [
                     ("p", s.region.hi[j] - img, 1.0),
                     ("n", img - s.region.lo[j], -1.0),
                 ] {
                     if room > 0.0 {
-                        let c = out.add_col(format!("{name}_{j}"), 0.0, room, ColKind::Continuous);
+                        let c = out.add_col(name(kind, [&j]), 0.0, room, ColKind::Continuous);
                         e.add_term(c, sign);
                         split_distance.add_term(c, 1.0);
                         stats.split_columns += 1;
@@ -114,9 +114,10 @@ pub fn presolve(milp: &Milp, split: Option<&SplitInputs>) -> Presolved {
     for row in milp.rows() {
         let e = substitute(&map, &row.terms);
         let rhs = row.rhs - e.constant;
-        let mut terms = e.terms;
-        crate::milp::normalize_terms(&mut terms);
-        if terms.is_empty() && satisfied(row.sense, rhs) {
+        // Each new column stands for one old column only, so no two terms merge: a row is
+        // empty when every term it has left is 0.
+        let terms = e.terms;
+        if terms.iter().all(|t| t.1 == 0.0) && satisfied(row.sense, rhs) {
             stats.empty_rows += 1;
             continue;
         }
@@ -134,9 +135,9 @@ pub fn presolve(milp: &Milp, split: Option<&SplitInputs>) -> Presolved {
             ind.rhs - e.constant,
         );
     }
-    let mut obj = substitute(&map, &milp.objective.terms);
-    obj.constant += milp.objective.offset;
-    out.set_objective(milp.objective.sense, obj);
+    let mut obj = substitute(&map, &milp.objective().terms);
+    obj.constant += milp.objective().offset;
+    out.set_objective(milp.objective().sense, obj);
     Presolved {
         milp: out,
         map,

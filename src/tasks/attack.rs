@@ -83,7 +83,7 @@ impl Search<'_> {
             .layers()
             .iter()
             .map(|l| match &l.op {
-                crate::ir::Op::Affine { weights, .. } => weights.nnz(),
+                crate::ir::Op::Affine { weights, .. } => weights.values().len(),
                 _ => l.size(),
             })
             .sum()
@@ -164,7 +164,7 @@ impl Search<'_> {
                 return Some(x);
             }
             let grad = net.input_gradient(&values, &g);
-            let room = |j: usize| {
+            let room = |x: &[f64], j: usize| {
                 if grad[j] > 0.0 {
                     self.region.hi[j] - x[j]
                 } else {
@@ -172,7 +172,7 @@ impl Search<'_> {
                 }
             };
             let mut movable: Vec<usize> = (0..n)
-                .filter(|&j| grad[j] != 0.0 && room(j) > 1e-12 && dir[j] * grad[j] >= 0.0)
+                .filter(|&j| grad[j] != 0.0 && room(&x, j) > 1e-12 && dir[j] * grad[j] >= 0.0)
                 .collect();
             if movable.is_empty() {
                 return None;
@@ -185,7 +185,7 @@ impl Search<'_> {
                 if left <= 0.0 {
                     break;
                 }
-                let room = room(j);
+                let room = room(&x, j);
                 let step = (left / grad[j].abs()).max(0.05 * room).min(room);
                 left -= step * grad[j].abs();
                 dir[j] = grad[j].signum();
