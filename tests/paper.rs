@@ -65,7 +65,8 @@ fn write_mlp(path: &Path, layers: &[Dense], elem: DataType) {
     for (k, l) in layers.iter().enumerate() {
         let (n_out, n_prev) = (l.weights.len(), l.weights[0].len());
         let flat: Vec<f64> = l.weights.iter().flatten().copied().collect();
-        g.initializer.push(tensor(&format!("W{k}"), &[n_out, n_prev], &flat, elem));
+        g.initializer
+            .push(tensor(&format!("W{k}"), &[n_out, n_prev], &flat, elem));
         g.initializer.push(tensor(&format!("B{k}"), &[n_out], &l.bias, elem));
         let mut gemm = NodeProto::new();
         gemm.op_type = "Gemm".into();
@@ -165,7 +166,13 @@ fn optimum(r: &Report) -> Option<f64> {
 }
 
 fn example_distance(r: &Report) -> f64 {
-    r.solve.as_ref().unwrap().example.as_ref().expect("replayed example").distance
+    r.solve
+        .as_ref()
+        .unwrap()
+        .example
+        .as_ref()
+        .expect("replayed example")
+        .distance
 }
 
 #[test]
@@ -206,7 +213,10 @@ fn split_and_rows_give_the_same_optimum_on_random_nets() {
         // keeps a row only for a direction the box lets an input move in.
         if norm == Norm::L1 {
             assert_eq!(split.model.rows + 2 * n, rows.model.rows, "seed {seed}");
-            let moving = image.iter().map(|&v| (v < 1.0) as usize + (v > 0.0) as usize).sum::<usize>();
+            let moving = image
+                .iter()
+                .map(|&v| (v < 1.0) as usize + (v > 0.0) as usize)
+                .sum::<usize>();
             assert_eq!(split.presolve.split_columns, moving, "seed {seed}");
             assert_eq!(split.model.columns + 2 * n, rows.model.columns + moving, "seed {seed}");
         } else {
@@ -238,10 +248,16 @@ fn split_and_rows_agree_with_indicators_in_scip() {
             .unwrap();
             let highs = optimum(&r).expect("these cases have an example");
             let s = scip(&file).objective;
-            assert!((s - highs).abs() <= 1e-6 * (1.0 + highs), "seed {seed} {form:?}: SCIP {s} vs HiGHS {highs}");
+            assert!(
+                (s - highs).abs() <= 1e-6 * (1.0 + highs),
+                "seed {seed} {form:?}: SCIP {s} vs HiGHS {highs}"
+            );
             optima.push(s);
         }
-        assert!((optima[0] - optima[1]).abs() <= 1e-6 * (1.0 + optima[1]), "seed {seed}: {optima:?}");
+        assert!(
+            (optima[0] - optima[1]).abs() <= 1e-6 * (1.0 + optima[1]),
+            "seed {seed}: {optima:?}"
+        );
     }
 }
 
@@ -349,7 +365,10 @@ fn optima_on_margin_rows_replay_on_random_nets() {
         })
         .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
         if let Some(ex) = r.solve.as_ref().unwrap().example.as_ref() {
-            assert!(ex.goal_class_wins && ex.margin_slack >= 0.0 || ex.margin_slack >= -1e-9, "seed {seed}");
+            assert!(
+                ex.goal_class_wins && ex.margin_slack >= 0.0 || ex.margin_slack >= -1e-9,
+                "seed {seed}"
+            );
         }
     }
 }
@@ -376,7 +395,11 @@ fn gurobi_read_log(file: &Path) -> String {
         &["-c", script, file.to_str().unwrap()],
         "gurobipy (pip install gurobipy)",
     );
-    assert!(out.status.success(), "gurobipy failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "gurobipy failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
 }
 
@@ -407,7 +430,11 @@ fn tiny_and_subnormal_weights_are_dropped_soundly_and_files_load_cleanly() {
     })
     .unwrap();
     assert!(r.hygiene.dropped >= 18, "{:?}", r.hygiene);
-    assert!(r.hygiene.largest_dropped > 7e-11 && r.hygiene.largest_dropped <= 1e-9, "{:?}", r.hygiene);
+    assert!(
+        r.hygiene.largest_dropped > 7e-11 && r.hygiene.largest_dropped <= 1e-9,
+        "{:?}",
+        r.hygiene
+    );
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(text.contains("coefficients: "), "header states the hygiene");
     assert_eq!(highs_read_status(&file), 0, "HiGHS reads the file with status kOk");

@@ -71,10 +71,15 @@ def logits(net, x):
 
 
 def nnmilp_bin():
-    for p in ["target/release/nnmilp", "target/debug/nnmilp"]:
-        if os.path.exists(os.path.join(ROOT, p)):
-            return os.path.join(ROOT, p)
-    sys.exit("build nnmilp first: cargo build --release")
+    """$NNMILP, else the newer of the release and debug binaries (a stale one is worse than a
+    slow one)."""
+    if os.environ.get("NNMILP"):
+        return os.environ["NNMILP"]
+    found = [os.path.join(ROOT, p) for p in ["target/release/nnmilp", "target/debug/nnmilp"]]
+    found = [p for p in found if os.path.exists(p)]
+    if not found:
+        sys.exit("build nnmilp first: cargo build --release")
+    return max(found, key=os.path.getmtime)
 
 
 # ---- one run per process ------------------------------------------------------------------

@@ -88,10 +88,7 @@ pub fn presolve(milp: &Milp, split: Option<&SplitInputs>) -> Presolved {
                 let img = s.image[j].clamp(s.region.lo[j], s.region.hi[j]);
                 split_distance.constant += (s.image[j] - img).abs();
                 let mut e = LinExpr::constant(img);
-                for (kind, room, sign) in [
-                    ("p", s.region.hi[j] - img, 1.0),
-                    ("n", img - s.region.lo[j], -1.0),
-                ] {
+                for (kind, room, sign) in [("p", s.region.hi[j] - img, 1.0), ("n", img - s.region.lo[j], -1.0)] {
                     if room > 0.0 {
                         let c = out.add_col(name(kind, [&j]), 0.0, room, ColKind::Continuous);
                         e.add_term(c, sign);

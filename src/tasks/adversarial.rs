@@ -925,7 +925,7 @@ fn header_lines(
             built.presolve.empty_rows
         ),
         format!(
-            "coefficients: {} entries below {} (or {} of their row's largest) dropped, largest {:e}; {} rows widened \
+            "coefficients: {} entries below {:e} (or {:e} of their row's largest) dropped, largest {:e}; {} rows widened \
              by their range ({} slack columns), so the model is a relaxation and every answer is replayed",
             built.hygiene.dropped,
             hygiene::ABS_DROP,

@@ -44,8 +44,10 @@ impl Margins {
 
     /// The smallest slack over the rows, with its pair and form.
     fn worst(&self, y: &[f64]) -> (f64, (usize, usize), (f64, f64)) {
-        self.slacks(y)
-            .fold((f64::INFINITY, (0, 0), (0.0, 0.0)), |a, b| if b.0 < a.0 { b } else { a })
+        self.slacks(y).fold(
+            (f64::INFINITY, (0, 0), (0.0, 0.0)),
+            |a, b| if b.0 < a.0 { b } else { a },
+        )
     }
 
     /// True when `x` meets every margin through the forward pass.
