@@ -5,7 +5,7 @@
 * options: box [0, 1] relu bigm bounds region-symbolic max-dist none
 * columns: in_j inputs, p_j / n_j their deviations up / down from the image (split form), y_j outputs, d_j / dmax distances, x/s/z_Lk_j ReLU unit j of nonlinear layer k (z=1: inactive), q_ROW slack of a widened row
 * presolve: 4 split columns (0 directions fixed by the box), 0 fixed columns and 0 empty rows removed
-* coefficients: 0 entries below 0.000000001 (or 0.000000000001 of their row's largest) dropped, largest 0e0; 0 rows widened by their range (0 slack columns), so the model is a relaxation and every answer is replayed
+* coefficients: 0 entries below 1e-9 (or 1e-12 of their row's largest) dropped, largest 0e0; 0 rows widened by their range (0 slack columns), so the model is a relaxation and every answer is replayed
 * region tightening: an example at l1 distance 0.06666666666666693 (first-order search + LP polishing) bounds the optimum, so bounds were tightened inside the ball of radius 0.06666673433333359 around the image and the model has that distance budget; unstable ReLUs 2 -> 0
 * model adversarial: 9 columns (0 binary, 0 general integer), 7 rows, 0 indicator constraints
 NAME adversarial FREE
