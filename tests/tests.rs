@@ -15,3 +15,4 @@ mod region;
 mod roundtrip;
 mod solve;
 mod structure;
+mod study;
