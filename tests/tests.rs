@@ -11,6 +11,7 @@ mod fixtures;
 mod malformed;
 mod onnx_exactness;
 mod onnx_frontend;
+mod paper;
 mod queries;
 mod region;
 mod roundtrip;

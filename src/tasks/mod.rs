@@ -51,6 +51,8 @@ pub enum TaskError {
     #[error(transparent)]
     Lower(#[from] crate::lower::LowerError),
     #[error(transparent)]
+    Hygiene(#[from] crate::lower::hygiene::HygieneError),
+    #[error(transparent)]
     Data(#[from] crate::data::DataError),
     #[error(transparent)]
     Solve(#[from] crate::solve::SolveError),

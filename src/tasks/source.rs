@@ -174,6 +174,20 @@ impl Lowering {
     }
 }
 
+impl Lowering {
+    /// [`Lowering::for_highs`] for a task whose `build` can fail.
+    pub(crate) fn try_for_highs<M: TaskModel, E>(
+        &self,
+        written: &M,
+        build: impl FnOnce(&Pipeline) -> Result<M, E>,
+    ) -> Result<M, E> {
+        match &self.bigm {
+            Some(p) => build(p),
+            None => Ok(written.without_indicators()),
+        }
+    }
+}
+
 /// A task's model, which HiGHS takes once its indicator constraints are gone.
 pub(crate) trait TaskModel {
     fn without_indicators(&self) -> Self;
