@@ -13,12 +13,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::path::Path;
 
-/// Cycles known to exist while issue 8's CLI half (typed task errors: `tasks` returns
-/// `TaskError`, `cli` owns usage errors) is under way. Each entry is a sorted set of the
-/// modules of one strongly connected component; any other cycle fails. When one of these goes
-/// away the test says so, and the entry is to be deleted.
-const KNOWN_CYCLES: &[&[&str]] = &[&["error", "tasks"]];
-
 /// Where one module refers to another: `(file, line)`.
 type Site = (String, usize);
 
@@ -272,18 +266,8 @@ fn top_level_modules_have_no_import_cycle() {
         graph.get("lower").is_some_and(|e| e.contains_key("bounds")),
         "lower reads bounds: the scan missed it"
     );
-    let found = cycles(&graph);
-    let unknown: Vec<String> = found
-        .iter()
-        .filter(|c| !KNOWN_CYCLES.iter().any(|k| k.iter().eq(c.iter())))
-        .map(|c| describe(&graph, c))
-        .collect();
-    assert!(unknown.is_empty(), "{}", unknown.join("\n"));
-    for known in KNOWN_CYCLES {
-        if !found.iter().any(|c| known.iter().eq(c.iter())) {
-            eprintln!("the known cycle {known:?} is gone: delete it from KNOWN_CYCLES");
-        }
-    }
+    let found: Vec<String> = cycles(&graph).iter().map(|c| describe(&graph, c)).collect();
+    assert!(found.is_empty(), "{}", found.join("\n"));
 }
 
 #[test]
