@@ -19,6 +19,7 @@
 
 pub mod lp;
 pub mod mps;
+pub mod target;
 
 use crate::milp::{Col, ColKind, Column, Milp, ObjSense};
 use std::collections::HashSet;
