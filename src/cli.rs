@@ -37,6 +37,99 @@ pub enum Command {
     Range(RangeArgs),
     /// Compute bounds on every unit over an input box and write them to a JSON file (for --bounds-file).
     Bounds(BoundsCmdArgs),
+    /// Read a solver's solution file, replay its input through the network, check the model's rows and goal.
+    Replay(ReplayArgs),
+    /// Write the network's exact MILP alone (zero objective) and an interface file, to embed it in your own model.
+    Compile(CompileArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompileArgs {
+    /// ONNX network (.onnx or .onnx.gz).
+    pub network: PathBuf,
+    /// Input box LO,HI applied to every input.
+    #[arg(long = "box", value_name = "LO,HI", default_value = "0,1", value_parser = parse_box)]
+    pub input_box: (f64, f64),
+    /// Per-input bounds instead of --box: JSON {"lo": [...], "hi": [...]}.
+    #[arg(long, value_name = "FILE", conflicts_with = "input_box")]
+    pub input_bounds: Option<PathBuf>,
+    /// Bounds pass used for big-M coefficients and ReLU stability.
+    #[arg(long, value_enum, default_value_t = BoundsArg::Interval)]
+    pub bounds: BoundsArg,
+    /// Seconds HiGHS may spend per unit and direction in the lp / milp bounds passes.
+    #[arg(long, value_name = "S", default_value_t = 1.0)]
+    pub unit_time_limit: f64,
+    /// Worker threads of the lp / milp bounds passes (default: one per core).
+    #[arg(long, value_name = "N")]
+    pub bounds_threads: Option<usize>,
+    /// ReLU encoding.
+    #[arg(long, value_enum, default_value_t = ReluArg::Bigm)]
+    pub relu: ReluArg,
+    /// Put before every column and row name (inputs become P in_j, outputs P y_j, written without a space).
+    #[arg(long, value_name = "P", default_value = "")]
+    pub prefix: String,
+    /// Solver the model file is for: refuses constructs it does not read as meant (any: all six alike).
+    #[arg(long = "for", value_enum, value_name = "SOLVER", default_value_t = ForArg::Any)]
+    pub for_solver: ForArg,
+    /// Model file: .mps, .lp, optionally .gz-compressed; `-` writes to stdout (then --format is needed).
+    #[arg(short = 'o', long = "out", value_name = "OUT")]
+    pub output: String,
+    /// File format (default: from the extension of -o).
+    #[arg(long, value_enum)]
+    pub format: Option<FormatArg>,
+    /// Interface file (JSON): input/output column names, shapes and bounds, encoding, SHA-256.
+    #[arg(long, value_name = "NET.json")]
+    pub interface: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// ONNX network (.onnx or .onnx.gz) the model was built from.
+    pub network: PathBuf,
+    /// Solution file written by Gurobi (.sol), CPLEX (.sol XML), SCIP, HiGHS, CBC (-solu) or GLPK (-w).
+    pub solution: PathBuf,
+    /// The model file that was solved (.mps/.lp[.gz]): row violations, the task's goal, GLPK's column names.
+    #[arg(long, value_name = "MODEL")]
+    pub model: Option<PathBuf>,
+    /// Solver that wrote the solution file [default: detected from its contents].
+    #[arg(long, value_enum)]
+    pub format: Option<SolutionFormatArg>,
+    /// The image of an adversarial model, when the path in its header does not lead to it.
+    #[arg(long, value_name = "IMG")]
+    pub image: Option<String>,
+    /// Prefix of the network's column names (as given to `compile --prefix`).
+    #[arg(long, value_name = "P", default_value = "")]
+    pub prefix: String,
+    /// Draw the input (original | replayed | difference when the image is known).
+    #[arg(long, value_name = "P.png")]
+    pub png: Option<PathBuf>,
+    /// Write the JSON report to this file (`-` = stdout).
+    #[arg(long, value_name = "R.json")]
+    pub report: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum SolutionFormatArg {
+    Gurobi,
+    Cplex,
+    Scip,
+    Highs,
+    Cbc,
+    Glpk,
+}
+
+impl From<SolutionFormatArg> for crate::front::solution::SolutionFormat {
+    fn from(f: SolutionFormatArg) -> Self {
+        use crate::front::solution::SolutionFormat as F;
+        match f {
+            SolutionFormatArg::Gurobi => F::Gurobi,
+            SolutionFormatArg::Cplex => F::Cplex,
+            SolutionFormatArg::Scip => F::Scip,
+            SolutionFormatArg::Highs => F::Highs,
+            SolutionFormatArg::Cbc => F::Cbc,
+            SolutionFormatArg::Glpk => F::Glpk,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -152,6 +245,34 @@ pub enum MarginKindArg {
     Absolute,
 }
 
+/// The solver a written model is for (`--for`); see [`crate::back::target`].
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ForArg {
+    /// Only what all six solvers read the same way.
+    Any,
+    Highs,
+    Scip,
+    Gurobi,
+    Cplex,
+    Cbc,
+    Glpk,
+}
+
+impl From<ForArg> for crate::back::target::Target {
+    fn from(f: ForArg) -> Self {
+        use crate::back::target::{Solver, Target};
+        match f {
+            ForArg::Any => Target::Any,
+            ForArg::Highs => Target::One(Solver::Highs),
+            ForArg::Scip => Target::One(Solver::Scip),
+            ForArg::Gurobi => Target::One(Solver::Gurobi),
+            ForArg::Cplex => Target::One(Solver::Cplex),
+            ForArg::Cbc => Target::One(Solver::Cbc),
+            ForArg::Glpk => Target::One(Solver::Glpk),
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum FormatArg {
     Mps,
@@ -209,6 +330,9 @@ pub struct OutputArgs {
     /// File format (default: from the extension of -o).
     #[arg(long, value_enum)]
     pub format: Option<FormatArg>,
+    /// Solver the model file is for: refuses constructs it does not read as meant (any: all six alike).
+    #[arg(long = "for", value_enum, value_name = "SOLVER", default_value_t = ForArg::Any)]
+    pub for_solver: ForArg,
     /// Solve with the embedded HiGHS, replay the solution through the network and report.
     #[arg(long)]
     pub solve: bool,
@@ -333,7 +457,12 @@ impl OutputArgs {
                 )));
             }
         }
-        Ok(())
+        self.check_target()
+    }
+
+    /// Refuses, before any work, a file the `--for` solver would not read as meant.
+    fn check_target(&self) -> Result<(), crate::Error> {
+        check_target(self.for_solver, self.relu, self.format, self.output.as_deref())
     }
 
     fn solve_options(&self) -> SolveOptions {
@@ -348,6 +477,21 @@ impl OutputArgs {
     /// Human text goes to stderr when stdout carries the model or the report.
     fn stdout_taken(&self) -> bool {
         self.output.as_deref() == Some("-") || self.report.as_deref() == Some(std::path::Path::new("-"))
+    }
+}
+
+/// The `--for` check of every command that writes a model: `relu`'s constructs in the format
+/// of `format` or of the file name, against the capability table.
+fn check_target(solver: ForArg, relu: ReluArg, format: Option<FormatArg>, out: Option<&str>) -> Result<(), crate::Error> {
+    use crate::back::target::{self, Construct};
+    let format = format.map(Format::from).or_else(|| out.and_then(Format::from_path));
+    let used: &[Construct] = match relu {
+        ReluArg::Bigm => &[],
+        ReluArg::Indicator | ReluArg::Both => &[Construct::Indicators],
+    };
+    match format {
+        Some(f) => target::check(solver.into(), used, f).map_err(|e| crate::Error::Usage(e.to_string())),
+        None => Ok(()),
     }
 }
 
@@ -448,6 +592,70 @@ pub struct Output {
 
 pub fn run(cli: Cli) -> Result<Output, crate::Error> {
     match cli.command {
+        Command::Compile(a) => {
+            check_target(a.for_solver, a.relu, a.format, Some(&a.output))?;
+            check_unit_time_limit(a.unit_time_limit)?;
+            let to_stdout = a.output == "-";
+            if to_stdout && a.format.is_none() {
+                return Err(crate::Error::Usage("-o - writes to stdout: say which format with --format mps|lp".into()));
+            }
+            let i = tasks::compile::run(&tasks::compile::Config {
+                network: a.network,
+                input_box: a.input_box,
+                input_bounds: a.input_bounds,
+                bounds: a.bounds.plain("compile")?,
+                bounds_options: bounds::BoundsOptions {
+                    unit_time_limit: a.unit_time_limit,
+                    threads: a.bounds_threads,
+                    progress: true,
+                },
+                encoding: a.relu.into(),
+                prefix: a.prefix,
+                target: a.for_solver.into(),
+                output: a.output,
+                format: a.format.map(Into::into),
+                interface: a.interface.clone(),
+            })?;
+            let mut text = format!(
+                "wrote {}: {} columns, {} rows, {} binaries, {} indicators; inputs {}..{}, outputs {}..{}\n",
+                i.model.file,
+                i.model.columns,
+                i.model.rows,
+                i.model.binaries,
+                i.model.indicators,
+                i.inputs.columns.first().map_or("", String::as_str),
+                i.inputs.columns.last().map_or("", String::as_str),
+                i.outputs.columns.first().map_or("", String::as_str),
+                i.outputs.columns.last().map_or("", String::as_str),
+            );
+            if let Some(p) = &a.interface {
+                text += &format!("wrote {}\n", p.display());
+            }
+            Ok(Output { text, to_stderr: to_stdout })
+        }
+        Command::Replay(a) => {
+            let to_stdout = a.report.as_deref() == Some(std::path::Path::new("-"));
+            let report = tasks::replay::run(&tasks::replay::Config {
+                network: a.network,
+                solution: a.solution,
+                format: a.format.map(Into::into),
+                model: a.model,
+                image: a.image,
+                prefix: a.prefix,
+                png: a.png,
+                report: a.report,
+            })?;
+            if report.failed() {
+                return Err(tasks::TaskError::ReplayFailed {
+                    summary: report.to_text(),
+                }
+                .into());
+            }
+            Ok(Output {
+                text: report.to_text(),
+                to_stderr: to_stdout,
+            })
+        }
         Command::Inspect(a) => {
             let report = tasks::inspect::run(&tasks::inspect::Config {
                 network: a.network,

@@ -6,9 +6,11 @@
 pub mod adversarial;
 mod attack;
 pub mod bounds;
+pub mod compile;
 pub mod inspect;
 mod query;
 pub mod range;
+pub mod replay;
 mod source;
 pub mod visualize;
 
@@ -89,6 +91,14 @@ pub enum TaskError {
     },
     #[error("cannot draw {path}: the network's input (shape {shape:?}) is not an image")]
     NoPicture { path: PathBuf, shape: Vec<usize> },
+    #[error("{summary}replay failed: the point does not satisfy the network or the model's goal (see above)")]
+    ReplayFailed { summary: String },
+    #[error("input bounds file {path}: {reason}")]
+    InputBounds { path: PathBuf, reason: String },
+    #[error("cannot write {path}: {reason}")]
+    Target { path: String, reason: String },
+    #[error("cannot replay {path}: {reason}")]
+    Replay { path: PathBuf, reason: String },
     #[error("cannot write report {path}: {source}")]
     Report { path: PathBuf, source: std::io::Error },
 }
