@@ -11,5 +11,7 @@ mod onnx_exactness;
 mod onnx_frontend;
 mod queries;
 mod region;
+mod replay;
 mod roundtrip;
 mod solve;
+mod solver_matrix;
