@@ -482,7 +482,12 @@ impl OutputArgs {
 
 /// The `--for` check of every command that writes a model: `relu`'s constructs in the format
 /// of `format` or of the file name, against the capability table.
-fn check_target(solver: ForArg, relu: ReluArg, format: Option<FormatArg>, out: Option<&str>) -> Result<(), crate::Error> {
+fn check_target(
+    solver: ForArg,
+    relu: ReluArg,
+    format: Option<FormatArg>,
+    out: Option<&str>,
+) -> Result<(), crate::Error> {
     use crate::back::target::{self, Construct};
     let format = format.map(Format::from).or_else(|| out.and_then(Format::from_path));
     let used: &[Construct] = match relu {
@@ -597,7 +602,9 @@ pub fn run(cli: Cli) -> Result<Output, crate::Error> {
             check_unit_time_limit(a.unit_time_limit)?;
             let to_stdout = a.output == "-";
             if to_stdout && a.format.is_none() {
-                return Err(crate::Error::Usage("-o - writes to stdout: say which format with --format mps|lp".into()));
+                return Err(crate::Error::Usage(
+                    "-o - writes to stdout: say which format with --format mps|lp".into(),
+                ));
             }
             let i = tasks::compile::run(&tasks::compile::Config {
                 network: a.network,
@@ -631,7 +638,10 @@ pub fn run(cli: Cli) -> Result<Output, crate::Error> {
             if let Some(p) = &a.interface {
                 text += &format!("wrote {}\n", p.display());
             }
-            Ok(Output { text, to_stderr: to_stdout })
+            Ok(Output {
+                text,
+                to_stderr: to_stdout,
+            })
         }
         Command::Replay(a) => {
             let to_stdout = a.report.as_deref() == Some(std::path::Path::new("-"));

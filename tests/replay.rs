@@ -9,16 +9,22 @@
 use crate::common::root;
 use crate::solver_matrix::{driver, nnmilp_ok, strings};
 use serde_json::{json, Value};
-use std::path::Path;
 use sha2::Digest;
+use std::path::Path;
 use std::process::Command;
 
 fn net() -> String {
-    root().join("tests/solvers/dense_6-8-8-4.onnx").to_string_lossy().into_owned()
+    root()
+        .join("tests/solvers/dense_6-8-8-4.onnx")
+        .to_string_lossy()
+        .into_owned()
 }
 
 fn point() -> String {
-    root().join("tests/solvers/dense_point.npy").to_string_lossy().into_owned()
+    root()
+        .join("tests/solvers/dense_point.npy")
+        .to_string_lossy()
+        .into_owned()
 }
 
 fn replay(args: &[&str], dir: &Path) -> std::process::Output {
@@ -45,7 +51,17 @@ fn replay_reads_every_solvers_solution_file_and_finds_the_solve_example() {
         let model = d.join(format!("adv.{ext}")).to_string_lossy().into_owned();
         let out = nnmilp_ok(
             &strings(&[
-                "adversarial", &net, "--image", &point, "--target", "3", "-o", &model, "--solve", "--report", "-",
+                "adversarial",
+                &net,
+                "--image",
+                &point,
+                "--target",
+                "3",
+                "-o",
+                &model,
+                "--solve",
+                "--report",
+                "-",
             ]),
             d,
         );
@@ -57,8 +73,10 @@ fn replay_reads_every_solvers_solution_file_and_finds_the_solve_example() {
         ));
         let sols = d.join(format!("sol_{ext}"));
         std::fs::create_dir_all(&sols).expect("mkdir");
-        jobs.push(json!({"file": model, "solvers": ["highs", "scip", "gurobi", "cplex", "cbc", "glpk"],
-                         "solution_dir": sols}));
+        jobs.push(
+            json!({"file": model, "solvers": ["highs", "scip", "gurobi", "cplex", "cbc", "glpk"],
+                         "solution_dir": sols}),
+        );
     }
     let (distance, target) = reference.expect("solved");
     let results = driver(&jobs, 60);
@@ -79,9 +97,14 @@ fn replay_reads_every_solvers_solution_file_and_finds_the_solve_example() {
         assert_eq!(rep["predicted"], target, "{what}");
         assert_eq!(rep["violates"], false, "{what}: {rep}");
         assert_eq!(rep["goal"]["holds"], true, "{what}: {rep}");
-        let got = rep["goal"]["distance"].as_f64().expect("distance (image found from the header)");
+        let got = rep["goal"]["distance"]
+            .as_f64()
+            .expect("distance (image found from the header)");
         assert!(close(got, distance), "{what}: distance {got}, --solve found {distance}");
-        assert!(rep["model"]["max_relative_violation"].as_f64().unwrap() <= 1e-5, "{what}: {rep}");
+        assert!(
+            rep["model"]["max_relative_violation"].as_f64().unwrap() <= 1e-5,
+            "{what}: {rep}"
+        );
     }
 
     // One input changed: the solver's outputs no longer match the forward pass, and the rows
@@ -102,7 +125,14 @@ fn replay_reads_every_solvers_solution_file_and_finds_the_solve_example() {
     let report = d.join("tampered.json");
     let model = d.join("adv.mps");
     let out = replay(
-        &[&net, bad.to_str().unwrap(), "--model", model.to_str().unwrap(), "--report", report.to_str().unwrap()],
+        &[
+            &net,
+            bad.to_str().unwrap(),
+            "--model",
+            model.to_str().unwrap(),
+            "--report",
+            report.to_str().unwrap(),
+        ],
         d,
     );
     assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
@@ -139,9 +169,15 @@ fn for_refuses_what_the_solver_misreads_or_does_not_read() {
             &["CBC", "indicator", "misread"][..],
         ),
         (&["--relu", "both", "--for", "cbc", "-o", "x.mps"], &["CBC", "not read"]),
-        (&["--relu", "indicator", "--for", "highs", "-o", "x.mps.gz"], &["HiGHS", "not read"]),
+        (
+            &["--relu", "indicator", "--for", "highs", "-o", "x.mps.gz"],
+            &["HiGHS", "not read"],
+        ),
         (&["--relu", "indicator", "--for", "glpk", "-o", "x.lp"], &["GLPK"]),
-        (&["--relu", "indicator", "-o", "x.mps"], &["HiGHS", "CBC", "GLPK", "--for"]),
+        (
+            &["--relu", "indicator", "-o", "x.mps"],
+            &["HiGHS", "CBC", "GLPK", "--for"],
+        ),
     ] {
         let out = run(args);
         let err = String::from_utf8_lossy(&out.stderr);
@@ -149,7 +185,10 @@ fn for_refuses_what_the_solver_misreads_or_does_not_read() {
         for n in needles {
             assert!(err.contains(n), "{args:?} should mention {n}: {err}");
         }
-        assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none(), "nothing written");
+        assert!(
+            std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+            "nothing written"
+        );
     }
     for args in [
         &["--relu", "indicator", "--for", "gurobi", "-o", "x.lp"][..],
@@ -158,7 +197,11 @@ fn for_refuses_what_the_solver_misreads_or_does_not_read() {
         &["--relu", "indicator", "--solve"],
     ] {
         let out = run(args);
-        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 
@@ -187,7 +230,10 @@ fn compiled_network_in_a_user_model_replays_to_the_forward_pass() {
     let sha = sha2::Sha256::digest(&bytes);
     assert_eq!(i["network"]["sha256"], format!("{sha:x}"));
     let text = std::fs::read_to_string(&model).expect("model");
-    assert!(text.contains(" net_in_0 ") && text.contains("net_y_3"), "prefixed names");
+    assert!(
+        text.contains(" net_in_0 ") && text.contains("net_y_3"),
+        "prefixed names"
+    );
 
     let mut optima = Vec::new();
     for solver in ["gurobi", "scip", "highs"] {
@@ -197,18 +243,37 @@ fn compiled_network_in_a_user_model_replays_to_the_forward_pass() {
             .args([script.to_str().unwrap(), &model, &iface, solver, &sol])
             .output()
             .expect("run embed.py");
-        assert!(out.status.success(), "{solver}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{solver}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let optimum: f64 = String::from_utf8_lossy(&out.stdout).trim().parse().expect("optimum");
         let out = replay(&[&net, &sol, "--model", &model, "--prefix", "net_", "--report", "-"], d);
-        assert!(out.status.success(), "{solver}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{solver}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let rep: Value = serde_json::from_slice(&out.stdout).expect("replay report");
         assert_eq!(rep["violates"], false, "{solver}: {rep}");
         assert!(rep["output_error"].as_f64().unwrap() <= 1e-5, "{solver}: {rep}");
         let y = &rep["outputs"];
         let replayed = y[0].as_f64().unwrap() - y[1].as_f64().unwrap();
-        assert!(close(replayed, optimum), "{solver}: forward pass gives {replayed}, solver {optimum}");
-        let input_sum: f64 = rep["input"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).sum();
-        assert!(input_sum <= 3.0 + 1e-6, "{solver}: the user's constraint holds ({input_sum})");
+        assert!(
+            close(replayed, optimum),
+            "{solver}: forward pass gives {replayed}, solver {optimum}"
+        );
+        let input_sum: f64 = rep["input"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .sum();
+        assert!(
+            input_sum <= 3.0 + 1e-6,
+            "{solver}: the user's constraint holds ({input_sum})"
+        );
         optima.push(optimum);
     }
     assert!(optima.iter().all(|&o| close(o, optima[0])), "{optima:?}");

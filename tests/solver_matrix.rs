@@ -224,9 +224,7 @@ fn six_solvers_read_every_model_as_the_capability_table_says() {
     for (p, prob) in problems.iter().enumerate() {
         for encoding in ENCODINGS {
             for form in FORMS {
-                let file = dir
-                    .path()
-                    .join(format!("{}_{}_{encoding}.{form}", prob.net, prob.task));
+                let file = dir.path().join(format!("{}_{}_{encoding}.{form}", prob.net, prob.task));
                 let file = file.to_str().expect("utf-8").to_string();
                 // Indicator files are meant for the solvers that read them.
                 let target = if encoding == "bigm" { "any" } else { "gurobi" };
@@ -245,7 +243,11 @@ fn six_solvers_read_every_model_as_the_capability_table_says() {
     let start = std::time::Instant::now();
     let results = driver(&jobs, 60);
     let seconds = start.elapsed().as_secs_f64();
-    assert_eq!(results.len(), jobs.len() * Solver::ALL.len(), "one result per file and solver");
+    assert_eq!(
+        results.len(),
+        jobs.len() * Solver::ALL.len(),
+        "one result per file and solver"
+    );
 
     let mut cells = Vec::new();
     let mut per_solver: BTreeMap<&str, f64> = BTreeMap::new();
@@ -254,7 +256,9 @@ fn six_solvers_read_every_model_as_the_capability_table_says() {
         let solver = Solver::from_id(result["solver"].as_str().expect("solver")).expect("known solver");
         let format = Format::from_path(&format!("x.{form}")).expect("format");
         let text = read_model(result["file"].as_str().expect("file"));
-        let has_indicators = text.contains("INDICATORS") || text.contains("->");
+        let has_indicators = text
+            .lines()
+            .any(|l| l == "INDICATORS" || (!l.starts_with('\\') && (l.contains("= 1 ->") || l.contains("= 0 ->"))));
         assert_eq!(has_indicators, encoding != "bigm", "{}", result["file"]);
         let expected = if has_indicators {
             reading(solver, Construct::Indicators, format)
@@ -282,10 +286,7 @@ fn six_solvers_read_every_model_as_the_capability_table_says() {
         .filter_map(|c| {
             c.failure.as_ref().map(|f| {
                 let p = &problems[c.problem];
-                format!(
-                    "{} {} {} .{} in {}: {f}",
-                    p.net, p.task, c.encoding, c.form, c.solver
-                )
+                format!("{} {} {} .{} in {}: {f}", p.net, p.task, c.encoding, c.form, c.solver)
             })
         })
         .collect();
@@ -345,8 +346,8 @@ fn render_doc(problems: &[Problem], cells: &[Cell]) -> String {
           solver; `--for scip|gurobi|cplex` writes them.\n\n\
           ## The matrix (each cell: `.mps`, `.lp`, `.mps.gz`, `.lp.gz`)\n\n\
           Nets: `dense` = `tests/solvers/dense_6-8-8-4.onnx`, `conv` = `tests/solvers/conv_4x4.onnx` \
-          (conv + ReLU + 2x2 max-pool + dense), from `tests/solvers/make_nets.py`.\n\n\
-          | net | problem | encoding | nnmilp optimum | HiGHS | SCIP | Gurobi | CPLEX | CBC | GLPK |\n\
+          (conv + ReLU + 2x2 max-pool + dense), from `tests/solvers/make_nets.py`. The optimum is the one the file states: nnmilp writes a maximisation (visualize, range max) negated.\n\n\
+          | net | problem | encoding | file optimum (minimised) | HiGHS | SCIP | Gurobi | CPLEX | CBC | GLPK |\n\
           | --- | --- | --- | ---: | --- | --- | --- | --- | --- | --- |\n";
     for (p, prob) in problems.iter().enumerate() {
         for encoding in ENCODINGS {
@@ -366,7 +367,6 @@ fn render_doc(problems: &[Problem], cells: &[Cell]) -> String {
                         .collect::<Vec<_>>()
                         .join("; ")
                 };
-                debug_assert!(mine.iter().all(|c| c.expected == mine[0].expected));
                 s += &format!(" {cell} |");
             }
             s += "\n";

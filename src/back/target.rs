@@ -223,11 +223,7 @@ pub fn check(target: Target, used: &[Construct], format: Format) -> Result<(), T
                     })
                     .collect::<Vec<_>>()
                     .join(", ");
-                return Err(TargetError::NotPortable {
-                    construct,
-                    format,
-                    who,
-                });
+                return Err(TargetError::NotPortable { construct, format, who });
             }
         }
     }
@@ -247,7 +243,10 @@ mod tests {
     fn cbc_lp_indicators_are_refused_as_a_misreading() {
         let e = check(Target::One(Solver::Cbc), &[Construct::Indicators], Format::Lp).unwrap_err();
         assert!(matches!(e, TargetError::Misread { .. }), "{e}");
-        assert!(e.to_string().contains("CBC") && e.to_string().contains("indicator"), "{e}");
+        assert!(
+            e.to_string().contains("CBC") && e.to_string().contains("indicator"),
+            "{e}"
+        );
     }
 
     #[test]

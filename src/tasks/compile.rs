@@ -103,7 +103,10 @@ fn input_region(cfg: &Config, n: usize) -> Result<InputBox, TaskError> {
         )));
     }
     if let Some(j) = (0..n).find(|&j| !(f.lo[j].is_finite() && f.hi[j].is_finite() && f.lo[j] <= f.hi[j])) {
-        return Err(bad(format!("input {j}: [{}, {}] is not a finite interval", f.lo[j], f.hi[j])));
+        return Err(bad(format!(
+            "input {j}: [{}, {}] is not a finite interval",
+            f.lo[j], f.hi[j]
+        )));
     }
     Ok(InputBox { lo: f.lo, hi: f.hi })
 }
@@ -138,14 +141,20 @@ pub fn run(cfg: &Config) -> Result<Interface, crate::Error> {
     let src = NetworkSource::load(&cfg.network)?;
     let net = &src.network;
     let region = input_region(cfg, net.input_size())?;
-    let pipe = Pipeline::run(net, &region.clone().into(), cfg.bounds, &cfg.bounds_options, cfg.encoding)?;
+    let pipe = Pipeline::run(
+        net,
+        &region.clone().into(),
+        cfg.bounds,
+        &cfg.bounds_options,
+        cfg.encoding,
+    )?;
     let milp = prefixed(&pipe.lowered.milp, &cfg.prefix);
-    let format = cfg
-        .format
-        .or_else(|| Format::from_path(&cfg.output))
-        .ok_or_else(|| back::WriteError::UnknownFormat {
-            path: cfg.output.clone(),
-        })?;
+    let format =
+        cfg.format
+            .or_else(|| Format::from_path(&cfg.output))
+            .ok_or_else(|| back::WriteError::UnknownFormat {
+                path: cfg.output.clone(),
+            })?;
     target::check_model(cfg.target, &milp, format).map_err(|e| TaskError::Target {
         path: cfg.output.clone(),
         reason: e.to_string(),
@@ -164,7 +173,9 @@ pub fn run(cfg: &Config) -> Result<Interface, crate::Error> {
             match &cfg.input_bounds {
                 Some(p) => format!(
                     " input-bounds {}",
-                    p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()
+                    p.file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default()
                 ),
                 None => format!(" box [{}, {}]", cfg.input_box.0, cfg.input_box.1),
             }

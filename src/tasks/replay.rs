@@ -125,7 +125,9 @@ struct Goal {
 
 /// Reads the goal lines `adversarial::header_lines` writes; `None` for other models.
 fn parse_goal(header: &[String]) -> Option<Goal> {
-    let task = header.iter().find_map(|l| l.strip_prefix("task: adversarial, minimize "))?;
+    let task = header
+        .iter()
+        .find_map(|l| l.strip_prefix("task: adversarial, minimize "))?;
     let (norm, image) = if let Some(img) = task.strip_prefix("L1 distance sum d_j to image ") {
         (Norm::L1, img)
     } else {
@@ -140,16 +142,19 @@ fn parse_goal(header: &[String]) -> Option<Goal> {
             Some((false, rhs.rsplit_once(" + ")?.1.trim().parse().ok()?))
         }
     };
-    let (targeted, class, (relative, margin)) = if let Some(l) = header.iter().find_map(|l| l.strip_prefix("target class ")) {
-        let (t, rest) = l.split_once(' ')?;
-        let inner = rest.strip_prefix("(margin ")?.split(" for all").next()?;
-        (true, t.parse().ok()?, beats(inner)?)
-    } else {
-        let l = header.iter().find_map(|l| l.strip_prefix("untargeted away from class "))?;
-        let (c, rest) = l.split_once(':')?;
-        let inner = rest.split_once(" with ")?.1.split(" (big-M").next()?;
-        (false, c.parse().ok()?, beats(inner)?)
-    };
+    let (targeted, class, (relative, margin)) =
+        if let Some(l) = header.iter().find_map(|l| l.strip_prefix("target class ")) {
+            let (t, rest) = l.split_once(' ')?;
+            let inner = rest.strip_prefix("(margin ")?.split(" for all").next()?;
+            (true, t.parse().ok()?, beats(inner)?)
+        } else {
+            let l = header
+                .iter()
+                .find_map(|l| l.strip_prefix("untargeted away from class "))?;
+            let (c, rest) = l.split_once(':')?;
+            let inner = rest.split_once(" with ")?.1.split(" (big-M").next()?;
+            (false, c.parse().ok()?, beats(inner)?)
+        };
     let max_dist = header
         .iter()
         .find_map(|l| l.strip_prefix("options: "))
@@ -175,7 +180,11 @@ fn parse_goal(header: &[String]) -> Option<Goal> {
 }
 
 /// The solution's values by column name (GLPK's numbers through the model's column order).
-fn named_values(sol: &solution::SolutionFile, milp: Option<&Milp>, path: &Path) -> Result<HashMap<String, f64>, TaskError> {
+fn named_values(
+    sol: &solution::SolutionFile,
+    milp: Option<&Milp>,
+    path: &Path,
+) -> Result<HashMap<String, f64>, TaskError> {
     match &sol.values {
         Values::Named(m) => Ok(m.clone()),
         Values::Numbered(m) => {
@@ -303,21 +312,25 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
     } else if !(0..n_in).any(|j| values.contains_key(&col("in", j))) && !values.is_empty() {
         return Err(TaskError::Replay {
             path: cfg.solution.clone(),
-            reason: format!("no column {}..{} in the solution: is it a solution of an nnmilp model of this network?", col("in", 0), col("in", n_in - 1)),
+            reason: format!(
+                "no column {}..{} in the solution: is it a solution of an nnmilp model of this network?",
+                col("in", 0),
+                col("in", n_in - 1)
+            ),
         }
         .into());
     }
-    let input: Vec<f64> = (0..n_in).map(|j| values.get(&col("in", j)).copied().unwrap_or(0.0)).collect();
+    let input: Vec<f64> = (0..n_in)
+        .map(|j| values.get(&col("in", j)).copied().unwrap_or(0.0))
+        .collect();
     let outputs = net.forward(&input)?;
     let predicted = argmax(&outputs);
     let scale = 1.0 + outputs.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let output_error = (0..outputs.len())
-        .any(|k| values.contains_key(&col("y", k)))
-        .then(|| {
-            (0..outputs.len())
-                .map(|k| (values.get(&col("y", k)).copied().unwrap_or(0.0) - outputs[k]).abs())
-                .fold(0.0, f64::max)
-        });
+    let output_error = (0..outputs.len()).any(|k| values.contains_key(&col("y", k))).then(|| {
+        (0..outputs.len())
+            .map(|k| (values.get(&col("y", k)).copied().unwrap_or(0.0) - outputs[k]).abs())
+            .fold(0.0, f64::max)
+    });
     let model = model_file.as_ref().map(|m| {
         check_model(
             &m.milp,
@@ -326,7 +339,9 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
         )
     });
     let violates = output_error.is_some_and(|e| e > REPLAY_TOLERANCE * scale)
-        || model.as_ref().is_some_and(|m| m.max_relative_violation > REPLAY_TOLERANCE);
+        || model
+            .as_ref()
+            .is_some_and(|m| m.max_relative_violation > REPLAY_TOLERANCE);
 
     let goal = model_file.as_ref().and_then(|m| parse_goal(&m.header)).map(|g| {
         let others = |c: usize| (0..outputs.len()).filter(move |&j| j != c);
@@ -340,9 +355,15 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
         let slack = if g.targeted {
             others(g.class).map(|j| beat(g.class, j)).fold(f64::INFINITY, f64::min)
         } else {
-            others(g.class).map(|j| beat(j, g.class)).fold(f64::NEG_INFINITY, f64::max)
+            others(g.class)
+                .map(|j| beat(j, g.class))
+                .fold(f64::NEG_INFINITY, f64::max)
         };
-        let wins = if g.targeted { predicted == g.class } else { predicted != g.class };
+        let wins = if g.targeted {
+            predicted == g.class
+        } else {
+            predicted != g.class
+        };
         let image = goal_image(cfg, &g, &src);
         let distance = image.as_ref().map(|(_, img)| g.norm.distance(&input, &img.pixels));
         let within = match (distance, g.budget) {
@@ -373,10 +394,11 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
                 let g = parse_goal(&model_file.as_ref()?.header)?;
                 goal_image(cfg, &g, &src)
             });
-            let dims = query::picture_dims(net, image.as_ref().map(|(_, i)| i)).ok_or_else(|| TaskError::NoPicture {
-                path: path.clone(),
-                shape: net.layer(net.input()).shape.clone(),
-            })?;
+            let dims =
+                query::picture_dims(net, image.as_ref().map(|(_, i)| i)).ok_or_else(|| TaskError::NoPicture {
+                    path: path.clone(),
+                    shape: net.layer(net.input()).shape.clone(),
+                })?;
             match &image {
                 Some((_, img)) => data::write_comparison_png(path, &img.pixels, &input, dims.0, dims.1)?,
                 None => data::write_grid_png(path, std::slice::from_ref(&input), dims.0, dims.1, 1)?,
@@ -419,8 +441,13 @@ impl Report {
             "replay of {} ({} solution{}{}) through {}\n",
             self.solution.file,
             self.solution.format,
-            self.solution.status.as_ref().map_or(String::new(), |st| format!(", status {st}")),
-            self.solution.objective.map_or(String::new(), |o| format!(", objective {o}")),
+            self.solution
+                .status
+                .as_ref()
+                .map_or(String::new(), |st| format!(", status {st}")),
+            self.solution
+                .objective
+                .map_or(String::new(), |o| format!(", objective {o}")),
             self.network.file
         );
         s += &format!("predicted class {}; outputs {:?}\n", self.predicted, self.outputs);
@@ -455,7 +482,10 @@ impl Report {
                 g.margin,
                 g.margin_slack,
                 g.distance
-                    .map_or(" (image not found: distance unknown)".to_string(), |d| format!(", {} distance {d:.6}", g.norm.name())),
+                    .map_or(" (image not found: distance unknown)".to_string(), |d| format!(
+                        ", {} distance {d:.6}",
+                        g.norm.name()
+                    )),
                 g.budget.map_or(String::new(), |b| format!(" (budget {b})")),
                 if g.holds { "holds" } else { "DOES NOT HOLD" }
             );
@@ -490,7 +520,15 @@ mod tests {
         ]))
         .unwrap();
         assert_eq!(
-            (g.norm, g.image.as_str(), g.targeted, g.class, g.relative, g.margin, g.budget),
+            (
+                g.norm,
+                g.image.as_str(),
+                g.targeted,
+                g.class,
+                g.relative,
+                g.margin,
+                g.budget
+            ),
             (Norm::L1, "tests/in/tiny_point.npy", true, 0, false, 0.2, None)
         );
         let g = parse_goal(&h(&[

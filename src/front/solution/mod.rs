@@ -54,7 +54,8 @@ impl SolutionFormat {
             SolutionFormat::Highs
         } else if first.starts_with("solution status:") || first.starts_with("objective value:") {
             SolutionFormat::Scip
-        } else if first.starts_with("c ") || first == "c" || first.starts_with("s mip ") || first.starts_with("s bas ") {
+        } else if first.starts_with("c ") || first == "c" || first.starts_with("s mip ") || first.starts_with("s bas ")
+        {
             SolutionFormat::Glpk
         } else if first.contains(" - objective value ") {
             SolutionFormat::Cbc
@@ -95,9 +96,7 @@ pub struct SolutionFile {
 pub enum SolutionError {
     #[error("cannot read solution file {path}: {source}")]
     Read { path: PathBuf, source: std::io::Error },
-    #[error(
-        "cannot tell which solver wrote {path}; give --format gurobi|cplex|scip|highs|cbc|glpk"
-    )]
+    #[error("cannot tell which solver wrote {path}; give --format gurobi|cplex|scip|highs|cbc|glpk")]
     Unknown { path: PathBuf },
     #[error("{path}, line {line}: {message} (reading it as a {format} solution file)")]
     Syntax {
@@ -118,7 +117,11 @@ pub fn read(path: &Path, format: Option<SolutionFormat>) -> Result<SolutionFile,
     })?;
     let format = match format.or_else(|| SolutionFormat::detect(&text)) {
         Some(f) => f,
-        None => return Err(SolutionError::Unknown { path: path.to_path_buf() }),
+        None => {
+            return Err(SolutionError::Unknown {
+                path: path.to_path_buf(),
+            })
+        }
     };
     parse(&text, format).map_err(|(line, message)| match message {
         None => SolutionError::Empty {
@@ -138,9 +141,7 @@ pub fn read(path: &Path, format: Option<SolutionFormat>) -> Result<SolutionFile,
 type Failure = (usize, Option<String>);
 
 fn number(s: &str, line: usize) -> Result<f64, Failure> {
-    let v: f64 = s
-        .parse()
-        .map_err(|_| (line, Some(format!("`{s}` is not a number"))))?;
+    let v: f64 = s.parse().map_err(|_| (line, Some(format!("`{s}` is not a number"))))?;
     if v.is_finite() {
         Ok(v)
     } else {
@@ -233,7 +234,10 @@ pub fn parse(text: &str, format: SolutionFormat) -> Result<SolutionFile, Failure
                 // `index name value reduced-cost`, the index prefixed by `**` when infeasible.
                 let f: Vec<&str> = l.trim_start_matches('*').split_whitespace().collect();
                 if f.len() != 4 {
-                    return Err((n, Some(format!("expected `index name value reduced-cost`, found `{l}`"))));
+                    return Err((
+                        n,
+                        Some(format!("expected `index name value reduced-cost`, found `{l}`")),
+                    ));
                 }
                 put(&mut named, f[1], number(f[2], n)?, n)?;
             }

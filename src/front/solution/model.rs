@@ -29,7 +29,11 @@ pub enum ModelReadError {
     #[error("cannot tell the format of model file {path}: the name should end in .mps or .lp (optionally .gz)")]
     UnknownFormat { path: PathBuf },
     #[error("{path}, line {line}: {message}")]
-    Syntax { path: PathBuf, line: usize, message: String },
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
 }
 
 /// Reads a model file; the format comes from the name (`.mps`, `.lp`, optionally `.gz`).
@@ -104,7 +108,8 @@ impl Builder {
         if let Some(&j) = self.col_index.get(name) {
             return j;
         }
-        self.cols.push((name.to_string(), 0.0, f64::INFINITY, ColKind::Continuous));
+        self.cols
+            .push((name.to_string(), 0.0, f64::INFINITY, ColKind::Continuous));
         self.col_index.insert(name.to_string(), self.cols.len() - 1);
         self.cols.len() - 1
     }
@@ -209,7 +214,10 @@ pub fn parse_mps(text: &str) -> Result<ModelFile, Failure> {
                     continue;
                 }
                 if f.len() != 3 && f.len() != 5 {
-                    return Err((n, format!("expected `column row value [row value]`, found `{}`", raw.trim())));
+                    return Err((
+                        n,
+                        format!("expected `column row value [row value]`, found `{}`", raw.trim()),
+                    ));
                 }
                 let fresh = !b.col_index.contains_key(f[0]);
                 let j = b.col(f[0]);
@@ -239,7 +247,10 @@ pub fn parse_mps(text: &str) -> Result<ModelFile, Failure> {
                     match b.row_index.get(pair[0]) {
                         Some(&r) => b.rows[r].3 = v,
                         None if Some(pair[0]) == objective_row.as_deref() => {
-                            return Err((n, "an objective constant (RHS on the objective row) is not supported".into()))
+                            return Err((
+                                n,
+                                "an objective constant (RHS on the objective row) is not supported".into(),
+                            ))
                         }
                         None => return Err((n, format!("RHS for unknown row `{}`", pair[0]))),
                     }
@@ -254,7 +265,11 @@ pub fn parse_mps(text: &str) -> Result<ModelFile, Failure> {
                     .get(f[2])
                     .ok_or((n, format!("bound on unknown column `{}`", f[2])))?;
                 bounded[j] = true;
-                let value = || f.get(3).ok_or((n, format!("bound {} needs a value", f[0]))).and_then(|v| num(v, n));
+                let value = || {
+                    f.get(3)
+                        .ok_or((n, format!("bound {} needs a value", f[0])))
+                        .and_then(|v| num(v, n))
+                };
                 let c = &mut b.cols[j];
                 match f[0] {
                     "UP" => c.2 = value()?,
@@ -276,7 +291,10 @@ pub fn parse_mps(text: &str) -> Result<ModelFile, Failure> {
                 let ["IF", row, col, v] = f[..] else {
                     return Err((n, format!("expected `IF row column 0|1`, found `{}`", raw.trim())));
                 };
-                let r = *b.row_index.get(row).ok_or((n, format!("indicator on unknown row `{row}`")))?;
+                let r = *b
+                    .row_index
+                    .get(row)
+                    .ok_or((n, format!("indicator on unknown row `{row}`")))?;
                 let j = *b
                     .col_index
                     .get(col)
@@ -454,7 +472,11 @@ pub fn parse_lp(text: &str) -> Result<ModelFile, Failure> {
             seen_section = true;
             section = match s {
                 "min" | "max" => {
-                    b.sense = Some(if s == "min" { ObjSense::Minimize } else { ObjSense::Maximize });
+                    b.sense = Some(if s == "min" {
+                        ObjSense::Minimize
+                    } else {
+                        ObjSense::Maximize
+                    });
                     "obj"
                 }
                 other => other,
@@ -564,7 +586,13 @@ mod tests {
     fn both_readers_give_back_what_the_writers_wrote() {
         let m = sample();
         for format in [Format::Mps, Format::Lp] {
-            let text = write_string(&m, format, &WriteOptions { header: vec!["hello".into()] });
+            let text = write_string(
+                &m,
+                format,
+                &WriteOptions {
+                    header: vec!["hello".into()],
+                },
+            );
             let back = match format {
                 Format::Mps => parse_mps(&text),
                 Format::Lp => parse_lp(&text),
