@@ -166,7 +166,6 @@ struct Cell {
     encoding: &'static str,
     form: &'static str,
     solver: Solver,
-    expected: Reading,
     /// `ok`, `refused`, `misread: ...`, or a failure description.
     seen: String,
     failure: Option<String>,
@@ -272,7 +271,6 @@ fn six_solvers_read_every_model_as_the_capability_table_says() {
             encoding,
             form,
             solver,
-            expected,
             seen,
             failure,
         });

@@ -5,15 +5,13 @@ Python imports and the Gurobi licence check happen once. Input on stdin, JSON:
 
     {"time_limit": 30,
      "jobs": [{"file": "a.mps", "solvers": ["highs", "scip", "gurobi", "cplex", "cbc", "glpk"],
-               "solution_dir": "optional: write each solver's native solution file there",
-               "start": "optional: a start file to load first (.mst for Gurobi/CPLEX, .sol for SCIP/HiGHS)"}]}
+               "solution_dir": "optional: write each solver's native solution file there"}]}
 
 Output on stdout, JSON: one result per (job, solver), in input order:
 
     {"file", "solver", "outcome": "optimal" | "infeasible" | "other" | "error",
      "objective" (optimal only; the file's objective, which nnmilp always minimises),
-     "message" (the reader's error, or the status text), "solution" (path, when written),
-     "start_accepted" (true/false when a start was given), "seconds"}
+     "message" (the reader's error, or the status text), "solution" (path, when written), "seconds"}
 
 An import that fails is an error of the whole run (exit 3, the package named), never a skip.
 Every solver runs on one thread with a relative MIP gap of 0.
@@ -21,7 +19,6 @@ Every solver runs on one thread with a relative MIP gap of 0.
 import io
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -63,10 +60,6 @@ class Highs:
         res = {}
         if status == self.hs.HighsStatus.kWarning:
             res["message"] = "readModel returned a warning"
-        if job.get("start"):
-            st = h.readSolution(job["start"], 0)
-            # HiGHS checks a MIP start when it is handed over; a rejected one is dropped.
-            res["start_accepted"] = st == self.hs.HighsStatus.kOk and bool(h.getInfo().primal_solution_status == 2)
         h.run()
         ms = h.getModelStatus()
         text = h.modelStatusToString(ms)
@@ -100,10 +93,6 @@ class Scip:
         m.setParam("limits/gap", 0.0)
         m.setParam("lp/threads", 1)
         res = {}
-        if job.get("start"):
-            sol = m.readSolFile(job["start"])
-            res["start_accepted"] = bool(m.checkSol(sol))
-            m.addSol(sol)
         m.optimize()
         st = m.getStatus()
         if st == "optimal":
@@ -138,17 +127,7 @@ class Gurobi:
         m.Params.MIPGap = 0.0
         m.Params.TimeLimit = float(limit)
         res = {}
-        log = None
-        if job.get("start"):
-            log = tempfile.NamedTemporaryFile(suffix=".log", delete=False).name
-            m.Params.LogFile = log
-            m.read(job["start"])
         m.optimize()
-        if log:
-            text = open(log).read()
-            os.unlink(log)
-            # Gurobi states the fate of a MIP start in its log only.
-            res["start_accepted"] = "User MIP start produced solution" in text
         st = m.Status
         if st == gp.GRB.OPTIMAL:
             res.update(outcome="optimal", objective=m.ObjVal)
@@ -187,11 +166,7 @@ class Cplex:
         c.parameters.mip.tolerances.mipgap.set(0.0)
         c.parameters.timelimit.set(float(limit))
         res = {}
-        if job.get("start"):
-            c.MIP_starts.read(job["start"])
         c.solve()
-        if job.get("start"):
-            res["start_accepted"] = re.search(r"MIP start '[^']*' defined initial solution", log.getvalue()) is not None
         st = c.solution.get_status()
         s = c.solution.status
         if st in (s.MIP_optimal, s.optimal, s.optimal_tolerance):

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use thiserror::Error;
 
 /// A model file as read: its leading comment lines and the model.
+#[derive(Debug)]
 pub struct ModelFile {
     /// The whole-line comments before the first section, without the marker (`*`, `\`).
     pub header: Vec<String>,
