@@ -11,6 +11,8 @@ pub enum Error {
     #[error(transparent)]
     BoundsFile(#[from] crate::bounds::BoundsFileError),
     #[error(transparent)]
+    Tighten(#[from] crate::tighten::TightenError),
+    #[error(transparent)]
     Lower(#[from] crate::lower::LowerError),
     #[error(transparent)]
     Task(#[from] crate::tasks::TaskError),

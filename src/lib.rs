@@ -4,8 +4,12 @@
 //! Programs: a Feasibility Study*, Constraints 2018):
 //!
 //! `front::onnx` → [`ir`] → [`bounds`] → [`lower`] → [`milp`] → `back::{mps, lp}`,
-//! with [`solve`] (embedded HiGHS) and [`tasks`] (adversarial examples, ...) on top.
+//! with [`solve`] (embedded HiGHS) reading [`milp`], [`tighten`] (the bounds chain with its
+//! LP/MILP passes) above `lower` and `solve`, and [`tasks`] (adversarial examples, ...) on top.
 //! [`data`] reads input images and writes pictures; [`cli`] only parses arguments.
+//!
+//! Every `crate::` reference points down this list: no module reads one above it (a test in
+//! `tests/structure.rs` fails on any import circle between top-level modules).
 
 pub mod back;
 pub mod bounds;
@@ -18,5 +22,6 @@ pub mod lower;
 pub mod milp;
 pub mod solve;
 pub mod tasks;
+pub mod tighten;
 
 pub use error::Error;

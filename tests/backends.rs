@@ -7,7 +7,7 @@
 
 use crate::common::{cbc, check_snapshot, glpsol, scip, Answer};
 use nnmilp::back::{self, format_number, Format, ModelError, WriteError, WriteOptions};
-use nnmilp::bounds::{self, InputBox, Method};
+use nnmilp::bounds::{self, InputBox};
 use nnmilp::ir::{Handle, Layer, Network, Op, SparseMatrix};
 use nnmilp::lower::{self, Encoding, LowerOptions};
 use nnmilp::milp::{Col, ColKind, LinExpr, Milp, ObjSense, Sense};
@@ -211,7 +211,7 @@ impl Net221 {
     /// The lowered network with the objective `sense y_0`.
     fn lowered(&self, encoding: Encoding, sense: ObjSense) -> Milp {
         let net = self.network();
-        let b = bounds::compute(&net, &InputBox::uniform(2, BOX.0, BOX.1), Method::Interval).expect("bounds");
+        let b = bounds::interval(&net, &InputBox::uniform(2, BOX.0, BOX.1));
         let mut low = lower::lower(&net, &b, LowerOptions { encoding }).expect("lowering");
         low.milp.set_objective(sense, LinExpr::var(low.outputs[0]));
         low.milp
@@ -652,8 +652,8 @@ fn snapshots_of_hand_models_and_lowered_networks() {
 /// The model's optimum from a file's optimum, by the header's rule (negated for a
 /// maximisation, offset added back).
 fn true_optimum(m: &Milp, file_optimum: f64) -> f64 {
-    let o = m.objective.offset;
-    match m.objective.sense {
+    let o = m.objective().offset;
+    match m.objective().sense {
         ObjSense::Minimize => file_optimum + o,
         ObjSense::Maximize => o - file_optimum,
     }

@@ -4,7 +4,7 @@
 //! files are refused for another network or a box they do not cover.
 
 use crate::common::nets::{assert_nested, build, point_in, Family, Rng};
-use nnmilp::bounds::{compute_with, Bounds, BoundsOptions, InputBox, Method};
+use nnmilp::bounds::{Bounds, BoundsOptions, InputBox, Method, Region};
 use nnmilp::ir::{Handle, Network, Op};
 use nnmilp::lower::{lower, Encoding, LowerOptions};
 use nnmilp::milp::ObjSense;
@@ -14,6 +14,16 @@ use std::path::PathBuf;
 
 fn fixture(p: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures").join(p)
+}
+
+/// The bounds chain over a plain box.
+fn compute_with(
+    net: &Network,
+    region: &InputBox,
+    method: Method,
+    options: &BoundsOptions,
+) -> Result<(Bounds, nnmilp::bounds::BoundsReport), nnmilp::tighten::TightenError> {
+    nnmilp::tighten::compute(net, &Region::from(region.clone()), method, options)
 }
 
 fn options(unit_time_limit: f64) -> BoundsOptions {
@@ -137,15 +147,18 @@ fn milp_without_time_limit_reaches_the_exact_range() {
         for seed in 0..2u64 {
             let (net, region) = build(family, 77 + 100 * f as u64 + seed);
             let (b, _) = compute_with(&net, &region, Method::Milp, &options(f64::INFINITY)).unwrap();
-            let consumers = net.consumers();
             for h in net.handles() {
                 if !matches!(net.layer(h).op, Op::Affine { .. } | Op::Sum { .. } | Op::MaxPool { .. }) {
                     continue;
                 }
-                let read_by_pool = consumers[h.index()]
+                let read_by_pool = net
+                    .info()
+                    .consumers(h)
                     .iter()
                     .any(|c| matches!(net.layer(*c).op, Op::MaxPool { .. }));
-                let read_by_relu = consumers[h.index()]
+                let read_by_relu = net
+                    .info()
+                    .consumers(h)
                     .iter()
                     .any(|c| matches!(net.layer(*c).op, Op::Relu { .. }));
                 let (lo, hi) = b.layer(h);

@@ -11,7 +11,7 @@
 use crate::common::nets::{build, point_in, Family, Rng};
 use nnmilp::bounds::{interval, Bounds, InputBox};
 use nnmilp::ir::{Handle, Network, Op};
-use nnmilp::lower::{layer_labels, lower, Encoding, LowerOptions, Lowered};
+use nnmilp::lower::{lower, Encoding, LowerOptions, Lowered};
 use nnmilp::milp::{LinExpr, ObjSense};
 use nnmilp::solve::{solve, SolveOptions, Status};
 use proptest::prelude::*;
@@ -38,7 +38,7 @@ fn check_bigm_exact(net: &Network, region: &InputBox, seed: u64) -> Result<(), T
     for (&c, &v) in low.inputs.iter().zip(&input) {
         milp.set_col_bounds(c, v, v);
     }
-    let labels = layer_labels(net);
+    let labels = net.info().labels();
     let opts = SolveOptions {
         threads: Some(1),
         ..SolveOptions::default()
@@ -99,7 +99,7 @@ fn check_bigm_exact(net: &Network, region: &InputBox, seed: u64) -> Result<(), T
 /// The values of every column at the forward pass of `input`, from the column names.
 pub(crate) fn columns_from_forward(net: &Network, low: &Lowered, input: &[f64]) -> Vec<f64> {
     let truth = net.forward_all(input).unwrap();
-    let labels = layer_labels(net);
+    let labels = net.info().labels();
     let by_label: BTreeMap<&str, Handle> = net.handles().map(|h| (labels[h.index()].as_str(), h)).collect();
     let layer = |label: &str| *by_label.get(label).unwrap_or_else(|| panic!("no layer {label}"));
     let pre_of = |h: Handle, k: usize| match net.layer(h).op {
@@ -235,4 +235,88 @@ fn generated_networks_exercise_every_construct() {
         totals[..4].iter().all(|&t| t > 1000) && totals[4] > 100,
         "unstable, active, inactive, pool binaries, sums: {totals:?}"
     );
+}
+
+/// The facts validation returns are the network's: each layer's readers are exactly the
+/// layers whose op names it (once each, in order), labels count the nonlinear layers from 1,
+/// and the unit counts add up the ReLU and max-pool sizes.
+#[test]
+fn network_info_states_the_facts_of_the_network() {
+    for (f, &family) in Family::ALL.iter().enumerate() {
+        for seed in 0..3u64 {
+            let (net, _) = build(family, 4200 + 10 * f as u64 + seed);
+            let info = net.info();
+            let mut nonlinear = 0;
+            let (mut relu, mut pool) = (0, 0);
+            for h in net.handles() {
+                let readers: Vec<Handle> = net
+                    .handles()
+                    .filter(|r| net.layer(*r).op.inputs().contains(&h))
+                    .collect();
+                assert_eq!(
+                    info.consumers(h),
+                    &readers[..],
+                    "{family:?} {seed}: readers of layer {}",
+                    h.index()
+                );
+                let op = &net.layer(h).op;
+                let want = match op {
+                    Op::Relu { .. } | Op::MaxPool { .. } => {
+                        nonlinear += 1;
+                        format!("L{nonlinear}")
+                    }
+                    _ => format!("N{}", h.index()),
+                };
+                assert_eq!(info.label(h), want);
+                match op {
+                    Op::Relu { .. } => relu += net.layer(h).size(),
+                    Op::MaxPool { .. } => pool += net.layer(h).size(),
+                    _ => {}
+                }
+            }
+            assert_eq!(info.labels().len(), net.layers().len());
+            assert_eq!(net.count_units(), (relu, pool));
+        }
+    }
+}
+
+/// Lowering spells every name with `milp::name`, and the model refuses a repeat where it is
+/// added; the objective is kept sorted and merged whatever order it is given in.
+#[test]
+fn milp_keeps_its_invariants_where_the_model_is_built() {
+    use nnmilp::milp::{name, ColKind, Milp, Sense};
+    use std::panic::{catch_unwind, AssertUnwindSafe};
+    assert_eq!(name("zp", [&"L3", &7, &0]), "zp_L3_7_0");
+    let mut m = Milp::new("t");
+    let x = m.add_col(name("x", [&0]), 0.0, 1.0, ColKind::Continuous);
+    let y = m.add_col(name("x", [&1]), 0.0, 1.0, ColKind::Continuous);
+    m.add_row("r", vec![(y, 1.0), (x, 2.0)], Sense::Le, 1.0);
+    let mut obj = LinExpr::var(y);
+    obj.add_term(x, 1.0);
+    obj.add_term(y, 2.0);
+    obj.add_term(x, -1.0);
+    m.set_objective(ObjSense::Maximize, obj);
+    assert_eq!(m.objective().terms, [(y, 3.0)]);
+    assert_eq!(m.rows()[0].terms, [(x, 2.0), (y, 1.0)]);
+
+    let message = |f: &mut dyn FnMut()| -> String {
+        let e = catch_unwind(AssertUnwindSafe(f)).expect_err("the model must refuse this");
+        e.downcast_ref::<String>().cloned().unwrap_or_default()
+    };
+    let mut dup = m.clone();
+    let e = message(&mut || {
+        dup.add_col("x_1", 0.0, 1.0, ColKind::Continuous);
+    });
+    assert!(e.contains("a second column named x_1"), "{e}");
+    let e = message(&mut || dup.add_row("r", vec![(x, 1.0)], Sense::Ge, 0.0));
+    assert!(e.contains("a second row named r"), "{e}");
+    let mut other = Milp::new("other");
+    let e = message(&mut || other.add_row("q", vec![(y, 1.0)], Sense::Ge, 0.0));
+    assert!(e.contains("a column of another model"), "{e}");
+    // Dropping indicators frees their names.
+    let z = m.add_col("z", 0.0, 1.0, ColKind::Binary);
+    m.add_indicator("ind", z, true, vec![(x, 1.0)], Sense::Le, 0.0);
+    let mut plain = m.without_indicators();
+    plain.add_row("ind", vec![(x, 1.0)], Sense::Le, 0.0);
+    assert_eq!(plain.rows().len(), 2);
 }

@@ -24,7 +24,7 @@
 use crate::common::shared;
 use crate::exactness::columns_from_forward;
 use crate::onnx_frontend::input_shape;
-use nnmilp::bounds::{self, InputBox, Method};
+use nnmilp::bounds::{self, InputBox};
 use nnmilp::ir::Network;
 use nnmilp::lower::{lower, Encoding, LowerOptions};
 use nnmilp::milp::ObjSense;
@@ -102,7 +102,7 @@ fn check(case: &Case) -> usize {
     let name = case.path.display().to_string();
     let net: Network = nnmilp::front::onnx::load(&case.path).unwrap_or_else(|e| panic!("{e}"));
     let tract = Tract::new(&case.path);
-    let b = bounds::compute(&net, &case.region, Method::Interval).expect("bounds");
+    let b = bounds::interval(&net, &case.region);
     let low = lower(
         &net,
         &b,
@@ -120,7 +120,7 @@ fn check(case: &Case) -> usize {
     )
     .expect("indicator lowering");
     assert!(
-        low.milp.objective.terms.is_empty() && low.milp.objective.offset == 0.0,
+        low.milp.objective().terms.is_empty() && low.milp.objective().offset == 0.0,
         "{name}: the lowered model has no objective yet"
     );
 

@@ -5,10 +5,11 @@
 
 use crate::common::nets::{assert_nested, build, point_in, Family, Rng};
 use crate::common::write_npy;
-use nnmilp::bounds::{compute_in, interval_in, Bounds, BoundsOptions, InputBox, L1Ball, Method, Region};
+use nnmilp::bounds::{interval_in, Bounds, BoundsOptions, InputBox, L1Ball, Method, Region};
 use nnmilp::milp::{ColKind, LinExpr, Milp, ObjSense};
 use nnmilp::solve::{solve, SolveOptions, Status};
 use nnmilp::tasks::{self, adversarial, Norm};
+use nnmilp::tighten::compute;
 use std::path::PathBuf;
 
 fn fixture(p: &str) -> String {
@@ -78,9 +79,9 @@ fn ball_bounds_are_sound_nested_and_inside_box_bounds() {
             let region = ball_region(&mut rng, &input_box, 0.1);
             let in_ball: Vec<Bounds> = Method::ALL
                 .iter()
-                .map(|&m| compute_in(&net, &region, m, &options()).unwrap().0)
+                .map(|&m| compute(&net, &region, m, &options()).unwrap().0)
                 .collect();
-            let in_box = compute_in(&net, &Region::from(input_box.clone()), Method::Lp, &options())
+            let in_box = compute(&net, &Region::from(input_box.clone()), Method::Lp, &options())
                 .unwrap()
                 .0;
             let samples: Vec<Vec<f64>> = (0..10_000)
@@ -187,6 +188,7 @@ fn input_gradient_matches_finite_differences() {
     for (f, &family) in Family::ALL.iter().enumerate() {
         let (net, input_box) = build(family, 9100 + f as u64);
         let mut rng = Rng(f as u64);
+        let (mut checked, mut partials) = (0, 0);
         for _ in 0..20 {
             let x = point_in(&mut rng, &input_box);
             let values = net.forward_all(&x).unwrap();
@@ -197,6 +199,7 @@ fn input_gradient_matches_finite_differences() {
             // to rounding; skip points that sit near a kink (the two sides disagree).
             let h = 1e-7;
             for j in 0..x.len() {
+                partials += 1;
                 let (mut up, mut down) = (x.clone(), x.clone());
                 up[j] += h;
                 down[j] -= h;
@@ -210,8 +213,15 @@ fn input_gradient_matches_finite_differences() {
                     "{family:?}: d/dx{j} backward {} vs difference {right}",
                     grad[j]
                 );
+                checked += 1;
             }
         }
+        // Kinks are rare at random points: skipping most partials would mean the test checks
+        // little (or that the differences disagree everywhere, which is a bug of its own).
+        assert!(
+            checked * 10 >= partials * 9,
+            "{family:?}: only {checked} of {partials} partial derivatives were away from a kink"
+        );
     }
 }
 
@@ -244,12 +254,11 @@ fn region_tightening_keeps_the_optimum_and_reports_what_it_did() {
         ("mnist_8x3.onnx", Some("images/mnist_test_0_label7.png")),
         ("mnist_8x3.onnx", Some("images/mnist_test_3_label0.png")),
     ] {
+        let dir = tempfile::tempdir().unwrap();
         let image = match image {
             Some(i) => fixture(i),
             None => {
-                let dir = std::env::temp_dir().join("nnmilp-region-test");
-                std::fs::create_dir_all(&dir).unwrap();
-                let p = dir.join("tiny_point.npy");
+                let p = dir.path().join("tiny_point.npy");
                 write_npy(&p, &[0.3, 0.6]);
                 p.to_string_lossy().into_owned()
             }
@@ -288,17 +297,13 @@ fn first_order_search_finds_replayable_examples_on_mnist() {
     // On the MNIST fixture, the search must find an example for most images, and each one must
     // be a real one: the report's incumbent distance is what the forward pass gives.
     let mut found = 0;
+    let dir = tempfile::tempdir().unwrap();
     for (k, label) in [7, 2, 1, 0, 4].into_iter().enumerate() {
         let image = fixture(&format!("images/mnist_test_{k}_label{label}.png"));
         let cfg = adversarial::Config {
             bounds: Method::Lp,
             region_tightening: true,
-            output: Some(
-                std::env::temp_dir()
-                    .join(format!("nnmilp-fo-{k}.lp"))
-                    .to_string_lossy()
-                    .into_owned(),
-            ),
+            output: Some(dir.path().join(format!("fo-{k}.lp")).to_string_lossy().into_owned()),
             ..adversarial::Config::new(fixture("mnist_8x3.onnx"), image)
         };
         let r = adversarial::run(&cfg).unwrap();

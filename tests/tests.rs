@@ -15,3 +15,4 @@ mod replay;
 mod roundtrip;
 mod solve;
 mod solver_matrix;
+mod structure;

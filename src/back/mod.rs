@@ -263,7 +263,7 @@ pub fn validate(milp: &Milp) -> Result<(), ModelError> {
         }
         Ok(())
     };
-    check_terms(&|| "objective".to_string(), &milp.objective.terms)?;
+    check_terms(&|| "objective".to_string(), &milp.objective().terms)?;
     let mut seen: HashSet<&str> = HashSet::with_capacity(milp.rows().len() + milp.indicators().len() + 1);
     seen.insert(OBJ_ROW);
     // Numbered within their own kind, as the messages say "row 3" or "indicator 0".
@@ -350,11 +350,11 @@ pub(crate) fn writes_as_binary(col: &Column) -> bool {
     col.kind == ColKind::Binary && col.lo == 0.0 && col.hi == 1.0
 }
 
-/// The objective as the file states it: normalised terms, negated for a maximisation.
+/// The objective as the file states it (its terms sorted by column, as [`Milp`] keeps them),
+/// negated for a maximisation.
 pub(crate) fn file_objective(milp: &Milp) -> Vec<(Col, f64)> {
-    let mut terms = milp.objective.terms.clone();
-    crate::milp::normalize_terms(&mut terms);
-    if milp.objective.sense == ObjSense::Maximize {
+    let mut terms = milp.objective().terms.clone();
+    if milp.objective().sense == ObjSense::Maximize {
         for t in &mut terms {
             t.1 = -t.1;
         }
@@ -381,8 +381,8 @@ pub(crate) fn header_lines(milp: &Milp, user: &[String]) -> Vec<String> {
         milp.rows().len(),
         milp.indicators().len()
     ));
-    let offset = milp.objective.offset;
-    match (milp.objective.sense, offset == 0.0) {
+    let offset = milp.objective().offset;
+    match (milp.objective().sense, offset == 0.0) {
         (ObjSense::Minimize, true) => {}
         (ObjSense::Minimize, false) => lines.push(format!(
             "objective: minimize; offset {} not written: optimum = file optimum + {}",

@@ -1,26 +1,26 @@
-//! Bounds passes: from a network and an input region to sound bounds `[L, U]` on every unit.
+//! Bounds: from a network and an input region to sound bounds `[L, U]` on every unit, by pure
+//! analysis of the IR (no solver).
 //!
 //! Lowering turns these into big-M coefficients and decides which ReLUs are stable (no binary
-//! at all), so tighter bounds mean smaller, faster MILPs. Every method maps
-//! `(network, region)` to [`Bounds`]. The methods form a chain, each starting from the previous
-//! one's result and only ever tightening it (lows are maxima, highs minima of old and new):
+//! at all), so tighter bounds mean smaller, faster MILPs. This module is a leaf under
+//! [`crate::lower`]: it holds what bounds *are* ([`Bounds`], [`InputBox`], [`Region`], the
+//! [`Method`] names, [`BoundsReport`], bounds files) and the two passes that need nothing but the
+//! weights. The solver-driven passes (`lp`, `milp`) lower the network and call HiGHS, so they
+//! live above `lower` and `solve`, in [`crate::tighten`], which also runs the whole chain:
 //!
 //! | method | what | cost |
 //! |---|---|---|
 //! | `interval` | interval arithmetic layer by layer | one pass over the weights |
 //! | `symbolic` | linear bounds back-substituted to the input (DeepPoly/CROWN-style ReLU relaxation) | per unit, one pass over all earlier weights |
-//! | `lp` | per unit, min and max over the LP relaxation of the network up to it | two LPs per unstable unit |
-//! | `milp` | the same over the exact MILP, keeping HiGHS's dual bound | two time-limited MILPs per unit still unstable |
+//! | `lp` ([`crate::tighten`]) | per unit, min and max over the LP relaxation of the network up to it | two LPs per unstable unit |
+//! | `milp` ([`crate::tighten`]) | the same over the exact MILP, keeping HiGHS's dual bound | two time-limited MILPs per unit still unstable |
 //!
-//! All of them are sound: every value the network takes over the box lies in the bounds.
-//! Solver-based methods widen each optimum by a small safety margin (HiGHS works to feasibility
-//! tolerances) and fall back to the previous bound when a solve fails or stops without a bound.
+//! Each method starts from the previous one's result and only ever tightens it (lows are
+//! maxima, highs minima of old and new). All of them are sound: every value the network takes
+//! over the region lies in the bounds.
 
 pub mod file;
 mod interval;
-mod lp;
-mod milp;
-mod progress;
 mod region;
 mod report;
 mod symbolic;
@@ -30,6 +30,7 @@ pub use interval::{interval, interval_in};
 pub use region::{L1Ball, Region};
 pub use report::{BoundsReport, LayerReport, StageReport};
 pub use symbolic::symbolic;
+pub(crate) use symbolic::tighten as tighten_symbolic;
 
 use crate::ir::{Handle, Network, Op};
 use thiserror::Error;
@@ -40,13 +41,6 @@ pub enum BoundsError {
     RegionSize { expected: usize, got: usize },
     #[error("input region: lower bound {lo} above upper bound {hi} at input {index}")]
     EmptyRegion { index: usize, lo: f64, hi: f64 },
-    #[error("{method} bounds: {message}")]
-    Solver { method: &'static str, message: String },
-    #[error("{method} bounds need a finite input box: {source}")]
-    Lower {
-        method: &'static str,
-        source: crate::lower::LowerError,
-    },
     #[error("{0}")]
     Option(String),
 }
@@ -134,6 +128,22 @@ pub struct BoundsOptions {
     pub progress: bool,
 }
 
+impl BoundsOptions {
+    /// Refuses settings no pass can run with (a negative or NaN time limit, no threads).
+    pub fn check(&self) -> Result<(), BoundsError> {
+        if self.unit_time_limit.is_nan() || self.unit_time_limit < 0.0 {
+            return Err(BoundsError::Option(format!(
+                "unit time limit {} is not a number of seconds >= 0",
+                self.unit_time_limit
+            )));
+        }
+        if self.threads == Some(0) {
+            return Err(BoundsError::Option("0 threads".into()));
+        }
+        Ok(())
+    }
+}
+
 impl Default for BoundsOptions {
     fn default() -> Self {
         BoundsOptions {
@@ -189,100 +199,10 @@ impl Bounds {
     }
 }
 
-/// Runs a bounds pass over an input box with default [`BoundsOptions`].
-pub fn compute(net: &Network, region: &InputBox, method: Method) -> Result<Bounds, BoundsError> {
-    compute_with(net, region, method, &BoundsOptions::default()).map(|(b, _)| b)
-}
-
-/// [`compute_in`] over a plain box.
-pub fn compute_with(
-    net: &Network,
-    region: &InputBox,
-    method: Method,
-    options: &BoundsOptions,
-) -> Result<(Bounds, BoundsReport), BoundsError> {
-    compute_in(net, &Region::from(region.clone()), method, options)
-}
-
-/// Runs `method` and every weaker method before it (interval, then symbolic, then lp, then milp)
-/// over `region` (a box, optionally cut by an L1 ball), each starting from the previous result,
-/// and reports what each stage did per layer.
-pub fn compute_in(
-    net: &Network,
-    region: &Region,
-    method: Method,
-    options: &BoundsOptions,
-) -> Result<(Bounds, BoundsReport), BoundsError> {
-    region.check(net)?;
-    if options.unit_time_limit.is_nan() || options.unit_time_limit < 0.0 {
-        return Err(BoundsError::Option(format!(
-            "unit time limit {} is not a number of seconds >= 0",
-            options.unit_time_limit
-        )));
-    }
-    if options.threads == Some(0) {
-        return Err(BoundsError::Option("0 threads".into()));
-    }
-    match options.threads {
-        Some(n) => rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build()
-            .map_err(|e| BoundsError::Option(format!("cannot start {n} threads: {e}")))?
-            .install(|| run_chain(net, region, method, options)),
-        None => run_chain(net, region, method, options),
-    }
-}
-
-fn run_chain(
-    net: &Network,
-    region: &Region,
-    method: Method,
-    options: &BoundsOptions,
-) -> Result<(Bounds, BoundsReport), BoundsError> {
-    let mut report = BoundsReport::default();
-    let start = std::time::Instant::now();
-    let mut bounds = interval_in(net, region);
-    report.push_stage(
-        net,
-        Method::Interval,
-        None,
-        &bounds,
-        start.elapsed().as_secs_f64(),
-        Vec::new(),
-    );
-    for stage in [Method::Symbolic, Method::Lp, Method::Milp] {
-        if stage > method {
-            break;
-        }
-        let before = bounds.clone();
-        let start = std::time::Instant::now();
-        let layer_seconds = match stage {
-            Method::Symbolic => {
-                let (b, t) = symbolic::tighten(net, region, &bounds);
-                bounds = b;
-                t
-            }
-            Method::Lp => lp::tighten(net, region, &mut bounds, options)?,
-            Method::Milp => milp::tighten(net, region, &mut bounds, options)?,
-            Method::Interval => unreachable!("interval runs first"),
-        };
-        bounds.method = stage;
-        report.push_stage(
-            net,
-            stage,
-            Some(&before),
-            &bounds,
-            start.elapsed().as_secs_f64(),
-            layer_seconds,
-        );
-    }
-    Ok((bounds, report))
-}
-
 /// Recomputes the bounds of layer `h` from its inputs' current bounds by interval arithmetic
 /// and intersects them with what it has: after a layer was tightened, this carries the gain to
 /// layers that are not tightened themselves (ReLU and max-pool outputs, unread sums).
-fn refresh_layer(net: &Network, bounds: &mut Bounds, h: Handle) {
+pub(crate) fn refresh_layer(net: &Network, bounds: &mut Bounds, h: Handle) {
     let (lo, hi) = interval::layer(net, &bounds.lo, &bounds.hi, h);
     let i = h.index();
     bounds.lo[i].iter_mut().zip(lo).for_each(|(a, b)| *a = a.max(b));

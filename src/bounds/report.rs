@@ -39,7 +39,7 @@ fn straddling(lo: &[f64], hi: &[f64]) -> usize {
 }
 
 impl BoundsReport {
-    pub(super) fn push_stage(
+    pub(crate) fn push_stage(
         &mut self,
         net: &Network,
         method: Method,

@@ -208,7 +208,7 @@ fn lower_bound(net: &Network, region: &Region, relax: &[Option<Relax>], k: Handl
 
 /// Tightens `start` (sound bounds, usually interval ones) by back-substitution. Returns the new
 /// bounds and the seconds spent per layer (indexed by handle).
-pub(super) fn tighten(net: &Network, region: &Region, start: &Bounds) -> (Bounds, Vec<f64>) {
+pub(crate) fn tighten(net: &Network, region: &Region, start: &Bounds) -> (Bounds, Vec<f64>) {
     let mut bounds = start.clone();
     let mut relax: Vec<Option<Relax>> = Vec::with_capacity(net.layers().len());
     let mut seconds = vec![0.0; net.layers().len()];

@@ -6,13 +6,18 @@
 //! only as labels (for pictures, reports and convolution builders); every value is the
 //! row-major flattening of its shape.
 //!
-//! Invariants (checked by [`Network::validate`], relied on everywhere after it):
+//! Invariants (checked when a [`Network`] is built, relied on everywhere after it):
 //! - layers are in topological order: a layer only reads layers with a smaller handle;
 //! - layer 0 is the only [`Op::Input`];
 //! - sizes agree: an affine map's matrix is `size(layer) × size(input)`, its bias has
 //!   `size(layer)` entries, a sum's inputs and a ReLU's input have the layer's size, every max
 //!   window is non-empty and indexes inside its input;
 //! - every weight and bias is finite.
+//!
+//! Validation returns facts as well as a verdict (naga's `ModuleInfo`): the [`NetworkInfo`]
+//! (who reads each layer, the labels of generated names, unit counts) is computed once there
+//! and kept with the network, so simplification, lowering, tightening and the tasks read it
+//! instead of recomputing it.
 
 mod eval;
 
@@ -116,15 +121,88 @@ pub enum IrError {
 pub struct Network {
     layers: Vec<Layer>,
     output: Handle,
+    /// What validation found out about `layers`; always in step with them (both are private
+    /// and only [`Network::new`] sets them).
+    info: NetworkInfo,
+}
+
+/// Facts about a validated network, computed once by validation.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct NetworkInfo {
+    /// Per layer, the layers that read it, in increasing order, each once.
+    consumers: Vec<Vec<Handle>>,
+    /// Per layer, the label of its generated column and row names: `Lk` for the k-th nonlinear
+    /// layer (ReLU or max-pool, counted from 1 as the paper counts hidden layers), `Nh` (the
+    /// handle) for the others.
+    labels: Vec<String>,
+    /// ReLU units and max-pool outputs: what becomes binaries before bounds.
+    relu_units: usize,
+    pool_units: usize,
+}
+
+impl NetworkInfo {
+    fn of(layers: &[Layer]) -> Self {
+        let mut info = NetworkInfo {
+            consumers: vec![Vec::new(); layers.len()],
+            labels: Vec::with_capacity(layers.len()),
+            ..NetworkInfo::default()
+        };
+        let mut nonlinear = 0;
+        for (h, layer) in layers.iter().enumerate() {
+            for i in layer.op.inputs() {
+                let readers = &mut info.consumers[i.index()];
+                if readers.last() != Some(&Handle::from_index(h)) {
+                    readers.push(Handle::from_index(h));
+                }
+            }
+            match layer.op {
+                Op::Relu { .. } | Op::MaxPool { .. } => {
+                    nonlinear += 1;
+                    info.labels.push(format!("L{nonlinear}"));
+                }
+                _ => info.labels.push(format!("N{h}")),
+            }
+            match layer.op {
+                Op::Relu { .. } => info.relu_units += layer.size(),
+                Op::MaxPool { .. } => info.pool_units += layer.size(),
+                _ => {}
+            }
+        }
+        info
+    }
+
+    /// The layers that read layer `h` (in increasing order).
+    pub fn consumers(&self, h: Handle) -> &[Handle] {
+        &self.consumers[h.index()]
+    }
+
+    /// The label of layer `h` in column and row names (`L2` in `x_L2_17`).
+    pub fn label(&self, h: Handle) -> &str {
+        &self.labels[h.index()]
+    }
+
+    /// Every layer's label, indexed by handle.
+    pub fn labels(&self) -> &[String] {
+        &self.labels
+    }
 }
 
 impl Network {
     /// Checks the invariants listed in the module docs and builds the network. `layers[0]` must
     /// be the input; `output` is the layer whose value the network returns.
     pub fn new(layers: Vec<Layer>, output: Handle) -> Result<Self, IrError> {
-        let net = Network { layers, output };
-        net.validate()?;
+        let mut net = Network {
+            layers,
+            output,
+            info: NetworkInfo::default(),
+        };
+        net.info = net.validate()?;
         Ok(net)
+    }
+
+    /// What validation found out about the network.
+    pub fn info(&self) -> &NetworkInfo {
+        &self.info
     }
 
     pub fn layers(&self) -> &[Layer] {
@@ -149,20 +227,8 @@ impl Network {
         self.layer(self.output).size()
     }
 
-    /// For each layer, the layers that read it (in increasing order).
-    pub fn consumers(&self) -> Vec<Vec<Handle>> {
-        let mut c = vec![Vec::new(); self.layers.len()];
-        for h in self.handles() {
-            for i in self.layer(h).op.inputs() {
-                if !c[i.index()].contains(&h) {
-                    c[i.index()].push(h);
-                }
-            }
-        }
-        c
-    }
-
-    fn validate(&self) -> Result<(), IrError> {
+    /// Checks the invariants of the module docs and returns the facts later passes take.
+    fn validate(&self) -> Result<NetworkInfo, IrError> {
         let bad = |i: usize, message: String| IrError::Invalid {
             index: i,
             name: self.layers.get(i).map(|l| l.name.clone()).unwrap_or_default(),
@@ -240,20 +306,11 @@ impl Network {
                 }
             }
         }
-        Ok(())
+        Ok(NetworkInfo::of(&self.layers))
     }
 
     /// Number of ReLU units and of max-pool outputs (what becomes binaries before bounds).
     pub fn count_units(&self) -> (usize, usize) {
-        let mut relu = 0;
-        let mut pool = 0;
-        for l in &self.layers {
-            match l.op {
-                Op::Relu { .. } => relu += l.size(),
-                Op::MaxPool { .. } => pool += l.size(),
-                _ => {}
-            }
-        }
-        (relu, pool)
+        (self.info.relu_units, self.info.pool_units)
     }
 }

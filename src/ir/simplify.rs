@@ -12,14 +12,14 @@ impl Network {
     /// the output), then removes layers the output does not depend on. The function computed is
     /// unchanged.
     pub fn simplify(self) -> Network {
-        let consumers = self.consumers();
+        let info = self.info().clone();
         let output = self.output();
         let mut layers: Vec<Layer> = Vec::with_capacity(self.layers().len());
         for (i, layer) in self.layers().iter().enumerate() {
             let mut layer = layer.clone();
             if let Op::Affine { input, weights, bias } = &layer.op {
                 let inner = &layers[input.index()];
-                let fusable = consumers[input.index()].len() == 1 && *input != output;
+                let fusable = info.consumers(*input).len() == 1 && *input != output;
                 if let (
                     true,
                     Op::Affine {

@@ -67,10 +67,6 @@ impl SparseMatrix {
         )
     }
 
-    pub fn identity(n: usize) -> Self {
-        Self::diagonal(&vec![1.0; n])
-    }
-
     pub fn diagonal(d: &[f64]) -> Self {
         Self::from_rows(d.len(), d.iter().enumerate().map(|(i, &v)| std::iter::once((i, v))))
     }
@@ -85,9 +81,6 @@ impl SparseMatrix {
     }
     pub fn n_cols(&self) -> usize {
         self.n_cols
-    }
-    pub fn nnz(&self) -> usize {
-        self.vals.len()
     }
 
     /// The entries of row `i` as `(column, value)`, sorted by column.
@@ -141,16 +134,6 @@ impl SparseMatrix {
         });
         let rows: Vec<Vec<(usize, f64)>> = rows.collect();
         SparseMatrix::from_rows(inner.n_cols, rows)
-    }
-
-    /// Multiplies row `i` by `d[i]`.
-    pub fn scale_rows(&mut self, d: &[f64]) {
-        assert_eq!(d.len(), self.n_rows);
-        for i in 0..self.n_rows {
-            for v in &mut self.vals[self.row_start[i]..self.row_start[i + 1]] {
-                *v *= d[i];
-            }
-        }
     }
 
     /// The transpose (used by back-substitution bounds and by frontends).

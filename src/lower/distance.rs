@@ -3,7 +3,7 @@
 //! lowered network.
 
 use crate::bounds::InputBox;
-use crate::milp::{Col, ColKind, LinExpr, Milp, Sense};
+use crate::milp::{name, Col, ColKind, LinExpr, Milp, Sense};
 use serde::Serialize;
 
 /// A distance on the input space.
@@ -55,9 +55,9 @@ pub fn add_distance(
     match norm {
         Norm::L1 => {
             for (j, &x) in inputs.iter().enumerate() {
-                let d = milp.add_col(format!("d_{j}"), 0.0, reach(j), ColKind::Continuous);
-                milp.add_row(format!("dp_{j}"), vec![(d, 1.0), (x, -1.0)], Sense::Ge, -img[j]);
-                milp.add_row(format!("dn_{j}"), vec![(d, 1.0), (x, 1.0)], Sense::Ge, img[j]);
+                let d = milp.add_col(name("d", [&j]), 0.0, reach(j), ColKind::Continuous);
+                milp.add_row(name("dp", [&j]), vec![(d, 1.0), (x, -1.0)], Sense::Ge, -img[j]);
+                milp.add_row(name("dn", [&j]), vec![(d, 1.0), (x, 1.0)], Sense::Ge, img[j]);
                 dist.add_term(d, 1.0);
             }
             if let Some(b) = budget {
@@ -68,8 +68,8 @@ pub fn add_distance(
             let far = (0..inputs.len()).map(reach).fold(0.0, f64::max);
             let eps = milp.add_col("dmax", 0.0, budget.map_or(far, |b| b.min(far)), ColKind::Continuous);
             for (j, &x) in inputs.iter().enumerate() {
-                milp.add_row(format!("mu_{j}"), vec![(x, 1.0), (eps, -1.0)], Sense::Le, img[j]);
-                milp.add_row(format!("ml_{j}"), vec![(x, 1.0), (eps, 1.0)], Sense::Ge, img[j]);
+                milp.add_row(name("mu", [&j]), vec![(x, 1.0), (eps, -1.0)], Sense::Le, img[j]);
+                milp.add_row(name("ml", [&j]), vec![(x, 1.0), (eps, 1.0)], Sense::Ge, img[j]);
             }
             dist.add_term(eps, 1.0);
         }

@@ -21,14 +21,12 @@
 //! the output always is (`y_j`).
 
 mod distance;
-mod names;
 
 pub use distance::{add_distance, Norm};
-pub use names::layer_labels;
 
 use crate::bounds::Bounds;
 use crate::ir::{Handle, Network, Op};
-use crate::milp::{Col, ColKind, LinExpr, Milp, Sense};
+use crate::milp::{name, Col, ColKind, LinExpr, Milp, Sense};
 use thiserror::Error;
 
 /// How ReLU and max-pool disjunctions are written.
@@ -151,8 +149,6 @@ impl Binary {
 /// Lowers `net` with `bounds` (which must be sound for the input box the MILP should
 /// describe: the input columns take the input layer's bounds).
 pub fn lower(net: &Network, bounds: &Bounds, options: LowerOptions) -> Result<Lowered, LowerError> {
-    let labels = layer_labels(net);
-    let consumers = net.consumers();
     let mut milp = Milp::new("nnmilp");
     let mut stats = LowerStats::default();
     let mut values: Vec<Vec<LinExpr>> = Vec::with_capacity(net.layers().len());
@@ -161,11 +157,11 @@ pub fn lower(net: &Network, bounds: &Bounds, options: LowerOptions) -> Result<Lo
 
     for h in net.handles() {
         let layer = net.layer(h);
-        let label = &labels[h.index()];
+        let label = net.info().label(h);
         let (lo, hi) = bounds.layer(h);
         let value: Vec<LinExpr> = match &layer.op {
             Op::Input => (0..layer.size())
-                .map(|j| LinExpr::var(milp.add_col(format!("in_{j}"), lo[j], hi[j], ColKind::Continuous)))
+                .map(|j| LinExpr::var(milp.add_col(name("in", [&j]), lo[j], hi[j], ColKind::Continuous)))
                 .collect(),
             Op::Affine { input, weights, bias } => {
                 let x = &values[input.index()];
@@ -202,8 +198,8 @@ pub fn lower(net: &Network, bounds: &Bounds, options: LowerOptions) -> Result<Lo
                         stats.relu_stable_active += 1;
                         materialize(
                             &mut milp,
-                            format!("x_{label}_{j}"),
-                            format!("relu_{label}_{j}"),
+                            name("x", [&label, &j]),
+                            name("relu", [&label, &j]),
                             pre,
                             l,
                             u,
@@ -212,7 +208,7 @@ pub fn lower(net: &Network, bounds: &Bounds, options: LowerOptions) -> Result<Lo
                         stats.relu_unstable += 1;
                         if enc.bigm() && !(l.is_finite() && u.is_finite()) {
                             return Err(LowerError::Unbounded {
-                                layer: label.clone(),
+                                layer: label.to_string(),
                                 unit: j,
                                 lo: l,
                                 hi: u,
@@ -239,7 +235,7 @@ pub fn lower(net: &Network, bounds: &Bounds, options: LowerOptions) -> Result<Lo
                     let cands: Vec<usize> = (0..ins.len()).filter(|&i| ins[i].2 >= m_lo).collect();
                     if enc.bigm() && !(m_lo.is_finite() && m_hi.is_finite()) {
                         return Err(LowerError::Unbounded {
-                            layer: label.clone(),
+                            layer: label.to_string(),
                             unit: j,
                             lo: m_lo,
                             hi: m_hi,
@@ -249,8 +245,8 @@ pub fn lower(net: &Network, bounds: &Bounds, options: LowerOptions) -> Result<Lo
                         let (e, _, _) = ins[cands[0]];
                         out.push(materialize(
                             &mut milp,
-                            format!("m_{label}_{j}"),
-                            format!("pool_{label}_{j}"),
+                            name("m", [&label, &j]),
+                            name("pool", [&label, &j]),
                             e,
                             m_lo,
                             m_hi,
@@ -258,11 +254,11 @@ pub fn lower(net: &Network, bounds: &Bounds, options: LowerOptions) -> Result<Lo
                         continue;
                     }
                     stats.pool_binaries += cands.len();
-                    let m = milp.add_col(format!("m_{label}_{j}"), m_lo, m_hi, ColKind::Continuous);
+                    let m = milp.add_col(name("m", [&label, &j]), m_lo, m_hi, ColKind::Continuous);
                     let mut sum = Vec::with_capacity(cands.len());
                     for &i in &cands {
                         let (v, l_i, _) = ins[i];
-                        let z = milp.add_col(format!("zp_{label}_{j}_{i}"), 0.0, 1.0, ColKind::Binary);
+                        let z = milp.add_col(name("zp", [&label, &j, &i]), 0.0, 1.0, ColKind::Binary);
                         binaries.push((
                             z,
                             Binary::PoolPick {
@@ -275,17 +271,17 @@ pub fn lower(net: &Network, bounds: &Bounds, options: LowerOptions) -> Result<Lo
                         // m - v
                         let mut diff = LinExpr::var(m);
                         diff.add_scaled(v, -1.0);
-                        milp.add_expr_row(format!("pge_{label}_{j}_{i}"), diff.clone(), Sense::Ge, 0.0);
+                        milp.add_expr_row(name("pge", [&label, &j, &i]), diff.clone(), Sense::Ge, 0.0);
                         if enc.bigm() {
                             // m - v <= M (1 - z) with M = U_out - l_i.
                             let big_m = m_hi - l_i;
                             let mut row = diff.clone();
                             row.add_term(z, big_m);
-                            milp.add_expr_row(format!("ple_{label}_{j}_{i}"), row, Sense::Le, big_m);
+                            milp.add_expr_row(name("ple", [&label, &j, &i]), row, Sense::Le, big_m);
                         }
                         if enc.indicator() {
                             milp.add_indicator(
-                                format!("ip_{label}_{j}_{i}"),
+                                name("ip", [&label, &j, &i]),
                                 z,
                                 true,
                                 diff.terms.clone(),
@@ -294,7 +290,7 @@ pub fn lower(net: &Network, bounds: &Bounds, options: LowerOptions) -> Result<Lo
                             );
                         }
                     }
-                    milp.add_row(format!("psum_{label}_{j}"), sum, Sense::Eq, 1.0);
+                    milp.add_row(name("psum", [&label, &j]), sum, Sense::Eq, 1.0);
                     out.push(LinExpr::var(m));
                 }
                 out
@@ -302,15 +298,15 @@ pub fn lower(net: &Network, bounds: &Bounds, options: LowerOptions) -> Result<Lo
         };
         let value = if h == net.output() {
             (0..value.len())
-                .map(|j| materialize(&mut milp, format!("y_{j}"), format!("out_{j}"), &value[j], lo[j], hi[j]))
+                .map(|j| materialize(&mut milp, name("y", [&j]), name("out", [&j]), &value[j], lo[j], hi[j]))
                 .collect()
-        } else if needs_columns(net, &consumers[h.index()], &layer.op) {
+        } else if needs_columns(net, net.info().consumers(h), &layer.op) {
             (0..value.len())
                 .map(|j| {
                     materialize(
                         &mut milp,
-                        format!("a_{label}_{j}"),
-                        format!("aff_{label}_{j}"),
+                        name("a", [&label, &j]),
+                        name("aff", [&label, &j]),
                         &value[j],
                         lo[j],
                         hi[j],
@@ -364,20 +360,20 @@ fn lower_relu_unit(
     l: f64,
     u: f64,
 ) -> (LinExpr, Col) {
-    let x = milp.add_col(format!("x_{label}_{j}"), 0.0, u, ColKind::Continuous);
-    let s = milp.add_col(format!("s_{label}_{j}"), 0.0, -l, ColKind::Continuous);
-    let z = milp.add_col(format!("z_{label}_{j}"), 0.0, 1.0, ColKind::Binary);
+    let x = milp.add_col(name("x", [&label, &j]), 0.0, u, ColKind::Continuous);
+    let s = milp.add_col(name("s", [&label, &j]), 0.0, -l, ColKind::Continuous);
+    let z = milp.add_col(name("z", [&label, &j]), 0.0, 1.0, ColKind::Binary);
     let mut row = LinExpr::var(x);
     row.add_term(s, -1.0);
     row.add_scaled(pre, -1.0);
-    milp.add_expr_row(format!("relu_{label}_{j}"), row, Sense::Eq, 0.0);
+    milp.add_expr_row(name("relu", [&label, &j]), row, Sense::Eq, 0.0);
     if enc.bigm() {
-        milp.add_row(format!("ub_{label}_{j}"), vec![(x, 1.0), (z, u)], Sense::Le, u);
-        milp.add_row(format!("lb_{label}_{j}"), vec![(s, 1.0), (z, l)], Sense::Le, 0.0);
+        milp.add_row(name("ub", [&label, &j]), vec![(x, 1.0), (z, u)], Sense::Le, u);
+        milp.add_row(name("lb", [&label, &j]), vec![(s, 1.0), (z, l)], Sense::Le, 0.0);
     }
     if enc.indicator() {
-        milp.add_indicator(format!("ix_{label}_{j}"), z, true, vec![(x, 1.0)], Sense::Le, 0.0);
-        milp.add_indicator(format!("is_{label}_{j}"), z, false, vec![(s, 1.0)], Sense::Le, 0.0);
+        milp.add_indicator(name("ix", [&label, &j]), z, true, vec![(x, 1.0)], Sense::Le, 0.0);
+        milp.add_indicator(name("is", [&label, &j]), z, false, vec![(s, 1.0)], Sense::Le, 0.0);
     }
     (LinExpr::var(x), z)
 }

@@ -194,14 +194,6 @@ impl Highs {
         check(st, || format!("option {name} = {value} rejected"))
     }
 
-    pub fn set_string_option(&mut self, name: &str, value: &str) -> Result<(), SolveError> {
-        let c = c_string(name)?;
-        let v = c_string(value)?;
-        // SAFETY: as above; HiGHS copies the value.
-        let st = unsafe { sys::Highs_setStringOptionValue(self.raw(), c.as_ptr(), v.as_ptr()) };
-        check(st, || format!("option {name} = {value:?} rejected"))
-    }
-
     fn int_option(&self, name: &str) -> Result<i32, SolveError> {
         let c = c_string(name)?;
         let mut v: sys::HighsInt = 0;
@@ -234,8 +226,10 @@ impl Highs {
         let num_row = highs_int(n_row, "rows")?;
         let num_nz = highs_int(nnz, "matrix entries")?;
 
+        // `Milp` admits only its own columns in rows and objective (checked when they are
+        // added), so every index below is in range.
         let mut cost = vec![0.0; n_col];
-        for &(c, v) in &milp.objective.terms {
+        for &(c, v) in &milp.objective().terms {
             cost[c.index()] = v;
         }
         let col_lo: Vec<f64> = milp.cols().iter().map(|c| self.bound(c.lo)).collect();
@@ -266,13 +260,14 @@ impl Highs {
             // Cannot fail: the running count is at most `nnz`, which fits.
             start.push(index.len() as sys::HighsInt);
             for &(c, v) in &r.terms {
-                // Cannot fail: a column index is below `n_col`, which fits.
+                // Cannot fail: `Milp` admits only its own columns, so the index is below
+                // `n_col`, which fits.
                 index.push(c.index() as sys::HighsInt);
                 value.push(v);
             }
         }
         start.push(num_nz);
-        let sense = match milp.objective.sense {
+        let sense = match milp.objective().sense {
             ObjSense::Minimize => sys::OBJECTIVE_SENSE_MINIMIZE,
             ObjSense::Maximize => sys::OBJECTIVE_SENSE_MAXIMIZE,
         };
@@ -286,7 +281,7 @@ impl Highs {
                 num_nz,
                 sys::MATRIX_FORMAT_ROW_WISE,
                 sense,
-                milp.objective.offset,
+                milp.objective().offset,
                 cost.as_ptr(),
                 col_lo.as_ptr(),
                 col_hi.as_ptr(),

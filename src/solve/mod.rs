@@ -190,8 +190,8 @@ pub fn solve_from(milp: &Milp, opts: &SolveOptions, start: Option<&[f64]>) -> Re
     Ok(sol)
 }
 
-/// Reads an MPS/LP file with HiGHS's own reader and solves it (used by round-trip tests and
-/// `nnmilp solve FILE`). Values are in the file's column order.
+/// Reads an MPS/LP file with HiGHS's own reader and solves it (the round-trip tests check our
+/// files this way). Values are in the file's column order.
 pub fn solve_file(path: &Path, opts: &SolveOptions) -> Result<Solution, SolveError> {
     let mut h = Highs::new()?;
     h.apply_options(opts)?;

@@ -19,7 +19,7 @@ use crate::bounds::{self, Bounds, BoundsOptions, InputBox, L1Ball, Region};
 use crate::data;
 use crate::ir::{argmax, Network};
 use crate::lower::Encoding;
-use crate::milp::{Col, ColKind, Milp, ObjSense, Sense};
+use crate::milp::{name, Col, ColKind, Milp, ObjSense, Sense};
 use crate::solve::{self, SolveOptions, Status};
 use serde::Serialize;
 use std::path::PathBuf;
@@ -290,7 +290,7 @@ fn build(spec: &Spec, encoding: Encoding) -> Result<Built, crate::Error> {
     match spec.goal {
         Goal::Target(t) => {
             for j in (0..y.len()).filter(|&j| j != t) {
-                milp.add_row(format!("margin_{j}"), vec![(y[t], cw), (y[j], cl)], Sense::Ge, rhs);
+                milp.add_row(name("margin", [&j]), vec![(y[t], cw), (y[j], cl)], Sense::Ge, rhs);
             }
         }
         Goal::AwayFrom(c) => {
@@ -298,12 +298,12 @@ fn build(spec: &Spec, encoding: Encoding) -> Result<Built, crate::Error> {
             let low = |coef: f64, k: usize| if coef >= 0.0 { coef * lo[k] } else { coef * hi[k] };
             let mut pick: Vec<(Col, f64)> = Vec::with_capacity(y.len());
             for j in (0..y.len()).filter(|&j| j != c) {
-                let t = milp.add_col(format!("t_{j}"), 0.0, 1.0, ColKind::Binary);
+                let t = milp.add_col(name("t", [&j]), 0.0, 1.0, ColKind::Binary);
                 pick.push((t, 1.0));
                 picks.push((j, t));
                 let big_m = (rhs - low(cw, j) - low(cl, c)).max(0.0);
                 milp.add_row(
-                    format!("beat_{j}"),
+                    name("beat", [&j]),
                     vec![(y[j], cw), (y[c], cl), (t, -big_m)],
                     Sense::Ge,
                     rhs - big_m,
@@ -465,7 +465,7 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
     let bounds_seconds;
     if wants_example {
         let t0 = Instant::now();
-        let (cheap, _) = bounds::compute_in(net, &task_region, bounds::Method::Symbolic, &cfg.bounds_options)?;
+        let (cheap, _) = crate::tighten::compute(net, &task_region, bounds::Method::Symbolic, &cfg.bounds_options)?;
         let unstable_before = cheap.relu_stability(net).1;
         let cheap_spec = Spec {
             bounds: &cheap,
@@ -484,7 +484,7 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
                 spec.max_dist = Some(r);
             }
             let inner = ball_region(&spec.region, &image.pixels, cfg.norm, spec.max_dist);
-            bounds::compute_in(net, &inner, cfg.bounds, &cfg.bounds_options)?.0
+            crate::tighten::compute(net, &inner, cfg.bounds, &cfg.bounds_options)?.0
         } else {
             src.bounds(
                 &task_region,

@@ -37,7 +37,7 @@ pub fn run(cfg: &Config) -> Result<BoundsFile, crate::Error> {
             }
         }
     };
-    let (b, report) = bounds::compute_in(net, &region, cfg.method, &cfg.options)?;
+    let (b, report) = crate::tighten::compute(net, &region, cfg.method, &cfg.options)?;
     let file = BoundsFile::new(net, &src.file_name(), &src.sha256, &region, &b, report);
     write_text_atomic(&cfg.output, &file.to_json())?;
     Ok(file)

@@ -3,7 +3,7 @@
 use super::{NetworkSource, Pipeline};
 use crate::bounds::{self, InputBox};
 use crate::ir::Op;
-use crate::lower::{layer_labels, Encoding};
+use crate::lower::Encoding;
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -65,7 +65,7 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
         &cfg.bounds_options,
     )?;
     let pipe = Pipeline::lower(net, b, seconds, Encoding::BigM)?;
-    let labels = layer_labels(net);
+    let labels = net.info().labels();
     let layers = net
         .handles()
         .map(|h| {

@@ -311,7 +311,7 @@ impl UnitProblem<'_> {
             _ => None,
         };
         Ok(Optimum {
-            sense: sense_name(milp.objective.sense),
+            sense: sense_name(milp.objective().sense),
             status: sol.status,
             status_text: sol.status_text,
             objective: sol.objective,
@@ -431,7 +431,7 @@ pub(crate) fn output_unit(src: &NetworkSource, k: usize) -> Result<UnitInfo, Tas
     let h = net.output().index();
     Ok(UnitInfo {
         layer: h,
-        label: crate::lower::layer_labels(net)[h].clone(),
+        label: net.info().labels()[h].clone(),
         name: net.layer(net.output()).name.clone(),
         index: k,
     })
@@ -443,7 +443,7 @@ pub(crate) fn output_unit(src: &NetworkSource, k: usize) -> Result<UnitInfo, Tas
 /// are unique by construction; names need not be.
 pub(crate) fn find_unit(src: &NetworkSource, spec: &str) -> Result<UnitInfo, TaskError> {
     let net = &src.network;
-    let labels = crate::lower::layer_labels(net);
+    let labels = net.info().labels();
     let listing = || {
         net.handles()
             .map(|h| {

@@ -65,7 +65,7 @@ impl NetworkSource {
         let start = Instant::now();
         let b = match file {
             Some(path) => bounds::BoundsFile::read(path)?.bounds_for(path, &self.network, &self.sha256, region)?,
-            None => bounds::compute_in(&self.network, region, method, options)?.0,
+            None => crate::tighten::compute(&self.network, region, method, options)?.0,
         };
         Ok((b, start.elapsed().as_secs_f64()))
     }
@@ -93,7 +93,7 @@ impl Pipeline {
         encoding: Encoding,
     ) -> Result<Self, crate::Error> {
         let start = Instant::now();
-        let (bounds, _) = bounds::compute_in(net, region, method, options)?;
+        let (bounds, _) = crate::tighten::compute(net, region, method, options)?;
         Self::lower(net, bounds, start.elapsed().as_secs_f64(), encoding)
     }
 }

@@ -163,10 +163,16 @@ pub fn scip(file: &Path) -> Answer {
     Answer { objective, values }
 }
 
-/// Compares `text` with `tests/out/<rel>`; with `UPDATE_SNAPSHOTS=1` rewrites the file instead.
+/// Compares `text` with `tests/out/<rel>` byte for byte; with `UPDATE_SNAPSHOTS=1` rewrites the
+/// file instead (refused when `CI` is set: CI checks snapshots, it never writes them, and
+/// `.ci/run` fails when `tests/out` differs from git afterwards).
 pub fn check_snapshot(rel: &str, text: &str) {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/out").join(rel);
     if std::env::var("UPDATE_SNAPSHOTS").as_deref() == Ok("1") {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "UPDATE_SNAPSHOTS=1 is refused when CI is set: snapshots are checked in CI, never rewritten"
+        );
         fs::create_dir_all(path.parent().expect("snapshot folder")).expect("create tests/out");
         fs::write(&path, text).expect("write snapshot");
         return;
@@ -175,20 +181,32 @@ pub fn check_snapshot(rel: &str, text: &str) {
                 and review `git diff tests/out`";
     let expected = fs::read_to_string(&path)
         .unwrap_or_else(|e| panic!("snapshot {} cannot be read ({e}); {hint}", path.display()));
-    if expected != text {
-        let (n, (want, got)) = expected
-            .lines()
-            .chain(std::iter::repeat("<end of file>"))
-            .zip(text.lines().chain(std::iter::repeat("<end of file>")))
-            .enumerate()
-            .find(|(_, (a, b))| a != b)
-            .expect("texts differ");
+    if let Some((line, want, got)) = first_difference(&expected, text) {
         panic!(
-            "{} differs at line {}:\n  snapshot: {want}\n  written:  {got}\n{hint}",
+            "{} differs at line {line}:\n  snapshot: {want}\n  written:  {got}\n{hint}",
             path.display(),
-            n + 1
         );
     }
+}
+
+/// The first line (counted from 1) where two texts differ, with both versions of it as
+/// debug-quoted strings that keep their line ends (so a missing final newline or a `\r\n`
+/// shows), or `None` when the texts are equal. A line past the end of a text is
+/// `<end of file>`.
+pub fn first_difference(want: &str, got: &str) -> Option<(usize, String, String)> {
+    if want == got {
+        return None;
+    }
+    let show = |line: Option<&str>| line.map_or_else(|| "<end of file>".to_string(), |l| format!("{l:?}"));
+    let (mut a, mut b) = (want.split_inclusive('\n'), got.split_inclusive('\n'));
+    // The texts differ, so some line pair differs before both run out.
+    for n in 1.. {
+        let (x, y) = (a.next(), b.next());
+        if x != y {
+            return Some((n, show(x), show(y)));
+        }
+    }
+    unreachable!("two different texts differ at some line")
 }
 
 /// A 1-D float64 `.npy` file (an input for the CLI and tasks).
@@ -203,4 +221,16 @@ pub fn write_npy(path: &Path, values: &[f64]) {
         .expect("npy header");
     writer.extend(values.iter().copied()).expect("npy data");
     writer.finish().expect("npy finish");
+}
+
+#[test]
+fn snapshot_differences_in_line_ends_are_found_and_shown() {
+    assert_eq!(first_difference("a\nb\n", "a\nb\n"), None);
+    let d = |w: &str, g: &str| first_difference(w, g).expect("the texts differ");
+    assert_eq!(d("a\nb\n", "a\nb"), (2, r#""b\n""#.into(), r#""b""#.into()));
+    assert_eq!(d("a\nb", "a\nb\n"), (2, r#""b""#.into(), r#""b\n""#.into()));
+    assert_eq!(d("a\nb\n", "a\r\nb\r\n"), (1, r#""a\n""#.into(), r#""a\r\n""#.into()));
+    assert_eq!(d("a\n", "a\n\n"), (2, "<end of file>".into(), r#""\n""#.into()));
+    assert_eq!(d("a\nb\nc\n", "a\nx\nc\n"), (2, r#""b\n""#.into(), r#""x\n""#.into()));
+    assert_eq!(d("", "a"), (1, "<end of file>".into(), r#""a""#.into()));
 }

@@ -1,5 +1,6 @@
-//! LP bounds: each unit that matters is minimised and maximised over the LP relaxation of the
-//! network up to its layer, lowered with the current bounds.
+//! LP and MILP bounds: each unit that matters is minimised and maximised over the LP relaxation
+//! (`lp`) or the exact MILP (`milp`, Fischetti & Jo's bound tightening) of the network up to its
+//! layer, lowered with the current bounds.
 //!
 //! With bounds `[l, u]` on an unstable ReLU's input, relaxing the paper's binary to `[0, 1]`
 //! leaves exactly the triangle `y >= 0, y >= x, y <= u (x - l) / (u - l)`, so this is the
@@ -11,9 +12,14 @@
 //! unstable, every unit read by a max-pool (its big-Ms depend on them) and every output unit.
 //! One HiGHS instance per worker thread loads a layer's model once; between units only the
 //! objective changes (one cost and the sense), so HiGHS starts each LP from the last basis.
+//!
+//! For `milp` the bound kept is HiGHS's *dual* bound (what branch and bound has proved), never
+//! the incumbent: a time-limited incumbent is only a value the unit can take, not a bound on all
+//! of them. With no time limit the dual bound closes on the exact range of the unit.
 
 use super::progress::layer_bar;
-use super::{refresh_layer, Bounds, BoundsError, BoundsOptions, Region};
+use super::TightenError;
+use crate::bounds::{refresh_layer, Bounds, BoundsOptions, Method, Region};
 use crate::ir::{Handle, Network, Op};
 use crate::lower::{add_distance, lower, LowerOptions, Norm};
 use crate::milp::{Milp, ObjSense};
@@ -33,38 +39,12 @@ const MIP_REL_GAP: f64 = 1e-6;
 /// A unit and the bounds proven on it (`None`: keep the previous one).
 type UnitBounds = (usize, Option<f64>, Option<f64>);
 
-/// Which problem each unit is optimised over.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Problem {
-    Lp,
-    Milp,
-}
-
-impl Problem {
-    fn name(self) -> &'static str {
-        match self {
-            Problem::Lp => "lp",
-            Problem::Milp => "milp",
-        }
-    }
-}
-
-/// Tightens `bounds` in place by per-unit LPs; returns seconds per layer.
-pub(super) fn tighten(
-    net: &Network,
-    region: &Region,
-    bounds: &mut Bounds,
-    options: &BoundsOptions,
-) -> Result<Vec<f64>, BoundsError> {
-    tighten_with(net, region, bounds, options, Problem::Lp)
-}
-
 /// The units of layer `h` worth a solve under the current bounds.
-fn targets(net: &Network, bounds: &Bounds, consumers: &[Vec<Handle>], h: Handle) -> Vec<usize> {
+fn targets(net: &Network, bounds: &Bounds, h: Handle) -> Vec<usize> {
     if !matches!(net.layer(h).op, Op::Affine { .. } | Op::Sum { .. } | Op::MaxPool { .. }) {
         return Vec::new();
     }
-    let read_by = |pred: fn(&Op) -> bool| consumers[h.index()].iter().any(|c| pred(&net.layer(*c).op));
+    let read_by = |pred: fn(&Op) -> bool| net.info().consumers(h).iter().any(|c| pred(&net.layer(*c).op));
     let by_relu = read_by(|op| matches!(op, Op::Relu { .. }));
     let by_pool = read_by(|op| matches!(op, Op::MaxPool { .. }));
     let all = by_pool || h == net.output();
@@ -74,34 +54,36 @@ fn targets(net: &Network, bounds: &Bounds, consumers: &[Vec<Handle>], h: Handle)
         .collect()
 }
 
-pub(super) fn tighten_with(
+/// Tightens `bounds` in place by per-unit optima over the LP relaxation (`Method::Lp`,
+/// binaries in `[0, 1]`) or the exact MILP (`Method::Milp`, under the unit time limit);
+/// returns seconds per layer.
+pub(super) fn tighten(
     net: &Network,
     region: &Region,
     bounds: &mut Bounds,
     options: &BoundsOptions,
-    problem: Problem,
-) -> Result<Vec<f64>, BoundsError> {
-    let consumers = net.consumers();
+    method: Method,
+) -> Result<Vec<f64>, TightenError> {
     let mut seconds = vec![0.0; net.layers().len()];
-    let solver_err = |e: SolveError| BoundsError::Solver {
-        method: problem.name(),
+    let solver_err = |e: SolveError| TightenError::Solver {
+        method: method.name(),
         message: e.to_string(),
     };
     let solve_options = SolveOptions {
         time_limit: options.unit_time_limit.is_finite().then_some(options.unit_time_limit),
         threads: Some(1),
-        mip_rel_gap: (problem == Problem::Milp).then_some(MIP_REL_GAP),
+        mip_rel_gap: (method == Method::Milp).then_some(MIP_REL_GAP),
         verbose: false,
     };
     for h in net.handles().skip(1) {
         let t0 = Instant::now();
         refresh_layer(net, bounds, h);
-        let units = targets(net, bounds, &consumers, h);
+        let units = targets(net, bounds, h);
         if !units.is_empty() {
-            let (milp, cols) = prefix_model(net, region, bounds, h, problem)?;
+            let (milp, cols) = prefix_model(net, region, bounds, h, method)?;
             let workers = rayon::current_num_threads().max(1);
             let chunk = units.len().div_ceil(workers * 2).max(1);
-            let bar = layer_bar(options.progress, problem.name(), &net.layer(h).name, units.len());
+            let bar = layer_bar(options.progress, method.name(), &net.layer(h).name, units.len());
             let results: Vec<Vec<UnitBounds>> = units
                 .par_chunks(chunk)
                 .map(|chunk| solve_units(&milp, &cols, chunk, &solve_options, &bar))
@@ -123,7 +105,7 @@ pub(super) fn tighten_with(
     Ok(seconds)
 }
 
-/// The network up to layer `h`, lowered with the current bounds (relaxed for [`Problem::Lp`]),
+/// The network up to layer `h`, lowered with the current bounds (relaxed for [`Method::Lp`]),
 /// with the region's L1 ball as distance columns and a budget row, and the column of each unit
 /// of `h`.
 fn prefix_model(
@@ -131,11 +113,11 @@ fn prefix_model(
     region: &Region,
     bounds: &Bounds,
     h: Handle,
-    problem: Problem,
-) -> Result<(Milp, Vec<usize>), BoundsError> {
+    method: Method,
+) -> Result<(Milp, Vec<usize>), TightenError> {
     let end = h.index() + 1;
-    let prefix = Network::new(net.layers()[..end].to_vec(), h).map_err(|e| BoundsError::Solver {
-        method: problem.name(),
+    let prefix = Network::new(net.layers()[..end].to_vec(), h).map_err(|e| TightenError::Solver {
+        method: method.name(),
         message: format!("prefix network up to layer {}: {e}", h.index()),
     })?;
     let prefix_bounds = Bounds {
@@ -143,8 +125,8 @@ fn prefix_model(
         hi: bounds.hi[..end].to_vec(),
         method: bounds.method,
     };
-    let lowered = lower(&prefix, &prefix_bounds, LowerOptions::default()).map_err(|source| BoundsError::Lower {
-        method: problem.name(),
+    let lowered = lower(&prefix, &prefix_bounds, LowerOptions::default()).map_err(|source| TightenError::Lower {
+        method: method.name(),
         source,
     })?;
     let mut milp = lowered.milp;
@@ -158,7 +140,7 @@ fn prefix_model(
             Some(ball.radius),
         );
     }
-    if problem == Problem::Lp {
+    if method == Method::Lp {
         milp.relax_integrality();
     }
     Ok((milp, lowered.outputs.iter().map(|c| c.index()).collect()))

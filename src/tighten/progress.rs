@@ -1,4 +1,4 @@
-//! Progress of the solver-based bounds passes: one bar per layer on stderr, drawn only when
+//! Progress of the solver-driven bounds passes: one bar per layer on stderr, drawn only when
 //! stderr is a terminal (pipelines and CI logs stay quiet).
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
