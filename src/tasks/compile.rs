@@ -133,7 +133,14 @@ fn prefixed(milp: &Milp, prefix: &str) -> Milp {
             i.rhs,
         );
     }
-    out.objective = milp.objective.clone();
+    let obj = milp.objective();
+    out.set_objective(
+        obj.sense,
+        crate::milp::LinExpr {
+            terms: obj.terms.clone(),
+            constant: obj.offset,
+        },
+    );
     out
 }
 
