@@ -1,4 +1,5 @@
-//! The crate's top-level error: every module's error, shown once by the binary.
+//! The crate's top-level error: every module's error, for library users who drive several
+//! modules and want one type. The binary's own usage errors live in [`crate::cli`].
 
 use thiserror::Error;
 
@@ -24,7 +25,6 @@ pub enum Error {
     Write(#[from] crate::back::WriteError),
     #[error(transparent)]
     Onnx(#[from] crate::front::onnx::OnnxError),
-    /// Errors of the command line's own checks (a combination of flags that makes no sense).
-    #[error("{0}")]
-    Usage(String),
+    #[error(transparent)]
+    Vnnlib(#[from] crate::front::vnnlib::VnnlibError),
 }

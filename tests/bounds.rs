@@ -253,20 +253,21 @@ fn tighter_bounds_keep_the_adversarial_optimum() {
 fn bounds_files_are_checked_against_network_and_box() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("tiny.json");
-    let file = tasks::bounds::run(&tasks::bounds::Config {
+    let file = tasks::bounds_file::run(&tasks::bounds_file::Config {
         network: fixture("tiny_2-3-2.onnx"),
-        input_box: (0.0, 1.0),
+        input_box: tasks::InputRange::UNIT,
         around: None,
         method: Method::Lp,
         options: options(1.0),
         output: path.clone(),
     })
-    .unwrap();
+    .unwrap()
+    .file;
     assert_eq!(file.method, "lp");
     let inspect = |network: &str, input_box: (f64, f64)| {
         tasks::inspect::run(&tasks::inspect::Config {
             network: fixture(network),
-            input_box,
+            input_box: tasks::InputRange::new(input_box.0, input_box.1).unwrap(),
             bounds: Method::Interval,
             bounds_file: Some(path.clone()),
             bounds_options: BoundsOptions::default(),

@@ -324,3 +324,245 @@ fn inspect_counts_units() {
     let text = nnmilp(&["inspect", &fixture(NET)], dir.path());
     assert!(String::from_utf8_lossy(&text.stdout).contains("ReLU units: 24"));
 }
+
+/// Every subcommand and argument is consistent for clap (`debug_assert`) and documented twice:
+/// a one-line `help` for `-h` and a `long_help` for `--help`.
+#[test]
+fn every_argument_of_every_subcommand_has_help_and_long_help() {
+    use clap::CommandFactory;
+    let mut cli = nnmilp::cli::Cli::command();
+    cli.build();
+    cli.clone().debug_assert();
+    let mut missing = Vec::new();
+    let mut checked = 0;
+    for sub in cli.get_subcommands() {
+        assert!(sub.get_about().is_some(), "subcommand {} has no about", sub.get_name());
+        for arg in sub.get_arguments() {
+            let id = arg.get_id().as_str();
+            if id == "help" || id == "version" {
+                continue;
+            }
+            checked += 1;
+            if arg.get_help().is_none() || arg.get_long_help().is_none() {
+                missing.push(format!("{} {id}", sub.get_name()));
+            }
+        }
+    }
+    assert!(checked > 50, "only {checked} arguments walked");
+    assert!(missing.is_empty(), "arguments without help and long help: {missing:?}");
+}
+
+/// Flags a subcommand cannot take are refused by the parser (exit 2), naming the flag.
+#[test]
+fn the_parser_refuses_what_a_subcommand_cannot_take() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let tiny = fixture("tiny_2-3-2.onnx");
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &[
+                "visualize",
+                &tiny,
+                "--output",
+                "0",
+                "--solve",
+                "--bounds-file",
+                "b.json",
+            ],
+            "--bounds-file",
+        ),
+        (
+            &["range", &tiny, "--output", "0", "--solve", "--bounds-file", "b.json"],
+            "--bounds-file",
+        ),
+        (
+            &["range", &tiny, "--output", "0", "--solve", "--bounds", "region-lp"],
+            "adversarial",
+        ),
+        (
+            &["bounds", &tiny, "--method", "region-milp", "-o", "b.json"],
+            "adversarial",
+        ),
+        (
+            &["visualize", &tiny, "--output", "0", "-o", "v.lp", "--png", "p.png"],
+            "--solve",
+        ),
+        (
+            &["visualize", &tiny, "--output", "0", "--solve", "--near", "x.png"],
+            "--max-dist",
+        ),
+    ];
+    for (args, needle) in cases {
+        assert_fails(args, d, 2, &[needle]);
+    }
+    assert_fails(
+        &["adversarial", &tiny, "--image", "x.png", "-o", "-"],
+        d,
+        2,
+        &["--format"],
+    );
+    assert_fails(
+        &["inspect", &tiny, "--unit-time-limit=-1"],
+        d,
+        2,
+        &["--unit-time-limit"],
+    );
+    assert!(std::fs::read_dir(d).unwrap().next().is_none(), "nothing written");
+}
+
+/// Runs `args` (with `NET` and `IMG` replaced by the copies' absolute paths) in `dir`.
+fn run_on_copies(dir: &Path, net: &Path, img: &Path, args: &[&str]) -> Output {
+    let net = net.to_str().unwrap();
+    let img = img.to_str().unwrap();
+    let args: Vec<&str> = args
+        .iter()
+        .map(|a| match *a {
+            "NET" => net,
+            "IMG" => img,
+            other => other,
+        })
+        .collect();
+    nnmilp(&args, dir)
+}
+
+/// A report without its timings (the one thing allowed to differ between runs).
+fn without_timings(path: &Path) -> serde_json::Value {
+    fn strip(v: &mut serde_json::Value) {
+        match v {
+            serde_json::Value::Object(m) => {
+                m.retain(|k, _| k != "timing" && !k.ends_with("seconds"));
+                m.values_mut().for_each(strip);
+            }
+            serde_json::Value::Array(a) => a.iter_mut().for_each(strip),
+            _ => {}
+        }
+    }
+    let mut v = json(path);
+    strip(&mut v);
+    v
+}
+
+/// Copies of the same inputs at two different absolute paths give byte-identical model files
+/// and the same reports (minus timings): headers and reports name inputs by file name and
+/// SHA-256, never by path.
+#[test]
+fn inputs_at_two_absolute_paths_give_identical_files() {
+    let tiny_img = root().join("tests/in/tiny_point.npy");
+    let runs: [&[&str]; 3] = [
+        &[
+            "adversarial",
+            "NET",
+            "--image",
+            "IMG",
+            "--solve",
+            "-o",
+            "m.lp",
+            "--report",
+            "r.json",
+        ],
+        &[
+            "visualize",
+            "NET",
+            "--output",
+            "1",
+            "--near",
+            "IMG",
+            "--max-dist",
+            "0.3",
+            "--norm",
+            "l1",
+            "--solve",
+            "-o",
+            "m.mps",
+            "--report",
+            "r.json",
+        ],
+        &[
+            "range",
+            "NET",
+            "--output",
+            "0",
+            "--image",
+            "IMG",
+            "--eps",
+            "0.2",
+            "--maximize",
+            "--solve",
+            "-o",
+            "m.lp",
+            "--report",
+            "r.json",
+        ],
+    ];
+    for args in runs {
+        let mut outputs = Vec::new();
+        for sub in ["a", "b/deeper/still"] {
+            let dir = tempfile::tempdir().unwrap();
+            let inputs = dir.path().join(sub);
+            std::fs::create_dir_all(&inputs).unwrap();
+            let (net, img) = (inputs.join("tiny_2-3-2.onnx"), inputs.join("tiny_point.npy"));
+            std::fs::copy(fixture("tiny_2-3-2.onnx"), &net).unwrap();
+            std::fs::copy(&tiny_img, &img).unwrap();
+            let out = run_on_copies(dir.path(), &net, &img, args);
+            assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+            let model = args[args.iter().position(|a| *a == "-o").unwrap() + 1];
+            let bytes = std::fs::read(dir.path().join(model)).unwrap();
+            let text = String::from_utf8(bytes.clone()).unwrap();
+            let sha = format!("{:x}", Sha256::digest(std::fs::read(&tiny_img).unwrap()));
+            assert!(
+                text.contains(&format!("tiny_point.npy sha256 {sha}")),
+                "{args:?}: {text}"
+            );
+            assert!(
+                !text.contains(dir.path().to_str().unwrap()),
+                "{args:?}: a path in the header"
+            );
+            outputs.push((bytes, without_timings(&dir.path().join("r.json"))));
+        }
+        assert!(outputs[0].0 == outputs[1].0, "{args:?}: model files differ");
+        assert_eq!(outputs[0].1, outputs[1].1, "{args:?}: reports differ");
+    }
+}
+
+/// A network file name with control characters and 250 bytes ends up in the header escaped
+/// and wrapped: no header line over 255 bytes (SCIP's MPS reader breaks over 1,023), no control
+/// character, and HiGHS still reads the file to the same optimum.
+#[test]
+fn hostile_names_are_sanitised_and_wrapped_in_headers() {
+    let dir = tempfile::tempdir().unwrap();
+    let name = format!("n\u{1b}[31m\t{}.onnx", "x".repeat(238));
+    assert_eq!(name.len(), 250);
+    std::fs::copy(fixture("tiny_2-3-2.onnx"), dir.path().join(&name)).unwrap();
+    let img = root().join("tests/in/tiny_point.npy");
+    for model in ["m.mps", "m.lp"] {
+        let out = nnmilp(
+            &[
+                "adversarial",
+                &name,
+                "--image",
+                img.to_str().unwrap(),
+                "-o",
+                model,
+                "--solve",
+                "--report",
+                "r.json",
+            ],
+            dir.path(),
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        let text = std::fs::read_to_string(dir.path().join(model)).unwrap();
+        let marker = if model.ends_with(".mps") { '*' } else { '\\' };
+        let header: Vec<&str> = text.lines().take_while(|l| l.starts_with(marker)).collect();
+        assert!(header.len() >= 7, "{header:?}");
+        for line in text.lines() {
+            assert!(line.len() <= 255, "{} bytes: {line:?}", line.len());
+            assert!(!line.chars().any(char::is_control), "{line:?}");
+        }
+        assert!(header.iter().any(|l| l.contains("\\u{1b}[31m\\u{9}xxx")), "{header:?}");
+        let solved = nnmilp::solve::solve_file(&dir.path().join(model), &Default::default()).unwrap();
+        let report = json(&dir.path().join("r.json"));
+        let optimum = report["solve"]["objective"].as_f64().unwrap();
+        let read = solved.objective.unwrap();
+        assert!((read - optimum).abs() <= 1e-6 * (1.0 + optimum), "{read} vs {optimum}");
+    }
+}

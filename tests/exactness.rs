@@ -280,14 +280,14 @@ fn network_info_states_the_facts_of_the_network() {
     }
 }
 
-/// Lowering spells every name with `milp::name`, and the model refuses a repeat where it is
-/// added; the objective is kept sorted and merged whatever order it is given in.
+/// Lowering spells every name with `milp::name`, and a model of generated names refuses a
+/// repeat where it is added; the objective is kept sorted and merged whatever order it is given in.
 #[test]
 fn milp_keeps_its_invariants_where_the_model_is_built() {
     use nnmilp::milp::{name, ColKind, Milp, Sense};
     use std::panic::{catch_unwind, AssertUnwindSafe};
     assert_eq!(name("zp", [&"L3", &7, &0]), "zp_L3_7_0");
-    let mut m = Milp::new("t");
+    let mut m = Milp::with_generated_names("t");
     let x = m.add_col(name("x", [&0]), 0.0, 1.0, ColKind::Continuous);
     let y = m.add_col(name("x", [&1]), 0.0, 1.0, ColKind::Continuous);
     m.add_row("r", vec![(y, 1.0), (x, 2.0)], Sense::Le, 1.0);
@@ -311,6 +311,11 @@ fn milp_keeps_its_invariants_where_the_model_is_built() {
     let e = message(&mut || dup.add_row("r", vec![(x, 1.0)], Sense::Ge, 0.0));
     assert!(e.contains("a second row named r"), "{e}");
     let mut other = Milp::new("other");
+    // A hand-built model takes a repeated name (the writers refuse it); a generated one not.
+    let mut hand = Milp::new("hand");
+    hand.add_col("x_0", 0.0, 1.0, ColKind::Continuous);
+    hand.add_col("x_0", 0.0, 1.0, ColKind::Continuous);
+    assert_eq!(hand.cols().len(), 2);
     let e = message(&mut || other.add_row("q", vec![(y, 1.0)], Sense::Ge, 0.0));
     assert!(e.contains("a column of another model"), "{e}");
     // Dropping indicators frees their names.

@@ -39,7 +39,7 @@ fn visualize_cfg(net: &str, units: visualize::Units, sense: ObjSense) -> visuali
         network: fixture(net),
         units,
         sense,
-        input_box: (0.0, 1.0),
+        input_box: nnmilp::tasks::InputRange::UNIT,
         near: None,
         encoding: Encoding::BigM,
         bounds: Method::Interval,
@@ -57,7 +57,7 @@ fn range_cfg(net: &str, k: usize) -> range::Config {
     range::Config {
         network: fixture(net),
         output_index: k,
-        input_box: (0.0, 1.0),
+        input_box: nnmilp::tasks::InputRange::UNIT,
         around: None,
         senses: range::Senses::Both,
         encoding: Encoding::BigM,

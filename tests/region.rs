@@ -322,20 +322,21 @@ fn bounds_files_over_a_ball_serve_only_queries_inside_it() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ball.json");
     let image = fixture("images/mnist_test_0_label7.png");
-    let file = tasks::bounds::run(&tasks::bounds::Config {
+    let file = tasks::bounds_file::run(&tasks::bounds_file::Config {
         network: fixture("mnist_8x3.onnx").into(),
-        input_box: (0.0, 1.0),
+        input_box: tasks::InputRange::UNIT,
         around: Some((image.clone(), 5.0, Norm::L1)),
         method: Method::Symbolic,
         options: options(),
         output: path.clone(),
     })
-    .unwrap();
+    .unwrap()
+    .file;
     assert_eq!(file.l1_ball.as_ref().unwrap().radius, 5.0);
     // The whole box is not inside the ball.
     let err = tasks::inspect::run(&tasks::inspect::Config {
         network: fixture("mnist_8x3.onnx").into(),
-        input_box: (0.0, 1.0),
+        input_box: tasks::InputRange::UNIT,
         bounds: Method::Interval,
         bounds_file: Some(path.clone()),
         bounds_options: BoundsOptions::default(),

@@ -128,8 +128,8 @@ fn mnist_8x3_image_0_optimum_agrees_in_every_reader() {
     assert!(got > 1e-3 && got < 784.0, "optimum {got}");
 }
 
-/// The whole CLI output for the 2-3-2 net, byte for byte. The binary runs in the repository
-/// root with relative paths, because the header repeats the image spec as given.
+/// The whole CLI output for the 2-3-2 net, byte for byte (the header names the inputs by file
+/// name and SHA-256, so the golden files hold wherever the repository sits).
 #[test]
 fn cli_output_for_the_tiny_net_matches_the_golden_files() {
     let dir = tempfile::tempdir().expect("temp dir");

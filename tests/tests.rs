@@ -16,3 +16,6 @@ mod roundtrip;
 mod solve;
 mod solver_matrix;
 mod structure;
+mod study;
+mod verify;
+mod vnnlib;

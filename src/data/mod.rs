@@ -126,6 +126,12 @@ pub fn load_image(spec: &str) -> Result<Image, DataError> {
     }
 }
 
+/// The file an image spec reads: the IDX file of `IDX_FILE:N`, else the spec itself (so that
+/// callers can name and hash the input without parsing specs a second way).
+pub fn spec_file(spec: &str) -> &Path {
+    Path::new(split_idx_spec(spec).map_or(spec, |(file, _)| file))
+}
+
 /// `FILE:N` with `N` all decimal digits, split at the last colon.
 fn split_idx_spec(spec: &str) -> Option<(&str, &str)> {
     let (file, index) = spec.rsplit_once(':')?;

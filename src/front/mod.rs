@@ -2,3 +2,4 @@
 
 pub mod onnx;
 pub mod solution;
+pub mod vnnlib;

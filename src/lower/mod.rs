@@ -149,7 +149,7 @@ impl Binary {
 /// Lowers `net` with `bounds` (which must be sound for the input box the MILP should
 /// describe: the input columns take the input layer's bounds).
 pub fn lower(net: &Network, bounds: &Bounds, options: LowerOptions) -> Result<Lowered, LowerError> {
-    let mut milp = Milp::new("nnmilp");
+    let mut milp = Milp::with_generated_names("nnmilp");
     let mut stats = LowerStats::default();
     let mut values: Vec<Vec<LinExpr>> = Vec::with_capacity(net.layers().len());
     let mut binaries: Vec<(Col, Binary)> = Vec::new();

@@ -458,6 +458,17 @@ impl Highs {
 
     /// The column values of HiGHS's current point, in model column order.
     pub fn col_values(&self) -> Result<Vec<f64>, SolveError> {
+        Ok(self.solution_arrays()?.0)
+    }
+
+    /// The row duals of HiGHS's current solution, in model row order (HiGHS's convention:
+    /// reduced costs are `c - A^T y`). Certified LP bounds are built from them.
+    pub fn row_duals(&self) -> Result<Vec<f64>, SolveError> {
+        Ok(self.solution_arrays()?.1)
+    }
+
+    /// Column values and row duals of HiGHS's current solution.
+    fn solution_arrays(&self) -> Result<(Vec<f64>, Vec<f64>), SolveError> {
         let n_col = self.num_col();
         // SAFETY: live instance.
         let n_row = usize::try_from(unsafe { sys::Highs_getNumRow(self.raw()) }).unwrap_or(0);
@@ -476,7 +487,7 @@ impl Highs {
             )
         };
         check(st, || "no solution available".into())?;
-        Ok(col_value)
+        Ok((col_value, row_dual))
     }
 }
 

@@ -3,29 +3,34 @@
 //!
 //! Added to the lowered network: the distance of the input from the image (L1: a column
 //! `d_j >= |in_j - img_j|` per input and the objective `min sum d_j`, the paper's; Linf: one column
-//! `dmax >= |in_j - img_j|` for all `j` and the objective `min dmax`, see [`super::query`]), and margin
+//! `dmax >= |in_j - img_j|` for all `j` and the objective `min dmax`, see [`crate::lower::add_distance`]), and margin
 //! rows. Targeted: for every class `j != T` either `y_T >= (1 + m)·y_j` (relative margin, the
 //! paper's 20%, meant for non-negative outputs) or `y_T >= y_j + m` (absolute). Untargeted, away
 //! from class `c`: a binary `t_j` per class `j != c` with `sum_j t_j = 1`, and the margin of `j`
-//! over `c` switched on by `t_j` through a big-M row (see [`build`]). `--max-dist D` bounds the
+//! over `c` switched on by `t_j` through a big-M row (see [`Spec::build`]). `--max-dist D` bounds the
 //! distance by `D`. A solution is only reported after its input has been replayed through the
 //! forward pass.
 
 use super::attack::{Margins, Polish, Search};
-use super::query::{self, check_box, load_image_for, region_around, Norm, Timing};
-use super::{NetworkSource, Pipeline, TaskError};
+use super::output::{picture_dims, write_model, write_report, Header};
+use super::region::{ball_region, region_around};
+use super::replay::{check_replay, solver_input};
+use super::report::tool;
+use super::source::{Lowering, Pipeline, TaskModel};
+use super::{ImageSource, InputRange, NetworkSource, Norm, TaskError, Timing};
 use crate::back;
-use crate::bounds::{self, Bounds, BoundsOptions, InputBox, L1Ball, Region};
+use crate::bounds::{self, Bounds, BoundsOptions, InputBox, Region};
 use crate::data;
 use crate::ir::{argmax, Network};
-use crate::lower::Encoding;
+use crate::lower::{add_distance, Encoding};
 use crate::milp::{name, Col, ColKind, Milp, ObjSense, Sense};
 use crate::solve::{self, SolveOptions, Status};
 use serde::Serialize;
+use std::fmt;
 use std::path::PathBuf;
 use std::time::Instant;
 
-pub use super::query::{ModelInfo, NetworkInfo};
+pub use super::{ModelInfo, NetworkInfo};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -57,7 +62,7 @@ pub struct Config {
     /// Upper bound on the distance (L1: `sum d_j <= D`; Linf: `dmax <= D`).
     pub max_dist: Option<f64>,
     /// The input box, `[lo, hi]` for every input.
-    pub input_box: (f64, f64),
+    pub input_box: InputRange,
     pub encoding: Encoding,
     pub bounds: bounds::Method,
     /// Settings of the lp / milp bounds passes (time per unit, threads, progress bar).
@@ -94,7 +99,7 @@ impl Config {
             margin: 0.2,
             margin_kind: None,
             max_dist: None,
-            input_box: (0.0, 1.0),
+            input_box: InputRange::UNIT,
             encoding: Encoding::BigM,
             bounds: bounds::Method::Interval,
             bounds_options: BoundsOptions::default(),
@@ -156,7 +161,11 @@ pub struct RegionInfo {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct ImageInfo {
+    /// The image's file name (with `:N` for an IDX image): never its directory, so that reports
+    /// do not depend on where the file sat.
     pub source: String,
+    /// SHA-256 of the image file's bytes.
+    pub sha256: String,
     pub label: Option<usize>,
     pub predicted: usize,
     pub outputs: Vec<f64>,
@@ -180,7 +189,7 @@ pub struct SolveInfo {
 #[derive(Clone, Debug, Serialize)]
 pub struct Example {
     /// Distance of the replayed input from the image in the minimised norm (compare with the
-    /// solver's `objective`; they agree within [`query::REPLAY_TOLERANCE`] or the run fails).
+    /// solver's `objective`; they agree within [`super::REPLAY_TOLERANCE`] or the run fails).
     pub distance: f64,
     /// L1 distance of the replayed input from the image.
     pub l1_distance: f64,
@@ -207,7 +216,8 @@ enum Goal {
     AwayFrom(usize),
 }
 
-/// The problem once the network, image and goal are known.
+/// The problem once the network, image and goal are known (the bounds come later, and may
+/// narrow `region` and `max_dist`, see [`Spec::inside`]).
 #[derive(Clone)]
 struct Spec<'a> {
     net: &'a Network,
@@ -219,21 +229,6 @@ struct Spec<'a> {
     margin: f64,
     kind: MarginKind,
     max_dist: Option<f64>,
-    bounds: &'a Bounds,
-    bounds_seconds: f64,
-}
-
-impl Spec<'_> {
-    /// The first-order search's view of the problem: image, region, norm and budget.
-    fn search(&self) -> Search<'_> {
-        Search {
-            net: self.net,
-            image: self.image,
-            region: &self.region,
-            norm: self.norm,
-            max_dist: self.max_dist,
-        }
-    }
 }
 
 /// "`winner` beats `loser` by the margin" as `c_w·y_w + c_l·y_l >= rhs`: `(c_w, c_l, rhs)`.
@@ -250,130 +245,211 @@ fn beat_slack(y: &[f64], winner: usize, loser: usize, margin: f64, kind: MarginK
     cw * y[winner] + cl * y[loser] - rhs
 }
 
-/// The task's region for the bounds passes: the (clipped) box, and for an L1 budget the ball
-/// itself (a Linf budget is the clipped box exactly).
-fn ball_region(region: &InputBox, image: &[f64], norm: Norm, max_dist: Option<f64>) -> Region {
-    Region {
-        input_box: region.clone(),
-        l1: match (norm, max_dist) {
-            (Norm::L1, Some(r)) => Some(L1Ball {
-                center: image.to_vec(),
-                radius: r,
-            }),
-            _ => None,
-        },
+/// The goal `cfg` asks for, checked against the network's outputs: the target (by default the
+/// paper's `(D + 5) mod n`), or the class to get away from (the label, else the prediction).
+fn goal(cfg: &Config, n_out: usize, predicted: usize, label: Option<usize>) -> Result<Goal, TaskError> {
+    if n_out < 2 {
+        return Err(TaskError::TooFewOutputs { count: n_out });
     }
+    let (goal, class, what) = if cfg.untargeted {
+        let c = label.unwrap_or(predicted);
+        (Goal::AwayFrom(c), c, "label")
+    } else {
+        let t = cfg.target.unwrap_or((predicted + 5) % n_out);
+        (Goal::Target(t), t, "target")
+    };
+    if class >= n_out {
+        return Err(TaskError::OutputIndex {
+            what,
+            value: class,
+            count: n_out,
+        });
+    }
+    Ok(goal)
 }
 
-/// Lowers the network and adds the task's columns, rows and objective.
-///
-/// Untargeted rows: `beat_j: c_w·y_j + c_l·y_c - M_j·t_j >= rhs - M_j` with
-/// `M_j = rhs - min(c_w·y_j + c_l·y_c)`, the minimum taken over the output bounds of the bounds
-/// pass. With `t_j = 1` the row is the margin of `j` over `c`; with `t_j = 0` it reads
-/// `lhs >= min lhs`, true everywhere in the box. For the absolute margin this is
-/// `M_j = m + U_c - L_j`.
-fn build(spec: &Spec, encoding: Encoding) -> Result<Built, crate::Error> {
-    let pipe = Pipeline::lower(spec.net, spec.bounds.clone(), spec.bounds_seconds, encoding)?;
-    let lowered = &pipe.lowered;
-    let mut milp = lowered.milp.clone();
-    let objective = query::add_distance(
-        &mut milp,
-        &lowered.inputs,
-        spec.image,
-        &spec.region,
-        spec.norm,
-        spec.max_dist,
-    );
-    let y = &lowered.outputs;
-    let (cw, cl, rhs) = margin_form(spec.margin, spec.kind);
-    let mut picks = Vec::new();
-    match spec.goal {
-        Goal::Target(t) => {
-            for j in (0..y.len()).filter(|&j| j != t) {
-                milp.add_row(name("margin", [&j]), vec![(y[t], cw), (y[j], cl)], Sense::Ge, rhs);
+impl<'a> Spec<'a> {
+    /// The problem `cfg` states for `image`; `goal` is checked already.
+    fn new(cfg: &Config, net: &'a Network, image: &'a [f64], goal: Goal) -> Result<Self, TaskError> {
+        // A distance budget confines every input to the box around the image: bounds over that
+        // smaller box are sound and tighter.
+        let region = region_around(net.input_size(), cfg.input_box, cfg.max_dist.map(|d| (image, d)))?;
+        let spec = Spec {
+            net,
+            image,
+            region,
+            goal,
+            norm: cfg.norm,
+            margin: cfg.margin,
+            kind: MarginKind::Absolute,
+            max_dist: cfg.max_dist,
+        };
+        // The margin's form is part of the problem, so it must not depend on how tight the
+        // bounds pass is: decide it from interval bounds over the task's region, whatever the
+        // method.
+        let kind = cfg.margin_kind.unwrap_or_else(|| {
+            let ib = bounds::interval_in(net, &spec.bounds_region());
+            if ib.lo[net.output().index()].iter().all(|&v| v >= 0.0) {
+                MarginKind::Relative
+            } else {
+                MarginKind::Absolute
             }
-        }
-        Goal::AwayFrom(c) => {
-            let (lo, hi) = pipe.bounds.layer(spec.net.output());
-            let low = |coef: f64, k: usize| if coef >= 0.0 { coef * lo[k] } else { coef * hi[k] };
-            let mut pick: Vec<(Col, f64)> = Vec::with_capacity(y.len());
-            for j in (0..y.len()).filter(|&j| j != c) {
-                let t = milp.add_col(name("t", [&j]), 0.0, 1.0, ColKind::Binary);
-                pick.push((t, 1.0));
-                picks.push((j, t));
-                let big_m = (rhs - low(cw, j) - low(cl, c)).max(0.0);
-                milp.add_row(
-                    name("beat", [&j]),
-                    vec![(y[j], cw), (y[c], cl), (t, -big_m)],
-                    Sense::Ge,
-                    rhs - big_m,
-                );
-            }
-            milp.add_row("pick", pick, Sense::Eq, 1.0);
+        });
+        Ok(Spec { kind, ..spec })
+    }
+
+    /// The region of the bounds passes: the clipped box, and for an L1 budget the ball itself.
+    fn bounds_region(&self) -> Region {
+        ball_region(&self.region, self.image, self.norm, self.max_dist)
+    }
+
+    /// The same problem inside the ball of radius `r` around the image, cut by the box: the
+    /// optimum is unchanged when an example at distance below `r` is known.
+    fn inside(&self, range: InputRange, r: f64) -> Result<Self, TaskError> {
+        Ok(Spec {
+            region: region_around(self.net.input_size(), range, Some((self.image, r)))?,
+            max_dist: Some(r),
+            ..self.clone()
+        })
+    }
+
+    /// The first-order search's view of the problem: image, region, norm and budget.
+    fn search(&self) -> Search<'_> {
+        Search {
+            net: self.net,
+            image: self.image,
+            region: &self.region,
+            norm: self.norm,
+            max_dist: self.max_dist,
         }
     }
-    milp.set_objective(ObjSense::Minimize, objective);
-    milp.name = "adversarial".into();
-    Ok(Built { pipe, milp, picks })
+
+    /// The task's model on the lowered network `pipe`: its columns, rows and objective.
+    ///
+    /// Untargeted rows: `beat_j: c_w·y_j + c_l·y_c - M_j·t_j >= rhs - M_j` with
+    /// `M_j = rhs - min(c_w·y_j + c_l·y_c)`, the minimum taken over the output bounds of the
+    /// bounds pass. With `t_j = 1` the row is the margin of `j` over `c`; with `t_j = 0` it
+    /// reads `lhs >= min lhs`, true everywhere in the box. For the absolute margin this is
+    /// `M_j = m + U_c - L_j`.
+    fn build(&self, pipe: &Pipeline) -> Built {
+        let lowered = &pipe.lowered;
+        let mut milp = lowered.milp.clone();
+        let objective = add_distance(
+            &mut milp,
+            &lowered.inputs,
+            self.image,
+            &self.region,
+            self.norm,
+            self.max_dist,
+        );
+        let y = &lowered.outputs;
+        let (cw, cl, rhs) = margin_form(self.margin, self.kind);
+        let mut picks = Vec::new();
+        match self.goal {
+            Goal::Target(t) => {
+                for j in (0..y.len()).filter(|&j| j != t) {
+                    milp.add_row(name("margin", [&j]), vec![(y[t], cw), (y[j], cl)], Sense::Ge, rhs);
+                }
+            }
+            Goal::AwayFrom(c) => {
+                let (lo, hi) = pipe.bounds.layer(self.net.output());
+                let low = |coef: f64, k: usize| if coef >= 0.0 { coef * lo[k] } else { coef * hi[k] };
+                let mut pick: Vec<(Col, f64)> = Vec::with_capacity(y.len());
+                for j in (0..y.len()).filter(|&j| j != c) {
+                    let t = milp.add_col(name("t", [&j]), 0.0, 1.0, ColKind::Binary);
+                    pick.push((t, 1.0));
+                    picks.push((j, t));
+                    let big_m = (rhs - low(cw, j) - low(cl, c)).max(0.0);
+                    milp.add_row(
+                        name("beat", [&j]),
+                        vec![(y[j], cw), (y[c], cl), (t, -big_m)],
+                        Sense::Ge,
+                        rhs - big_m,
+                    );
+                }
+                milp.add_row("pick", pick, Sense::Eq, 1.0);
+            }
+        }
+        milp.set_objective(ObjSense::Minimize, objective);
+        milp.name = "adversarial".into();
+        Built { milp, picks }
+    }
+
+    /// The margin rows an example must meet, per way of winning: targeted, one set with every
+    /// `(T, j)`; untargeted, one set `(j, c)` per class `j != c` (any one suffices).
+    fn margin_sets(&self) -> Vec<(Option<usize>, Margins)> {
+        let n_out = self.net.output_size();
+        let (cw, cl, rhs) = margin_form(self.margin, self.kind);
+        let make = |pairs| Margins { pairs, cw, cl, rhs };
+        match self.goal {
+            Goal::Target(t) => vec![(None, make((0..n_out).filter(|&j| j != t).map(|j| (t, j)).collect()))],
+            Goal::AwayFrom(c) => (0..n_out)
+                .filter(|&j| j != c)
+                .map(|j| (Some(j), make(vec![(j, c)])))
+                .collect(),
+        }
+    }
+
+    /// The closest example the first-order search and LP polishing find in `built`, a big-M
+    /// model of this problem on `pipe`.
+    fn first_order_example(&self, pipe: &Pipeline, built: &Built) -> Option<Incumbent> {
+        let search = self.search();
+        let mut best: Option<Incumbent> = None;
+        for (winner, margins) in self.margin_sets() {
+            for aim in SEARCH_AIMS {
+                let Some(x) = search.first_order(&margins, aim) else {
+                    continue;
+                };
+                let (x, _) = built.polish(pipe, winner).run(&search, &margins, x, POLISH_ROUNDS);
+                let distance = self.norm.distance(&x, self.image);
+                if best.as_ref().is_none_or(|b| distance < b.distance) {
+                    best = Some(Incumbent { x, distance, winner });
+                }
+            }
+        }
+        best
+    }
 }
 
 /// A built adversarial model.
 struct Built {
-    pipe: Pipeline,
     milp: Milp,
     /// Untargeted: the class each `t_j` column picks.
     picks: Vec<(usize, Col)>,
 }
 
+impl TaskModel for Built {
+    fn without_indicators(&self) -> Self {
+        Built {
+            milp: self.milp.without_indicators(),
+            picks: self.picks.clone(),
+        }
+    }
+}
+
 impl Built {
-    /// The polishing view of this model, aimed at class `winner` (untargeted: its `t` column
-    /// is fixed to 1, the others to 0).
-    fn polish(&self, winner: Option<usize>) -> Polish<'_> {
+    /// The polishing view of this model on `pipe` (the lowering it was built on), aimed at
+    /// class `winner` (untargeted: its `t` column is fixed to 1, the others to 0).
+    fn polish<'a>(&'a self, pipe: &'a Pipeline, winner: Option<usize>) -> Polish<'a> {
         Polish {
             milp: &self.milp,
-            binaries: &self.pipe.lowered.binaries,
+            binaries: &pipe.lowered.binaries,
             fixed: self
                 .picks
                 .iter()
                 .map(|&(j, t)| (t, if Some(j) == winner { 1.0 } else { 0.0 }))
                 .collect(),
-            inputs: &self.pipe.lowered.inputs,
+            inputs: &pipe.lowered.inputs,
         }
     }
 }
 
-/// The margin rows an example must meet, per way of winning: targeted, one set with every
-/// `(T, j)`; untargeted, one set `(j, c)` per class `j != c` (any one suffices).
-fn margin_sets(spec: &Spec, n_out: usize) -> Vec<(Option<usize>, Margins)> {
-    let (cw, cl, rhs) = margin_form(spec.margin, spec.kind);
-    let make = |pairs| Margins { pairs, cw, cl, rhs };
-    match spec.goal {
-        Goal::Target(t) => vec![(None, make((0..n_out).filter(|&j| j != t).map(|j| (t, j)).collect()))],
-        Goal::AwayFrom(c) => (0..n_out)
-            .filter(|&j| j != c)
-            .map(|j| (Some(j), make(vec![(j, c)])))
-            .collect(),
-    }
-}
-
-/// The closest example the first-order search and LP polishing find in `built`'s model:
-/// `(input, distance, winning class for untargeted goals)`.
-fn first_order_example(spec: &Spec, built: &Built) -> Option<(Vec<f64>, f64, Option<usize>)> {
-    let search = spec.search();
-    let mut best: Option<(Vec<f64>, f64, Option<usize>)> = None;
-    for (winner, margins) in margin_sets(spec, spec.net.output_size()) {
-        for aim in SEARCH_AIMS {
-            let Some(x) = search.first_order(&margins, aim) else {
-                continue;
-            };
-            let (x, _) = built.polish(winner).run(&search, &margins, x, POLISH_ROUNDS);
-            let d = spec.norm.distance(&x, spec.image);
-            if best.as_ref().is_none_or(|b| d < b.1) {
-                best = Some((x, d, winner));
-            }
-        }
-    }
-    best
+/// An example found without branch and bound, replayed: its input, its distance in the
+/// minimised norm and, untargeted, the class it makes win.
+struct Incumbent {
+    x: Vec<f64>,
+    distance: f64,
+    winner: Option<usize>,
 }
 
 /// How far past each margin the first-order search aims (relative to the outputs' scale): one
@@ -389,203 +465,137 @@ fn radius_for(d: f64) -> f64 {
     d * (1.0 + 1e-6) + 1e-9
 }
 
-pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
+/// The bounds of the final model, and what region-aware tightening found on the way.
+struct Tightened<'a> {
+    /// The problem the model states: inside the incumbent's ball after region tightening.
+    spec: Spec<'a>,
+    bounds: Bounds,
+    seconds: f64,
+    incumbent: Option<Incumbent>,
+    region: Option<RegionInfo>,
+}
+
+/// The bounds pass over the task's region (or read from the bounds file).
+fn plain_bounds<'a>(cfg: &Config, src: &NetworkSource, spec: Spec<'a>) -> Result<Tightened<'a>, TaskError> {
+    let (bounds, seconds) = src.bounds(
+        &spec.bounds_region(),
+        cfg.bounds,
+        cfg.bounds_file.as_deref(),
+        &cfg.bounds_options,
+    )?;
+    Ok(Tightened {
+        spec,
+        bounds,
+        seconds,
+        incumbent: None,
+        region: None,
+    })
+}
+
+/// Region-aware tightening: the first-order example in a model with cheap symbolic bounds
+/// over the task's region (a search model, lowered for this only), then `cfg.bounds` inside the
+/// ball of the example's distance.
+fn region_bounds<'a>(cfg: &Config, spec: Spec<'a>) -> Result<Tightened<'a>, TaskError> {
+    let net = spec.net;
+    let t0 = Instant::now();
+    let (cheap, _) = crate::tighten::compute(
+        net,
+        &spec.bounds_region(),
+        bounds::Method::Symbolic,
+        &cfg.bounds_options,
+    )?;
+    let unstable_before = cheap.relu_stability(net).1;
+    let search_pipe = Pipeline::lower(net, cheap, 0.0, Encoding::BigM)?;
+    let found = spec.first_order_example(&search_pipe, &spec.build(&search_pipe));
+    let search_seconds = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    let radius = found.as_ref().map(|f| {
+        let r = radius_for(f.distance);
+        cfg.max_dist.map_or(r, |m| r.min(m))
+    });
+    let spec = match radius {
+        Some(r) => spec.inside(cfg.input_box, r)?,
+        None => spec,
+    };
+    let (bounds, _) = crate::tighten::compute(net, &spec.bounds_region(), cfg.bounds, &cfg.bounds_options)?;
+    let region = RegionInfo {
+        incumbent_source: if found.is_some() { "first_order" } else { "none" },
+        incumbent_distance: found.as_ref().map(|f| f.distance),
+        radius,
+        relu_unstable_before: unstable_before,
+        relu_unstable_after: bounds.relu_stability(net).1,
+        search_seconds,
+        tighten_seconds: t1.elapsed().as_secs_f64(),
+    };
+    Ok(Tightened {
+        spec,
+        bounds,
+        seconds: t0.elapsed().as_secs_f64(),
+        incumbent: found,
+        region: Some(region),
+    })
+}
+
+pub fn run(cfg: &Config) -> Result<Report, TaskError> {
     let src = NetworkSource::load(&cfg.network)?;
     let net = &src.network;
-    let n_out = net.output_size();
-    if n_out < 2 {
-        return Err(TaskError::TooFewOutputs { count: n_out }.into());
-    }
-    let image = load_image_for(&src, &cfg.image)?;
-    check_box(cfg.input_box)?;
-    let (lo, hi) = cfg.input_box;
-    let original = net.forward(&image.pixels)?;
+    let image = ImageSource::load_for(&src, &cfg.image)?;
+    let original = net.forward(image.pixels())?;
     let predicted = argmax(&original);
-    let label = cfg.label.or(image.label.map(usize::from));
-    let goal = if cfg.untargeted {
-        Goal::AwayFrom(label.unwrap_or(predicted))
-    } else {
-        Goal::Target(cfg.target.unwrap_or((predicted + 5) % n_out))
-    };
-    let (class, what) = match goal {
-        Goal::Target(t) => (t, "target"),
-        Goal::AwayFrom(c) => (c, "label"),
-    };
-    if class >= n_out {
-        return Err(TaskError::OutputIndex {
-            what,
-            value: class,
-            count: n_out,
-        }
-        .into());
-    }
-    // A distance budget confines every input to the box around the image: bounds over that
-    // smaller box are sound and tighter.
-    let region = region_around(
-        net.input_size(),
-        cfg.input_box,
-        cfg.max_dist.map(|d| (&image.pixels[..], d)),
-    )?;
-    let task_region = ball_region(&region, &image.pixels, cfg.norm, cfg.max_dist);
-    // The margin's form is part of the problem, so it must not depend on how tight the bounds
-    // pass is: decide it from interval bounds over the task's region, whatever the method.
-    let kind = match cfg.margin_kind {
-        Some(k) => k,
-        None => {
-            let ib = bounds::interval_in(net, &task_region);
-            if ib.lo[net.output().index()].iter().all(|&v| v >= 0.0) {
-                MarginKind::Relative
-            } else {
-                MarginKind::Absolute
-            }
-        }
-    };
-    let mut spec = Spec {
-        net,
-        image: &image.pixels,
+    let label = cfg.label.or(image.image.label.map(usize::from));
+    let goal = goal(cfg, net.output_size(), predicted, label)?;
+    let spec = Spec::new(cfg, net, image.pixels(), goal)?;
+    let kind = spec.kind;
+    let Tightened {
+        spec,
+        bounds,
+        seconds,
+        mut incumbent,
         region,
-        goal,
-        norm: cfg.norm,
-        margin: cfg.margin,
-        kind,
-        max_dist: cfg.max_dist,
-        bounds: &Bounds {
-            lo: Vec::new(),
-            hi: Vec::new(),
-            method: cfg.bounds,
-        },
-        bounds_seconds: 0.0,
-    };
-    // The first-order example (region tightening, warm starts), found in a model with cheap
-    // symbolic bounds over the task's region.
-    let wants_example = cfg.region_tightening || (cfg.warm_start && cfg.solve);
-    let mut region_info = None;
-    let mut incumbent: Option<(Vec<f64>, Option<usize>)> = None;
-    let net_bounds;
-    let bounds_seconds;
-    if wants_example {
-        let t0 = Instant::now();
-        let (cheap, _) = crate::tighten::compute(net, &task_region, bounds::Method::Symbolic, &cfg.bounds_options)?;
-        let unstable_before = cheap.relu_stability(net).1;
-        let cheap_spec = Spec {
-            bounds: &cheap,
-            ..spec.clone()
-        };
-        let found = first_order_example(&cheap_spec, &build(&cheap_spec, Encoding::BigM)?);
-        let search_seconds = t0.elapsed().as_secs_f64();
-        let t1 = Instant::now();
-        let radius = found.as_ref().map(|(_, d, _)| {
-            let r = radius_for(*d);
-            cfg.max_dist.map_or(r, |m| r.min(m))
-        });
-        let b = if cfg.region_tightening {
-            if let Some(r) = radius {
-                spec.region = region_around(net.input_size(), cfg.input_box, Some((&image.pixels[..], r)))?;
-                spec.max_dist = Some(r);
-            }
-            let inner = ball_region(&spec.region, &image.pixels, cfg.norm, spec.max_dist);
-            crate::tighten::compute(net, &inner, cfg.bounds, &cfg.bounds_options)?.0
-        } else {
-            src.bounds(
-                &task_region,
-                cfg.bounds,
-                cfg.bounds_file.as_deref(),
-                &cfg.bounds_options,
-            )?
-            .0
-        };
-        let tighten_seconds = t1.elapsed().as_secs_f64();
-        if cfg.region_tightening {
-            region_info = Some(RegionInfo {
-                incumbent_source: if found.is_some() { "first_order" } else { "none" },
-                incumbent_distance: found.as_ref().map(|f| f.1),
-                radius,
-                relu_unstable_before: unstable_before,
-                relu_unstable_after: b.relu_stability(net).1,
-                search_seconds,
-                tighten_seconds,
-            });
-        }
-        incumbent = found.map(|(x, _, w)| (x, w));
-        net_bounds = b;
-        bounds_seconds = t0.elapsed().as_secs_f64();
+    } = if cfg.region_tightening {
+        region_bounds(cfg, spec)?
     } else {
-        (net_bounds, bounds_seconds) = src.bounds(
-            &task_region,
-            cfg.bounds,
-            cfg.bounds_file.as_deref(),
-            &cfg.bounds_options,
-        )?;
-    }
-    spec.bounds = &net_bounds;
-    spec.bounds_seconds = bounds_seconds;
-    let built = build(&spec, cfg.encoding)?;
-    let (pipe, milp) = (&built.pipe, &built.milp);
-    let stats = pipe.lowered.stats;
+        plain_bounds(cfg, &src, spec)?
+    };
+    let method = bounds.method;
+    let lowering = Lowering::new(net, bounds, seconds, cfg.encoding, cfg.solve)?;
+    let written = spec.build(&lowering.written);
+    let stats = lowering.written.lowered.stats;
     let mut timing = Timing {
         load_seconds: src.load_seconds,
-        bounds_seconds: pipe.bounds_seconds,
-        lower_seconds: pipe.lower_seconds,
+        bounds_seconds: lowering.written.bounds_seconds,
+        lower_seconds: lowering.written.lower_seconds,
         ..Timing::default()
     };
-
     if let Some(out) = &cfg.output {
-        timing.write_seconds = query::write_model(milp, out, cfg.format, header_lines(cfg, &src, &spec, &region_info))?;
+        let header = header(cfg, &src, &image, &spec, method, region.as_ref());
+        timing.write_seconds = write_model(&written.milp, out, cfg.format, header)?;
     }
-
     let solve = if cfg.solve {
-        let bigm_copy;
-        let (solvable, solvable_built) = match cfg.encoding {
-            Encoding::BigM => (milp.clone(), &built),
-            Encoding::Both => (milp.without_indicators(), &built),
-            Encoding::Indicator => {
-                bigm_copy = build(&spec, Encoding::BigM)?;
-                (bigm_copy.milp.clone(), &bigm_copy)
-            }
-        };
-        let search = spec.search();
-        let start = incumbent.as_ref().and_then(|(x, winner)| {
-            let view = Polish {
-                milp: &solvable,
-                ..solvable_built.polish(*winner)
-            };
-            view.start_point(&search, x)
-        });
-        let sol = solve::solve_from(&solvable, &cfg.solve_options, start.as_deref())?;
+        let solvable = lowering.for_highs(&written, |p| spec.build(p));
+        let pipe = lowering.solved();
+        if cfg.warm_start && incumbent.is_none() {
+            incumbent = spec.first_order_example(pipe, &solvable);
+        }
+        let sol = solve_and_replay(&spec, pipe, &solvable, incumbent.as_ref(), &cfg.solve_options)?;
         timing.solve_seconds = sol.seconds;
-        let (inputs, outputs) = (
-            &solvable_built.pipe.lowered.inputs,
-            &solvable_built.pipe.lowered.outputs,
-        );
-        let example = match (&sol.values, sol.objective) {
-            (Some(v), Some(obj)) => Some(replay(&spec, v, obj, inputs, outputs)?),
-            _ => None,
-        };
-        if let (Some(path), Some(ex)) = (&cfg.png, &example) {
-            if let Some((w, h)) = query::picture_dims(net, Some(&image)) {
-                data::write_comparison_png(path, &image.pixels, &ex.input, w, h)?;
+        if let (Some(path), Some(ex)) = (&cfg.png, &sol.example) {
+            if let Some((w, h)) = picture_dims(net, Some(&image.image)) {
+                data::write_comparison_png(path, image.pixels(), &ex.input, w, h)?;
             }
         }
-        Some(SolveInfo {
-            status: sol.status,
-            status_text: sol.status_text.clone(),
-            objective: sol.objective,
-            dual_bound: sol.dual_bound,
-            gap: sol.gap,
-            seconds: sol.seconds,
-            warm_started: start.is_some(),
-            example,
-        })
+        Some(sol)
     } else {
         None
     };
 
     let report = Report {
-        tool: format!("nnmilp {}", env!("CARGO_PKG_VERSION")),
+        tool: tool(),
         task: "adversarial",
         network: NetworkInfo::of(&src),
         image: ImageInfo {
-            source: image.source.clone(),
+            source: image.name.clone(),
+            sha256: image.sha256.clone(),
             label,
             predicted,
             outputs: original,
@@ -606,24 +616,51 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
         margin: cfg.margin,
         margin_kind: kind,
         max_dist: cfg.max_dist,
-        input_box: [lo, hi],
-        model: ModelInfo::of(milp, &stats, cfg.encoding, net_bounds.method, cfg.output.clone()),
-        region: region_info,
+        input_box: cfg.input_box.into(),
+        model: ModelInfo::of(&written.milp, &stats, cfg.encoding, method, cfg.output.clone()),
+        region,
         solve,
         timing,
     };
     if let Some(path) = &cfg.report {
-        query::write_report(path, &report)?;
+        write_report(path, &report)?;
     }
     Ok(report)
+}
+
+/// Solves `solvable` (the big-M model on `pipe`), started from the incumbent when there is one,
+/// and replays the answer.
+fn solve_and_replay(
+    spec: &Spec,
+    pipe: &Pipeline,
+    solvable: &Built,
+    incumbent: Option<&Incumbent>,
+    opts: &SolveOptions,
+) -> Result<SolveInfo, TaskError> {
+    let start = incumbent.and_then(|inc| solvable.polish(pipe, inc.winner).start_point(&spec.search(), &inc.x));
+    let sol = solve::solve_from(&solvable.milp, opts, start.as_deref())?;
+    let example = match (&sol.values, sol.objective) {
+        (Some(v), Some(obj)) => Some(replay(spec, v, obj, &pipe.lowered.inputs, &pipe.lowered.outputs)?),
+        _ => None,
+    };
+    Ok(SolveInfo {
+        status: sol.status,
+        status_text: sol.status_text.clone(),
+        objective: sol.objective,
+        dual_bound: sol.dual_bound,
+        gap: sol.gap,
+        seconds: sol.seconds,
+        warm_started: start.is_some(),
+        example,
+    })
 }
 
 /// Replays the solver's input through the forward pass and checks that the goal is met with the
 /// margin and that the distance is the solver's objective; the replayed numbers, not the
 /// solver's, are what gets reported.
 fn replay(spec: &Spec, values: &[f64], objective: f64, inputs: &[Col], outputs: &[Col]) -> Result<Example, TaskError> {
-    let x = query::solver_input(values, inputs, &spec.region);
-    let y = spec.net.forward(&x).expect("input size checked");
+    let x = solver_input(values, inputs, &spec.region);
+    let y = spec.net.forward(&x)?;
     let predicted = argmax(&y);
     let others = |c: usize| (0..y.len()).filter(move |&j| j != c);
     let (slack, wins, wanted) = match spec.goal {
@@ -660,7 +697,7 @@ fn replay(spec: &Spec, values: &[f64], objective: f64, inputs: &[Col], outputs: 
         });
     }
     let distance = spec.norm.distance(&x, spec.image);
-    query::check_replay(&format!("the {} distance", spec.norm.name()), objective, distance)?;
+    check_replay(&format!("the {} distance", spec.norm.name()), objective, distance)?;
     let diffs: Vec<f64> = x.iter().zip(spec.image).map(|(a, b)| (a - b).abs()).collect();
     Ok(Example {
         distance,
@@ -675,9 +712,15 @@ fn replay(spec: &Spec, values: &[f64], objective: f64, inputs: &[Col], outputs: 
     })
 }
 
-/// The comment header of written models: what produced the file and how, so an archived
-/// instance can be regenerated. No timestamps or absolute paths: same input, same bytes.
-fn header_lines(cfg: &Config, src: &NetworkSource, spec: &Spec, region: &Option<RegionInfo>) -> Vec<String> {
+/// The comment header of written models (see [`Header`]).
+fn header(
+    cfg: &Config,
+    src: &NetworkSource,
+    image: &ImageSource,
+    spec: &Spec,
+    method: bounds::Method,
+    region: Option<&RegionInfo>,
+) -> Header {
     let beats = |w: &str, l: &str| match spec.kind {
         MarginKind::Relative => format!("y_{w} >= (1 + {m}) * y_{l}", m = spec.margin),
         MarginKind::Absolute => format!("y_{w} >= y_{l} + {m}", m = spec.margin),
@@ -696,24 +739,23 @@ fn header_lines(cfg: &Config, src: &NetworkSource, spec: &Spec, region: &Option<
         Norm::L1 => "minimize L1 distance sum d_j",
         Norm::Linf => "minimize Linf distance dmax",
     };
-    let mut lines = query::header_intro(src);
-    lines.extend([
-        format!("task: adversarial, {objective} to image {}", cfg.image),
-        goal,
-        format!(
-            "options: box [{}, {}] relu {} bounds {}{} max-dist {}",
-            cfg.input_box.0,
-            cfg.input_box.1,
-            cfg.encoding.name(),
-            if cfg.region_tightening { "region-" } else { "" },
-            spec.bounds.method.name(),
-            cfg.max_dist.map_or("none".to_string(), |d| d.to_string())
-        ),
-        "columns: in_j inputs, y_j outputs, d_j / dmax distances, x/s/z_Lk_j ReLU unit j of nonlinear layer k (z=1: inactive)"
-            .to_string(),
-    ]);
+    let mut h = Header::new(src);
+    h.line(format!(
+        "task: adversarial, {objective} to image {} sha256 {}",
+        image.name, image.sha256
+    ))
+    .line(goal)
+    .line(format!(
+        "options: box {} relu {} bounds {}{} max-dist {}",
+        cfg.input_box,
+        cfg.encoding.name(),
+        if cfg.region_tightening { "region-" } else { "" },
+        method.name(),
+        cfg.max_dist.map_or("none".to_string(), |d| d.to_string())
+    ))
+    .columns(&["d_j / dmax distances"]);
     if let Some(r) = region {
-        lines.push(match (r.incumbent_distance, r.radius) {
+        h.line(match (r.incumbent_distance, r.radius) {
             (Some(d), Some(radius)) => format!(
                 "region tightening: an example at {} distance {d} (first-order search + LP polishing) bounds the optimum, \
                  so bounds were tightened inside the ball of radius {radius} around the image and the model has that \
@@ -725,5 +767,71 @@ fn header_lines(cfg: &Config, src: &NetworkSource, spec: &Spec, region: &Option<
             _ => "region tightening: no example found by the first-order search; bounds over the task's region".to_string(),
         });
     }
-    lines
+    h
+}
+
+/// The summary `nnmilp adversarial` prints.
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let goal = match (self.target, self.true_class) {
+            (Some(t), _) => format!("target {t}"),
+            (None, Some(c)) => format!("untargeted (away from {c})"),
+            (None, None) => String::new(),
+        };
+        writeln!(
+            f,
+            "network {} | image {} | predicted {}{} | {goal} | {} distance",
+            self.network.file,
+            self.image.source,
+            self.image.predicted,
+            self.image.label.map_or(String::new(), |l| format!(" (label {l})")),
+            self.norm.name()
+        )?;
+        if let Some(g) = &self.region {
+            match (g.incumbent_distance, g.radius) {
+                (Some(d), Some(radius)) => writeln!(
+                    f,
+                    "region: first-order example at distance {d:.6} ({:.2}s); bounds tightened inside radius {radius:.6} \
+                     ({:.2}s): unstable ReLUs {} -> {}",
+                    g.search_seconds, g.tighten_seconds, g.relu_unstable_before, g.relu_unstable_after
+                )?,
+                _ => writeln!(
+                    f,
+                    "region: the first-order search found no example ({:.2}s); bounds over the task's region",
+                    g.search_seconds
+                )?,
+            }
+        }
+        write!(f, "{}", self.model)?;
+        if let Some(file) = &self.model.file {
+            writeln!(f, "wrote {file}")?;
+        }
+        let Some(sol) = &self.solve else { return Ok(()) };
+        write!(
+            f,
+            "solve: {} in {:.2}s{}",
+            sol.status_text,
+            sol.seconds,
+            if sol.warm_started {
+                " (started from the example)"
+            } else {
+                ""
+            }
+        )?;
+        if let Some(obj) = sol.objective {
+            write!(f, ", objective {obj:.6}")?;
+        }
+        if let (Some(b), Some(g)) = (sol.dual_bound, sol.gap) {
+            write!(f, ", bound {b:.6}, gap {:.2}%", 100.0 * g)?;
+        }
+        writeln!(f)?;
+        match &sol.example {
+            Some(ex) => writeln!(
+                f,
+                "adversarial example (replayed): class {} -> {}, L1 distance {:.6}, Linf {:.4}, {} inputs changed, margin slack {:.3e}",
+                self.image.predicted, ex.predicted, ex.l1_distance, ex.linf_distance, ex.changed_inputs, ex.margin_slack
+            ),
+            None => writeln!(f, "no adversarial example found"),
+        }
+    }
 }

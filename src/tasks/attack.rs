@@ -236,7 +236,7 @@ impl Polish<'_> {
                 }
             }
             let Some(cols) = solve_lp(&mut lp) else { break };
-            let cand = super::query::solver_input(&cols, self.inputs, search.region);
+            let cand = super::replay::solver_input(&cols, self.inputs, search.region);
             let cand = if search.feasible(m, &cand) {
                 cand
             } else {

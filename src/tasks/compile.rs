@@ -8,8 +8,9 @@
 //! bounds, the encoding, the bounds method and the network's SHA-256, so a user's script looks
 //! columns up by name instead of guessing, and can check it has the file of the right network.
 
-use super::query::{self, check_box, NetworkInfo};
-use super::{write_text_atomic, NetworkSource, Pipeline, TaskError};
+use super::output::{write_model, Header};
+use super::report::{tool, NetworkInfo};
+use super::{write_text_atomic, InputRange, NetworkSource, Pipeline, TaskError};
 use crate::back::target::{self, Target};
 use crate::back::{self, Format};
 use crate::bounds::{self, BoundsOptions, InputBox};
@@ -22,7 +23,7 @@ use std::path::PathBuf;
 pub struct Config {
     pub network: PathBuf,
     /// `[lo, hi]` for every input, unless `input_bounds` gives them one by one.
-    pub input_box: (f64, f64),
+    pub input_box: InputRange,
     /// JSON `{"lo": [...], "hi": [...]}`, one entry per input.
     pub input_bounds: Option<PathBuf>,
     pub bounds: bounds::Method,
@@ -82,8 +83,7 @@ struct InputBoundsFile {
 
 fn input_region(cfg: &Config, n: usize) -> Result<InputBox, TaskError> {
     let Some(path) = &cfg.input_bounds else {
-        check_box(cfg.input_box)?;
-        return Ok(InputBox::uniform(n, cfg.input_box.0, cfg.input_box.1));
+        return Ok(cfg.input_box.input_box(n));
     };
     let bad = |reason: String| TaskError::InputBounds {
         path: path.clone(),
@@ -144,17 +144,12 @@ fn prefixed(milp: &Milp, prefix: &str) -> Milp {
     out
 }
 
-pub fn run(cfg: &Config) -> Result<Interface, crate::Error> {
+pub fn run(cfg: &Config) -> Result<Interface, TaskError> {
     let src = NetworkSource::load(&cfg.network)?;
     let net = &src.network;
     let region = input_region(cfg, net.input_size())?;
-    let pipe = Pipeline::run(
-        net,
-        &region.clone().into(),
-        cfg.bounds,
-        &cfg.bounds_options,
-        cfg.encoding,
-    )?;
+    let (b, bounds_seconds) = src.bounds(&region.into(), cfg.bounds, None, &cfg.bounds_options)?;
+    let pipe = Pipeline::lower(net, b, bounds_seconds, cfg.encoding)?;
     let milp = prefixed(&pipe.lowered.milp, &cfg.prefix);
     let format =
         cfg.format
@@ -166,13 +161,13 @@ pub fn run(cfg: &Config) -> Result<Interface, crate::Error> {
         path: cfg.output.clone(),
         reason: e.to_string(),
     })?;
-    let mut header = query::header_intro(&src);
-    header.extend([
-        format!(
+    let mut header = Header::new(&src);
+    header
+        .line(format!(
             "task: compile - the network alone, zero objective; inputs {p}in_j, outputs {p}y_j (flat, row-major)",
             p = cfg.prefix
-        ),
-        format!(
+        ))
+        .line(format!(
             "options: relu {} bounds {} for {}{}",
             cfg.encoding.name(),
             cfg.bounds.name(),
@@ -184,15 +179,14 @@ pub fn run(cfg: &Config) -> Result<Interface, crate::Error> {
                         .map(|n| n.to_string_lossy().into_owned())
                         .unwrap_or_default()
                 ),
-                None => format!(" box [{}, {}]", cfg.input_box.0, cfg.input_box.1),
+                None => format!(" box {}", cfg.input_box),
             }
-        ),
-        format!(
+        ))
+        .line(format!(
             "columns: {p}in_j inputs, {p}y_j outputs, {p}x/s/z_Lk_j ReLU unit j of nonlinear layer k (z=1: inactive)",
             p = cfg.prefix
-        ),
-    ]);
-    query::write_model(&milp, &cfg.output, cfg.format, header)?;
+        ));
+    write_model(&milp, &cfg.output, cfg.format, header)?;
     let port = |cols: &[Col], shape: Vec<usize>| Port {
         shape,
         columns: cols.iter().map(|&c| milp.col(c).name.clone()).collect(),
@@ -201,7 +195,7 @@ pub fn run(cfg: &Config) -> Result<Interface, crate::Error> {
     };
     let interface = Interface {
         format: "nnmilp-interface/1",
-        tool: format!("nnmilp {}", env!("CARGO_PKG_VERSION")),
+        tool: tool(),
         network: NetworkInfo::of(&src),
         model: InterfaceModel {
             file: cfg.output.clone(),

@@ -1,16 +1,17 @@
 //! `inspect`: what a network is made of and what its MILP would look like over a box.
 
-use super::{NetworkSource, Pipeline};
-use crate::bounds::{self, InputBox};
+use super::{InputRange, NetworkSource, Pipeline, TaskError};
+use crate::bounds;
 use crate::ir::Op;
 use crate::lower::Encoding;
 use serde::Serialize;
+use std::fmt;
 use std::path::PathBuf;
 
 #[derive(Clone, Debug)]
 pub struct Config {
     pub network: PathBuf,
-    pub input_box: (f64, f64),
+    pub input_box: InputRange,
     pub bounds: bounds::Method,
     /// Read the bounds from this file (from `nnmilp bounds`) instead of computing them.
     pub bounds_file: Option<PathBuf>,
@@ -54,12 +55,11 @@ pub struct LayerInfo {
     pub bounds: [f64; 2],
 }
 
-pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
+pub fn run(cfg: &Config) -> Result<Report, TaskError> {
     let src = NetworkSource::load(&cfg.network)?;
     let net = &src.network;
-    let region = InputBox::uniform(net.input_size(), cfg.input_box.0, cfg.input_box.1);
     let (b, seconds) = src.bounds(
-        &region.into(),
+        &cfg.input_box.input_box(net.input_size()).into(),
         cfg.bounds,
         cfg.bounds_file.as_deref(),
         &cfg.bounds_options,
@@ -100,7 +100,7 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
         sha256: src.sha256.clone(),
         input_shape: net.layer(net.input()).shape.clone(),
         output_shape: net.layer(net.output()).shape.clone(),
-        input_box: [cfg.input_box.0, cfg.input_box.1],
+        input_box: cfg.input_box.into(),
         bounds: pipe.bounds.method.name(),
         layers,
         relu_units: s.relu_units,
@@ -114,9 +114,9 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
     })
 }
 
-impl Report {
-    /// The human-readable table printed by `nnmilp inspect`.
-    pub fn to_text(&self) -> String {
+/// The table `nnmilp inspect` prints.
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut s = format!(
             "{} (sha256 {})\ninput shape {:?}, output shape {:?}, box [{}, {}], {} bounds\n\n",
             self.file,
@@ -157,6 +157,6 @@ impl Report {
             self.milp_rows,
             self.milp_binaries
         );
-        s
+        f.write_str(&s)
     }
 }

@@ -1,27 +1,63 @@
 //! Tasks: thin layers over the compile pipeline. Each loads a network, runs a bounds pass,
 //! lowers it, then adds its own objective and constraints to the lowered MILP, and optionally
 //! writes, solves and replays. Tasks take validated config structs, never CLI types, so they are
-//! the library API that compiler pipelines call.
+//! the library API that compiler pipelines call; every task returns a report that renders
+//! itself as text (`Display`) and serialises to JSON.
+//!
+//! Shared pieces, by topic: [`source`] (the network and image read once, with their
+//! identities, and the lowering), [`region`] (the input box and the region around an image),
+//! [`unit`] (single-unit optimisation for `visualize` and `range`), [`replay`] (checking solver
+//! answers against the forward pass), [`output`] (model files and their headers) and [`report`]
+//! (what every report shares).
 
 pub mod adversarial;
 mod attack;
-pub mod bounds;
+pub mod bounds_file;
 pub mod compile;
 pub mod inspect;
-mod query;
+pub mod output;
 pub mod range;
+pub mod region;
 pub mod replay;
-mod source;
+pub mod replay_file;
+pub mod report;
+pub mod source;
+pub mod unit;
+pub mod verify;
 pub mod visualize;
 
-pub use query::{tagged_path, ModelInfo, NetworkInfo, Norm, Optimum, Point, Timing, UnitInfo, REPLAY_TOLERANCE};
-pub use source::{NetworkSource, Pipeline};
+pub use crate::lower::Norm;
+pub use output::tagged_path;
+pub use region::InputRange;
+pub use replay::REPLAY_TOLERANCE;
+pub use report::{ModelInfo, NetworkInfo, Timing};
+pub use source::{ImageSource, NetworkSource, Pipeline};
+pub use unit::{Optimum, Point, UnitInfo};
 
 use std::path::PathBuf;
 use thiserror::Error;
 
+/// Everything a task can fail with: its own checks, and the errors of the modules it drives.
 #[derive(Debug, Error)]
 pub enum TaskError {
+    #[error(transparent)]
+    Ir(#[from] crate::ir::IrError),
+    #[error(transparent)]
+    Onnx(#[from] crate::front::onnx::OnnxError),
+    #[error(transparent)]
+    Bounds(#[from] crate::bounds::BoundsError),
+    #[error(transparent)]
+    BoundsFile(#[from] crate::bounds::BoundsFileError),
+    #[error(transparent)]
+    Tighten(#[from] crate::tighten::TightenError),
+    #[error(transparent)]
+    Lower(#[from] crate::lower::LowerError),
+    #[error(transparent)]
+    Data(#[from] crate::data::DataError),
+    #[error(transparent)]
+    Solve(#[from] crate::solve::SolveError),
+    #[error(transparent)]
+    Write(#[from] crate::back::WriteError),
     #[error("cannot read {path}: {source}")]
     Read { path: PathBuf, source: std::io::Error },
     #[error("image {image} has {got} values, but network {network} takes {expected} inputs")]
@@ -39,7 +75,7 @@ pub enum TaskError {
     },
     #[error("the network has {count} output(s); an adversarial target needs at least 2 classes")]
     TooFewOutputs { count: usize },
-    #[error("invalid input box [{lo}, {hi}]")]
+    #[error("invalid input box [{lo}, {hi}]: the box must be finite with LO <= HI")]
     BadBox { lo: f64, hi: f64 },
     #[error(
         "replay failed: the solver's input gives class {predicted} (margin {margin:.3e}) through the network's \
@@ -101,6 +137,13 @@ pub enum TaskError {
     Replay { path: PathBuf, reason: String },
     #[error("cannot write report {path}: {source}")]
     Report { path: PathBuf, source: std::io::Error },
+    #[error(transparent)]
+    Vnnlib(#[from] crate::front::vnnlib::VnnlibError),
+    #[error(transparent)]
+    Batch(#[from] verify::batch::BatchError),
+    /// A setting of a task's config out of its range (`--jobs 0`, a negative time limit).
+    #[error("{0}")]
+    BadSetting(String),
 }
 
 /// Writes `text` to `path` atomically (a temporary file in the same directory, then a rename), or

@@ -8,17 +8,21 @@
 //! point found is replayed through the forward pass, and its output must equal the solver's
 //! objective.
 
-use super::query::{self, check_box, load_image_for, output_unit, region_around, Norm, Prepared, Timing, UnitProblem};
-use super::NetworkSource;
+use super::output::{tagged_path, write_model, write_report, Header};
+use super::region::region_around;
+use super::report::tool;
+use super::unit::{exact, output_unit, sense_name, UnitProblem};
+use super::{ImageSource, InputRange, NetworkSource, Norm, TaskError};
 use crate::back;
 use crate::bounds;
 use crate::lower::Encoding;
 use crate::milp::ObjSense;
 use crate::solve::SolveOptions;
 use serde::Serialize;
+use std::fmt;
 use std::path::PathBuf;
 
-pub use super::query::{ModelInfo, NetworkInfo, Optimum, Point, UnitInfo};
+pub use super::{ModelInfo, NetworkInfo, Optimum, Point, Timing, UnitInfo};
 
 /// Which of the two problems to write and solve.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -42,7 +46,7 @@ pub struct Config {
     /// The output index `K`.
     pub output_index: usize,
     /// The input box, `[lo, hi]` for every input.
-    pub input_box: (f64, f64),
+    pub input_box: InputRange,
     pub around: Option<Around>,
     pub senses: Senses,
     pub encoding: Encoding,
@@ -77,7 +81,9 @@ pub struct Report {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct AroundInfo {
+    /// The image's file name (with `:N` for an IDX image).
     pub image: String,
+    pub image_sha256: String,
     pub eps: f64,
 }
 
@@ -89,18 +95,24 @@ pub struct Extreme {
     pub solve: Option<Optimum>,
 }
 
-pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
+pub fn run(cfg: &Config) -> Result<Report, TaskError> {
     let src = NetworkSource::load(&cfg.network)?;
     let net = &src.network;
-    check_box(cfg.input_box)?;
     let unit = output_unit(&src, cfg.output_index)?;
     let image = match &cfg.around {
-        Some(a) => Some(load_image_for(&src, &a.image)?),
+        Some(a) => Some(ImageSource::load_for(&src, &a.image)?),
         None => None,
     };
-    let near = match (&cfg.around, &image) {
-        (Some(a), Some(img)) => Some((&img.pixels[..], Norm::Linf, a.eps)),
-        _ => None,
+    let (near, around) = match (&cfg.around, &image) {
+        (Some(a), Some(img)) => (
+            Some((img.pixels(), Norm::Linf, a.eps)),
+            Some(AroundInfo {
+                image: img.name.clone(),
+                image_sha256: img.sha256.clone(),
+                eps: a.eps,
+            }),
+        ),
+        _ => (None, None),
     };
     let region = region_around(net.input_size(), cfg.input_box, near.map(|(img, _, d)| (img, d)))?;
     let problem = UnitProblem {
@@ -110,31 +122,20 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
         bounds: cfg.bounds,
         bounds_options: cfg.bounds_options.clone(),
     };
-    let Prepared {
-        pipe,
-        base,
-        bigm,
-        mut timing,
-    } = problem.prepare(cfg.encoding, cfg.solve, src.load_seconds)?;
-    let solve_options = query::exact(&cfg.solve_options);
-    let mut extreme = |sense: ObjSense, tag: &str| -> Result<Extreme, crate::Error> {
-        let milp = UnitProblem::with_objective(&pipe, &base, &unit, sense);
+    let prepared = problem.prepare(cfg.encoding, cfg.solve, src.load_seconds)?;
+    let mut timing = prepared.timing.clone();
+    let solve_options = exact(&cfg.solve_options);
+    let mut extreme = |sense: ObjSense, tag: &str| -> Result<Extreme, TaskError> {
+        let milp = prepared.model(&unit, sense);
         let file = cfg.output.as_ref().map(|out| match cfg.senses {
-            Senses::Both => query::tagged_path(out, tag),
+            Senses::Both => tagged_path(out, tag),
             _ => out.clone(),
         });
         if let Some(path) = &file {
-            timing.write_seconds += query::write_model(&milp, path, cfg.format, header_lines(cfg, &src, sense))?;
+            timing.write_seconds += write_model(&milp, path, cfg.format, header(cfg, &src, sense, &around))?;
         }
         let solve = if cfg.solve {
-            let (solvable, inputs) = match &bigm {
-                Some((p, b)) => (UnitProblem::with_objective(p, b, &unit, sense), &p.lowered.inputs),
-                None => (
-                    query::for_highs(&milp, cfg.encoding).expect("big-M lowering made for indicators"),
-                    &pipe.lowered.inputs,
-                ),
-            };
-            let opt = problem.optimize(&solvable, inputs, &unit, &solve_options)?;
+            let opt = problem.optimize(&prepared, &milp, &unit, sense, &solve_options)?;
             timing.solve_seconds += opt.seconds;
             Some(opt)
         } else {
@@ -150,47 +151,75 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
         Senses::Both | Senses::Maximize => Some(extreme(ObjSense::Maximize, "max")?),
         Senses::Minimize => None,
     };
+    let pipe = &prepared.lowering.written;
     let (lo, hi) = pipe.bounds.layer(net.output());
     let report = Report {
-        tool: format!("nnmilp {}", env!("CARGO_PKG_VERSION")),
+        tool: tool(),
         task: "range",
         network: NetworkInfo::of(&src),
         output: cfg.output_index,
-        input_box: [cfg.input_box.0, cfg.input_box.1],
-        around: cfg.around.as_ref().map(|a| AroundInfo {
-            image: a.image.clone(),
-            eps: a.eps,
-        }),
+        input_box: cfg.input_box.into(),
+        around,
         interval_bounds: [lo[cfg.output_index], hi[cfg.output_index]],
-        model: ModelInfo::of(&base, &pipe.lowered.stats, cfg.encoding, cfg.bounds, cfg.output.clone()),
+        model: ModelInfo::of(
+            &prepared.base,
+            &pipe.lowered.stats,
+            cfg.encoding,
+            cfg.bounds,
+            cfg.output.clone(),
+        ),
         min,
         max,
         timing,
     };
     if let Some(path) = &cfg.report {
-        query::write_report(path, &report)?;
+        write_report(path, &report)?;
     }
     Ok(report)
 }
 
-fn header_lines(cfg: &Config, src: &NetworkSource, sense: ObjSense) -> Vec<String> {
-    let mut lines = query::header_intro(src);
-    let region = match &cfg.around {
-        Some(a) => format!("Linf ball of radius {} around image {}, clipped to", a.eps, a.image),
+fn header(cfg: &Config, src: &NetworkSource, sense: ObjSense, around: &Option<AroundInfo>) -> Header {
+    let mut h = Header::new(src);
+    let region = match around {
+        Some(a) => format!(
+            "Linf ball of radius {} around image {} sha256 {}, clipped to",
+            a.eps, a.image, a.image_sha256
+        ),
         None => "input".to_string(),
     };
-    lines.push(format!(
-        "task: range, {} output y_{} over the {region} box [{}, {}]",
-        query::sense_name(sense),
+    h.line(format!(
+        "task: range, {} output y_{} over the {region} box {}",
+        sense_name(sense),
         cfg.output_index,
-        cfg.input_box.0,
-        cfg.input_box.1
+        cfg.input_box
     ));
-    lines.push(format!(
+    h.line(format!(
         "options: relu {} bounds {}",
         cfg.encoding.name(),
         cfg.bounds.name()
     ));
-    lines.push("columns: in_j inputs, y_j outputs, x/s/z_Lk_j ReLU unit j of nonlinear layer k (z=1: inactive)".into());
-    lines
+    h.columns(&[]);
+    h
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "network {} | output y_{} | interval bounds [{:.6}, {:.6}]",
+            self.network.file, self.output, self.interval_bounds[0], self.interval_bounds[1]
+        )?;
+        write!(f, "{}", self.model)?;
+        for (what, e) in [("min", &self.min), ("max", &self.max)] {
+            if let Some(e) = e {
+                if let Some(file) = &e.file {
+                    writeln!(f, "wrote {file}")?;
+                }
+                if let Some(opt) = &e.solve {
+                    write!(f, "{}", opt.summary(what))?;
+                }
+            }
+        }
+        Ok(())
+    }
 }

@@ -1,9 +1,13 @@
-//! Loading a network once for a task, with what file headers and reports say about it.
+//! What a task reads once: the network and the image, each with the identity that file headers
+//! and reports state (file name and SHA-256, never the path as typed, so that the same inputs
+//! give the same bytes wherever they sit), and the network's lowering.
 
 use super::TaskError;
 use crate::bounds::{self, Bounds, BoundsOptions, Region};
+use crate::data;
 use crate::ir::Network;
 use crate::lower::{self, Encoding, LowerOptions, Lowered};
+use crate::milp::Milp;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -18,7 +22,7 @@ pub struct NetworkSource {
 }
 
 impl NetworkSource {
-    pub fn load(path: &Path) -> Result<Self, crate::Error> {
+    pub fn load(path: &Path) -> Result<Self, TaskError> {
         let start = Instant::now();
         let bytes = std::fs::read(path).map_err(|source| TaskError::Read {
             path: path.to_path_buf(),
@@ -37,22 +41,9 @@ impl NetworkSource {
     /// The file name without directories: headers must not depend on where the file sat, so that
     /// the same input gives byte-identical output on every machine.
     pub fn file_name(&self) -> String {
-        self.path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default()
+        file_name(&self.path)
     }
-}
 
-/// Bounds and lowering of one network over one box, timed.
-pub struct Pipeline {
-    pub bounds: Bounds,
-    pub bounds_seconds: f64,
-    pub lowered: Lowered,
-    pub lower_seconds: f64,
-}
-
-impl NetworkSource {
     /// The task's bounds over `region` and the seconds they took: read from `file` (refused for
     /// another network or a region it does not contain) or computed with `method`.
     pub fn bounds(
@@ -61,7 +52,7 @@ impl NetworkSource {
         method: bounds::Method,
         file: Option<&Path>,
         options: &BoundsOptions,
-    ) -> Result<(Bounds, f64), crate::Error> {
+    ) -> Result<(Bounds, f64), TaskError> {
         let start = Instant::now();
         let b = match file {
             Some(path) => bounds::BoundsFile::read(path)?.bounds_for(path, &self.network, &self.sha256, region)?,
@@ -71,9 +62,64 @@ impl NetworkSource {
     }
 }
 
+fn file_name(path: &Path) -> String {
+    path.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+/// An input image checked against the network, with its identity: the file's name (with the
+/// `:N` of an IDX spec) and the SHA-256 of the file's bytes.
+pub struct ImageSource {
+    pub image: data::Image,
+    /// `mnist_test_0_label7.png`, `t10k-images-idx3-ubyte.gz:17`.
+    pub name: String,
+    pub sha256: String,
+}
+
+impl ImageSource {
+    /// Loads the image `spec` (see [`data::load_image`]) and checks that it fits `src`'s input.
+    pub fn load_for(src: &NetworkSource, spec: &str) -> Result<Self, TaskError> {
+        let image = data::load_image(spec)?;
+        if image.pixels.len() != src.network.input_size() {
+            return Err(TaskError::ImageSize {
+                image: spec.to_string(),
+                network: src.file_name(),
+                got: image.pixels.len(),
+                expected: src.network.input_size(),
+            });
+        }
+        let file = data::spec_file(spec);
+        let read = |source| TaskError::Read {
+            path: file.to_path_buf(),
+            source,
+        };
+        let mut hasher = Sha256::new();
+        std::io::copy(&mut std::fs::File::open(file).map_err(read)?, &mut hasher).map_err(read)?;
+        let index = &spec[file.as_os_str().len()..];
+        Ok(ImageSource {
+            image,
+            name: format!("{}{index}", file_name(file)),
+            sha256: format!("{:x}", hasher.finalize()),
+        })
+    }
+
+    pub fn pixels(&self) -> &[f64] {
+        &self.image.pixels
+    }
+}
+
+/// Bounds and lowering of one network over one region, timed.
+pub struct Pipeline {
+    pub bounds: Bounds,
+    pub bounds_seconds: f64,
+    pub lowered: Lowered,
+    pub lower_seconds: f64,
+}
+
 impl Pipeline {
     /// Lowers `net` with bounds computed (or read) before.
-    pub fn lower(net: &Network, bounds: Bounds, bounds_seconds: f64, encoding: Encoding) -> Result<Self, crate::Error> {
+    pub fn lower(net: &Network, bounds: Bounds, bounds_seconds: f64, encoding: Encoding) -> Result<Self, TaskError> {
         let start = Instant::now();
         let lowered = lower::lower(net, &bounds, LowerOptions { encoding })?;
         Ok(Pipeline {
@@ -83,17 +129,55 @@ impl Pipeline {
             lower_seconds: start.elapsed().as_secs_f64(),
         })
     }
+}
 
-    /// Computes the bounds over `region` with `method`, then lowers.
-    pub fn run(
+/// A query's network lowered in the encoding its model is written in, and the model HiGHS
+/// solves. HiGHS ignores indicator constraints: `bigm` needs nothing more, `both` drops its
+/// indicators, and only `indicator` needs a second lowering (big-M, from the same bounds).
+pub struct Lowering {
+    pub written: Pipeline,
+    /// The big-M lowering, for `indicator` when the query is solved.
+    bigm: Option<Pipeline>,
+}
+
+impl Lowering {
+    pub fn new(
         net: &Network,
-        region: &Region,
-        method: bounds::Method,
-        options: &BoundsOptions,
+        bounds: Bounds,
+        bounds_seconds: f64,
         encoding: Encoding,
-    ) -> Result<Self, crate::Error> {
-        let start = Instant::now();
-        let (bounds, _) = crate::tighten::compute(net, region, method, options)?;
-        Self::lower(net, bounds, start.elapsed().as_secs_f64(), encoding)
+        solve: bool,
+    ) -> Result<Self, TaskError> {
+        let bigm = match (solve, encoding) {
+            (true, Encoding::Indicator) => Some(Pipeline::lower(net, bounds.clone(), bounds_seconds, Encoding::BigM)?),
+            _ => None,
+        };
+        let written = Pipeline::lower(net, bounds, bounds_seconds, encoding)?;
+        Ok(Lowering { written, bigm })
+    }
+
+    /// The lowering the solved model is built on (its columns are the solution's).
+    pub fn solved(&self) -> &Pipeline {
+        self.bigm.as_ref().unwrap_or(&self.written)
+    }
+
+    /// The model HiGHS solves for `written`, the task's model on [`Lowering::written`]; `build`
+    /// makes the same task model on another lowering.
+    pub(crate) fn for_highs<M: TaskModel>(&self, written: &M, build: impl FnOnce(&Pipeline) -> M) -> M {
+        match &self.bigm {
+            Some(p) => build(p),
+            None => written.without_indicators(),
+        }
+    }
+}
+
+/// A task's model, which HiGHS takes once its indicator constraints are gone.
+pub(crate) trait TaskModel {
+    fn without_indicators(&self) -> Self;
+}
+
+impl TaskModel for Milp {
+    fn without_indicators(&self) -> Self {
+        Milp::without_indicators(self)
     }
 }

@@ -10,10 +10,11 @@
 //! replayed through the forward pass, and the unit's value there must equal the solver's
 //! objective.
 
-use super::query::{
-    self, check_box, find_unit, load_image_for, output_unit, region_around, Prepared, Timing, UnitProblem,
-};
-use super::{NetworkSource, TaskError};
+use super::output::{self, picture_dims, write_model, write_report, Header};
+use super::region::region_around;
+use super::report::tool;
+use super::unit::{exact, find_unit, output_unit, sense_name, UnitProblem};
+use super::{ImageSource, InputRange, NetworkSource, TaskError, Timing};
 use crate::back;
 use crate::bounds;
 use crate::data;
@@ -21,9 +22,10 @@ use crate::lower::Encoding;
 use crate::milp::ObjSense;
 use crate::solve::SolveOptions;
 use serde::Serialize;
+use std::fmt;
 use std::path::PathBuf;
 
-pub use super::query::{ModelInfo, NetworkInfo, Norm, Optimum, Point, UnitInfo};
+pub use super::{ModelInfo, NetworkInfo, Norm, Optimum, Point, UnitInfo};
 
 /// Which units to optimise.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,7 +54,7 @@ pub struct Config {
     pub units: Units,
     pub sense: ObjSense,
     /// The input box, `[lo, hi]` for every input.
-    pub input_box: (f64, f64),
+    pub input_box: InputRange,
     pub near: Option<Near>,
     pub encoding: Encoding,
     pub bounds: bounds::Method,
@@ -87,7 +89,9 @@ pub struct Report {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct NearInfo {
+    /// The image's file name (with `:N` for an IDX image).
     pub image: String,
+    pub image_sha256: String,
     pub norm: Norm,
     pub max_dist: f64,
 }
@@ -103,10 +107,9 @@ pub struct UnitResult {
     pub solve: Option<Optimum>,
 }
 
-pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
+pub fn run(cfg: &Config) -> Result<Report, TaskError> {
     let src = NetworkSource::load(&cfg.network)?;
     let net = &src.network;
-    check_box(cfg.input_box)?;
     let units: Vec<UnitInfo> = match &cfg.units {
         Units::Output(k) => vec![output_unit(&src, *k)?],
         Units::AllOutputs => (0..net.output_size())
@@ -115,22 +118,24 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
         Units::Unit(spec) => vec![find_unit(&src, spec)?],
     };
     let image = match &cfg.near {
-        Some(n) => Some(load_image_for(&src, &n.image)?),
+        Some(n) => Some(ImageSource::load_for(&src, &n.image)?),
         None => None,
     };
     let near = match (&cfg.near, &image) {
-        (Some(n), Some(img)) => Some((&img.pixels[..], n.norm, n.max_dist)),
+        (Some(n), Some(img)) => Some((img.pixels(), n.norm, n.max_dist)),
         _ => None,
     };
     let region = region_around(net.input_size(), cfg.input_box, near.map(|(img, _, d)| (img, d)))?;
     // Checked before any solving: a picture that cannot be drawn is an error, found early.
     let dims = match &cfg.png {
-        Some(path) => Some(
-            query::picture_dims(net, image.as_ref()).ok_or_else(|| TaskError::NoPicture {
-                path: path.clone(),
-                shape: net.layer(net.input()).shape.clone(),
-            })?,
-        ),
+        Some(path) => {
+            Some(
+                picture_dims(net, image.as_ref().map(|i| &i.image)).ok_or_else(|| TaskError::NoPicture {
+                    path: path.clone(),
+                    shape: net.layer(net.input()).shape.clone(),
+                })?,
+            )
+        }
         None => None,
     };
     let problem = UnitProblem {
@@ -140,43 +145,38 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
         bounds: cfg.bounds,
         bounds_options: cfg.bounds_options.clone(),
     };
-    let Prepared {
-        pipe,
-        base,
-        bigm,
-        mut timing,
-    } = problem.prepare(cfg.encoding, cfg.solve, src.load_seconds)?;
-    let solve_options = query::exact(&cfg.solve_options);
+    let prepared = problem.prepare(cfg.encoding, cfg.solve, src.load_seconds)?;
+    let mut timing = prepared.timing.clone();
+    let pipe = &prepared.lowering.written;
+    let solve_options = exact(&cfg.solve_options);
+    let near_info = match (&cfg.near, &image) {
+        (Some(n), Some(img)) => Some(NearInfo {
+            image: img.name.clone(),
+            image_sha256: img.sha256.clone(),
+            norm: n.norm,
+            max_dist: n.max_dist,
+        }),
+        _ => None,
+    };
 
     let mut results = Vec::with_capacity(units.len());
-    let mut first_model = None;
     for unit in &units {
-        let milp = UnitProblem::with_objective(&pipe, &base, unit, cfg.sense);
+        let milp = prepared.model(unit, cfg.sense);
         let file = cfg.output.as_ref().map(|out| match cfg.units {
-            Units::AllOutputs => query::tagged_path(out, &format!("y{}", unit.index)),
+            Units::AllOutputs => output::tagged_path(out, &format!("y{}", unit.index)),
             _ => out.clone(),
         });
         if let Some(path) = &file {
-            timing.write_seconds += query::write_model(&milp, path, cfg.format, header_lines(cfg, &src, unit))?;
+            timing.write_seconds += write_model(&milp, path, cfg.format, header(cfg, &src, unit, &near_info))?;
         }
         let solve = if cfg.solve {
-            let (solvable, inputs) = match &bigm {
-                Some((p, b)) => (UnitProblem::with_objective(p, b, unit, cfg.sense), &p.lowered.inputs),
-                None => (
-                    query::for_highs(&milp, cfg.encoding).expect("big-M lowering made for indicators"),
-                    &pipe.lowered.inputs,
-                ),
-            };
-            let opt = problem.optimize(&solvable, inputs, unit, &solve_options)?;
+            let opt = problem.optimize(&prepared, &milp, unit, cfg.sense, &solve_options)?;
             timing.solve_seconds += opt.seconds;
             Some(opt)
         } else {
             None
         };
         let (lo, hi) = pipe.bounds.layer(crate::ir::Handle::from_index(unit.layer));
-        first_model.get_or_insert_with(|| {
-            ModelInfo::of(&milp, &pipe.lowered.stats, cfg.encoding, cfg.bounds, cfg.output.clone())
-        });
         results.push(UnitResult {
             unit: unit.clone(),
             interval_bounds: [lo[unit.index], hi[unit.index]],
@@ -196,52 +196,86 @@ pub fn run(cfg: &Config) -> Result<Report, crate::Error> {
         data::write_grid_png(path, &panels, w, h, panels.len().min(5))?;
     }
 
+    // Every unit's model differs from the first only in its objective.
+    let model = ModelInfo::of(
+        &prepared.model(&units[0], cfg.sense),
+        &pipe.lowered.stats,
+        cfg.encoding,
+        cfg.bounds,
+        cfg.output.clone(),
+    );
     let report = Report {
-        tool: format!("nnmilp {}", env!("CARGO_PKG_VERSION")),
+        tool: tool(),
         task: "visualize",
         network: NetworkInfo::of(&src),
-        sense: query::sense_name(cfg.sense),
-        input_box: [cfg.input_box.0, cfg.input_box.1],
-        near: cfg.near.as_ref().map(|n| NearInfo {
-            image: n.image.clone(),
-            norm: n.norm,
-            max_dist: n.max_dist,
-        }),
-        model: first_model.expect("at least one unit"),
+        sense: sense_name(cfg.sense),
+        input_box: cfg.input_box.into(),
+        near: near_info,
+        model,
         units: results,
         png: cfg.png.as_ref().map(|p| p.to_string_lossy().into_owned()),
         timing,
     };
     if let Some(path) = &cfg.report {
-        query::write_report(path, &report)?;
+        write_report(path, &report)?;
     }
     Ok(report)
 }
 
-fn header_lines(cfg: &Config, src: &NetworkSource, unit: &UnitInfo) -> Vec<String> {
-    let mut lines = query::header_intro(src);
-    lines.push(format!(
+fn header(cfg: &Config, src: &NetworkSource, unit: &UnitInfo, near: &Option<NearInfo>) -> Header {
+    let mut h = Header::new(src);
+    h.line(format!(
         "task: visualize, {} unit {} of layer {} ({}, number {})",
-        query::sense_name(cfg.sense),
+        sense_name(cfg.sense),
         unit.index,
         unit.label,
         unit.name,
         unit.layer
     ));
-    let near = match &cfg.near {
-        Some(n) => format!("within {} distance {} of image {}", n.norm.name(), n.max_dist, n.image),
+    let near = match near {
+        Some(n) => format!(
+            "within {} distance {} of image {} sha256 {}",
+            n.norm.name(),
+            n.max_dist,
+            n.image,
+            n.image_sha256
+        ),
         None => "anywhere in the box".to_string(),
     };
-    lines.push(format!(
-        "options: box [{}, {}] {near} relu {} bounds {}",
-        cfg.input_box.0,
-        cfg.input_box.1,
+    h.line(format!(
+        "options: box {} {near} relu {} bounds {}",
+        cfg.input_box,
         cfg.encoding.name(),
         cfg.bounds.name()
     ));
-    lines.push(
-        "columns: in_j inputs, y_j outputs, d_j L1 distances, x/s/z_Lk_j ReLU unit j of nonlinear layer k (z=1: inactive)"
-            .to_string(),
-    );
-    lines
+    h.columns(&["d_j L1 distances"]);
+    h
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "network {} | {} | box [{}, {}]",
+            self.network.file, self.sense, self.input_box[0], self.input_box[1]
+        )?;
+        if let Some(n) = &self.near {
+            write!(f, " | within {} {} of {}", n.norm.name(), n.max_dist, n.image)?;
+        }
+        writeln!(f)?;
+        write!(f, "{}", self.model)?;
+        for u in &self.units {
+            if let Some(file) = &u.file {
+                writeln!(f, "wrote {file}")?;
+            }
+            if let Some(opt) = &u.solve {
+                let what = format!("unit {}:{} ({})", u.unit.label, u.unit.index, u.unit.name);
+                write!(f, "{}", opt.summary(&what))?;
+            }
+        }
+        if let Some(p) = &self.png {
+            writeln!(f, "wrote {p}")?;
+        }
+        Ok(())
+    }
 }

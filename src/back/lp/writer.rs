@@ -1,10 +1,12 @@
 use super::Options;
+use crate::back::chunks::write_items;
+use crate::back::names::Names;
+use crate::back::num::push_num;
 use crate::back::{
-    file_objective, header_lines, invalid_input, validate, writes_as_binary, Num, Sink, MAX_NAME_LEN, MAX_NUMBER_LEN,
+    file_objective, header_lines, invalid_input, validate, writes_as_binary, Sink, MAX_NAME_LEN, MAX_NUMBER_LEN,
     OBJ_ROW,
 };
 use crate::milp::{Col, ColKind, Column, Milp, Sense};
-use std::fmt::Write as _;
 use std::io::{self, Write};
 
 /// Writes a [`Milp`] as CPLEX LP.
@@ -61,144 +63,206 @@ impl Writer {
     fn write_model(&self, milp: &Milp, sink: &mut Sink<'_>) -> io::Result<()> {
         let cols = milp.cols();
         let wrap = Wrap {
-            cols,
+            names: Names::new(cols.iter().map(|c| c.name.as_str())),
             width: self.options.line_width.clamp(MIN_WIDTH, MAX_WIDTH),
         };
 
         sink.comments('\\', &header_lines(milp, &self.options.header))?;
         sink.text("Minimize")?;
-        wrap.expr(sink, format!(" {OBJ_ROW}:"), &file_objective(milp), None)?;
+        let mut out = Vec::new();
+        wrap.expr(&mut out, label(OBJ_ROW), &file_objective(milp), None);
+        sink.bytes(&out)?;
 
         sink.text("Subject To")?;
-        for r in milp.rows() {
-            wrap.expr(sink, format!(" {}:", r.name), &r.terms, Some((r.sense, r.rhs)))?;
-        }
-        for ind in milp.indicators() {
-            let head = format!(
-                " {}: {} = {} ->",
-                ind.name,
-                cols[ind.binary.index()].name,
-                u8::from(ind.value)
-            );
-            wrap.expr(sink, head, &ind.terms, Some((ind.sense, ind.rhs)))?;
-        }
+        let rows = milp.rows();
+        // A term is at most a sign, a number, a name and three blanks.
+        let term_cost = |terms: &[(Col, f64)]| 16 + terms.len() * 24;
+        write_items(
+            sink,
+            rows.len(),
+            |i| rows[i].name.len() + term_cost(&rows[i].terms),
+            |i, out| {
+                let r = &rows[i];
+                wrap.expr(out, label(&r.name), &r.terms, Some((r.sense, r.rhs)));
+            },
+        )?;
+        let inds = milp.indicators();
+        write_items(
+            sink,
+            inds.len(),
+            |i| inds[i].name.len() + term_cost(&inds[i].terms),
+            |i, out| {
+                let ind = &inds[i];
+                let head = |out: &mut Vec<u8>| {
+                    label(&ind.name)(out);
+                    out.push(b' ');
+                    out.extend_from_slice(cols[ind.binary.index()].name.as_bytes());
+                    out.extend_from_slice(if ind.value { b" = 1 ->" } else { b" = 0 ->" });
+                };
+                wrap.expr(out, head, &ind.terms, Some((ind.sense, ind.rhs)));
+            },
+        )?;
         if milp.rows().is_empty() && milp.indicators().is_empty() {
             // GLPK refuses an empty `Subject To`; this row holds for every point.
-            wrap.expr(sink, format!(" {NO_ROWS}:"), &[], Some((Sense::Ge, 0.0)))?;
+            let mut out = Vec::new();
+            wrap.expr(&mut out, label(NO_ROWS), &[], Some((Sense::Ge, 0.0)));
+            sink.bytes(&out)?;
         }
 
-        let bounds: Vec<String> = cols.iter().filter_map(bound_line).collect();
-        if !bounds.is_empty() {
+        if cols.iter().any(needs_bound_line) {
             sink.text("Bounds")?;
-            for b in &bounds {
-                sink.text(b)?;
-            }
+            write_items(
+                sink,
+                cols.len(),
+                |j| cols[j].name.len() + 60,
+                |j, out| bound_line(&cols[j], out),
+            )?;
         }
-        let generals: Vec<&Column> = cols
-            .iter()
-            .filter(|c| c.kind != ColKind::Continuous && !writes_as_binary(c))
-            .collect();
-        if !generals.is_empty() {
-            sink.text("Generals")?;
-            for c in generals {
-                sink.line(format_args!(" {}", c.name))?;
-            }
-        }
-        let binaries: Vec<&Column> = cols.iter().filter(|c| writes_as_binary(c)).collect();
-        if !binaries.is_empty() {
-            sink.text("Binaries")?;
-            for c in binaries {
-                sink.line(format_args!(" {}", c.name))?;
+        let general = |c: &Column| c.kind != ColKind::Continuous && !writes_as_binary(c);
+        for (title, wanted) in [
+            ("Generals", &general as &(dyn Fn(&Column) -> bool + Sync)),
+            ("Binaries", &writes_as_binary),
+        ] {
+            if cols.iter().any(wanted) {
+                sink.text(title)?;
+                write_items(
+                    sink,
+                    cols.len(),
+                    |j| cols[j].name.len() + 2,
+                    |j, out| {
+                        if wanted(&cols[j]) {
+                            out.push(b' ');
+                            out.extend_from_slice(cols[j].name.as_bytes());
+                            out.push(b'\n');
+                        }
+                    },
+                )?;
             }
         }
         sink.text("End")
     }
 }
 
+/// The head ` name:` of a row or of the objective.
+fn label(name: &str) -> impl FnOnce(&mut Vec<u8>) + '_ {
+    move |out| {
+        out.push(b' ');
+        out.extend_from_slice(name.as_bytes());
+        out.push(b':');
+    }
+}
+
 /// Writes linear expressions over several lines when they are long.
-struct Wrap<'a> {
-    cols: &'a [Column],
+struct Wrap {
+    names: Names,
     width: usize,
 }
 
-impl Wrap<'_> {
-    /// Writes `head terms [sense rhs]`. Terms fill a line up to `width`; each further line is a
-    /// continuation line starting with the next term's sign. The first term moves off the head
-    /// line only when the head is so long (long names) that the line could not hold it and the
-    /// right-hand side within `MAX_LINE`. No terms is written `0 <first column>`, which every
-    /// reader takes (GLPK rejects an empty expression).
+impl Wrap {
+    /// Appends `head terms [sense rhs]` as whole lines. Terms fill a line up to `width`; each
+    /// further line is a continuation line starting with the next term's sign. The first term
+    /// moves off the head line only when the head is so long (long names) that the line could
+    /// not hold it and the right-hand side within `MAX_LINE`. No terms is written
+    /// `0 <first column>`, which every reader takes (GLPK rejects an empty expression).
     fn expr(
         &self,
-        sink: &mut Sink<'_>,
-        head: String,
+        out: &mut Vec<u8>,
+        head: impl FnOnce(&mut Vec<u8>),
         terms: &[(Col, f64)],
         rhs: Option<(Sense, f64)>,
-    ) -> io::Result<()> {
-        let mut line = head;
-        let mut term = String::with_capacity(MAX_TERM);
-        let named = terms.iter().map(|&(c, v)| (self.cols[c.index()].name.as_str(), v));
-        let zero = (terms.is_empty()).then_some((self.cols[0].name.as_str(), 0.0));
-        for (k, (name, v)) in zero.into_iter().chain(named).enumerate() {
+    ) {
+        let mut line_start = out.len();
+        head(out);
+        let mut term: Vec<u8> = Vec::with_capacity(MAX_TERM);
+        let named = terms.iter().map(|&(c, v)| (c.index(), v));
+        let zero = (terms.is_empty()).then_some((0, 0.0));
+        for (k, (col, v)) in zero.into_iter().chain(named).enumerate() {
             term.clear();
             if v == 0.0 {
-                term.push('0');
+                term.push(b'0');
             } else {
-                term.push(if v < 0.0 { '-' } else { '+' });
+                term.push(if v < 0.0 { b'-' } else { b'+' });
                 if v.abs() != 1.0 {
-                    let _ = write!(term, " {}", Num(v.abs()));
+                    term.push(b' ');
+                    push_num(&mut term, v.abs());
                 }
             }
-            let _ = write!(term, " {name}");
+            term.push(b' ');
+            self.names.push(&mut term, col);
+            let line_len = out.len() - line_start;
             let wrap = if k == 0 {
-                line.len() + 1 + term.len() + MAX_TAIL > MAX_LINE
+                line_len + 1 + term.len() + MAX_TAIL > MAX_LINE
             } else {
-                line.len() + 1 + term.len() > self.width
+                line_len + 1 + term.len() > self.width
             };
             if wrap {
-                sink.text(&line)?;
-                line.clear();
-                line.push_str(CONTINUATION);
-                line.push_str(&term);
+                out.push(b'\n');
+                line_start = out.len();
+                out.extend_from_slice(CONTINUATION.as_bytes());
             } else {
-                line.push(' ');
-                line.push_str(&term);
+                out.push(b' ');
             }
+            out.extend_from_slice(&term);
         }
         if let Some((sense, v)) = rhs {
-            let op = match sense {
-                Sense::Le => "<=",
-                Sense::Ge => ">=",
-                Sense::Eq => "=",
+            let op: &[u8] = match sense {
+                Sense::Le => b" <= ",
+                Sense::Ge => b" >= ",
+                Sense::Eq => b" = ",
             };
-            let _ = write!(line, " {op} {}", Num(v));
+            out.extend_from_slice(op);
+            push_num(out, v);
         }
-        debug_assert!(line.len() <= MAX_LINE, "LP line of {} characters", line.len());
-        sink.text(&line)
+        debug_assert!(
+            out.len() - line_start <= MAX_LINE,
+            "LP line of {} characters",
+            out.len() - line_start
+        );
+        out.push(b'\n');
     }
 }
 
-/// The Bounds line of a column, if it needs one. Absent means `[0, +inf)` (also for Generals,
-/// unlike MPS markers); the lower bound is written whenever it is not 0, because an upper
-/// bound alone never changes the lower one in LP files.
-fn bound_line(col: &Column) -> Option<String> {
-    if writes_as_binary(col) {
-        return None;
+/// True when a column needs a Bounds line: absent means `[0, +inf)` (also for Generals, unlike
+/// MPS markers), and binaries are declared in `Binaries`.
+fn needs_bound_line(col: &Column) -> bool {
+    !writes_as_binary(col) && (col.lo != 0.0 || col.hi != f64::INFINITY)
+}
+
+/// Appends the Bounds line of a column, if it needs one. The lower bound is written whenever it
+/// is not 0, because an upper bound alone never changes the lower one in LP files.
+fn bound_line(col: &Column, out: &mut Vec<u8>) {
+    if !needs_bound_line(col) {
+        return;
     }
-    let (lo, hi, name) = (col.lo, col.hi, &col.name);
+    let (lo, hi, name) = (col.lo, col.hi, col.name.as_bytes());
     let inf = f64::INFINITY;
-    Some(if lo == -inf && hi == inf {
-        format!(" {name} free")
+    out.push(b' ');
+    if lo == -inf && hi == inf {
+        out.extend_from_slice(name);
+        out.extend_from_slice(b" free");
     } else if lo == hi {
-        format!(" {name} = {}", Num(lo))
+        out.extend_from_slice(name);
+        out.extend_from_slice(b" = ");
+        push_num(out, lo);
     } else if lo == -inf {
-        format!(" -inf <= {name} <= {}", Num(hi))
-    } else if lo != 0.0 && hi == inf {
-        format!(" {name} >= {}", Num(lo))
-    } else if lo != 0.0 {
-        format!(" {} <= {name} <= {}", Num(lo), Num(hi))
+        out.extend_from_slice(b"-inf <= ");
+        out.extend_from_slice(name);
+        out.extend_from_slice(b" <= ");
+        push_num(out, hi);
     } else if hi == inf {
-        return None;
+        out.extend_from_slice(name);
+        out.extend_from_slice(b" >= ");
+        push_num(out, lo);
+    } else if lo != 0.0 {
+        push_num(out, lo);
+        out.extend_from_slice(b" <= ");
+        out.extend_from_slice(name);
+        out.extend_from_slice(b" <= ");
+        push_num(out, hi);
     } else {
-        format!(" {name} <= {}", Num(hi))
-    })
+        out.extend_from_slice(name);
+        out.extend_from_slice(b" <= ");
+        push_num(out, hi);
+    }
+    out.push(b'\n');
 }

@@ -1,6 +1,9 @@
 use super::Options;
-use crate::back::{file_objective, header_lines, invalid_input, validate, writes_as_binary, Num, Sink, OBJ_ROW};
-use crate::milp::{ColKind, Column, Milp, Sense};
+use crate::back::chunks::{cut, write_items};
+use crate::back::names::Names;
+use crate::back::num::push_num;
+use crate::back::{file_objective, header_lines, invalid_input, validate, writes_as_binary, Sink, OBJ_ROW};
+use crate::milp::{Col, ColKind, Column, Milp, Sense};
 use std::io::{self, Write};
 
 /// Writes a [`Milp`] as free MPS.
@@ -54,77 +57,126 @@ impl Writer {
             .chain(rows.iter().map(|r| r.name.as_str()))
             .chain(inds.iter().map(|r| r.name.as_str()))
             .collect();
-        let senses = rows.iter().map(|r| r.sense).chain(inds.iter().map(|r| r.sense));
-        for (name, sense) in row_names[1..].iter().zip(senses) {
-            let t = match sense {
-                Sense::Le => 'L',
-                Sense::Ge => 'G',
-                Sense::Eq => 'E',
-            };
-            sink.line(format_args!(" {t} {name}"))?;
-        }
+        let senses: Vec<Sense> = rows
+            .iter()
+            .map(|r| r.sense)
+            .chain(inds.iter().map(|r| r.sense))
+            .collect();
+        let n_rows = senses.len();
+        write_items(
+            sink,
+            n_rows,
+            |i| row_names[i + 1].len() + 4,
+            |i, out| {
+                out.push(b' ');
+                out.push(match senses[i] {
+                    Sense::Le => b'L',
+                    Sense::Ge => b'G',
+                    Sense::Eq => b'E',
+                });
+                out.push(b' ');
+                out.extend_from_slice(row_names[i + 1].as_bytes());
+                out.push(b'\n');
+            },
+        )?;
 
-        // The matrix by column. Entries are generated in row-position order and the sort is
-        // stable, so each column's entries stay in row order. A row without terms (and an empty
-        // objective) gets an explicit 0 in the first column, as the LP writer writes
-        // `0 <first column>`.
         let objective = file_objective(milp);
-        let mut entries: Vec<(usize, usize, f64)> = Vec::new();
-        let all_terms = std::iter::once(&objective[..])
-            .chain(rows.iter().map(|r| &r.terms[..]))
-            .chain(inds.iter().map(|r| &r.terms[..]));
-        for (pos, terms) in all_terms.enumerate() {
-            if terms.is_empty() {
-                entries.push((0, pos, 0.0));
-            }
-            entries.extend(terms.iter().map(|&(c, v)| (c.index(), pos, v)));
-        }
-        entries.sort_by_key(|e| e.0);
+        let mut matrix = ByColumn::new(
+            cols.len(),
+            std::iter::once(&objective[..])
+                .chain(rows.iter().map(|r| &r.terms[..]))
+                .chain(inds.iter().map(|r| &r.terms[..]))
+                .collect(),
+        );
+        let col_names = Names::new(cols.iter().map(|c| c.name.as_str()));
+        let matrix_rows = Names::new(row_names.iter().copied());
 
         sink.text("COLUMNS")?;
-        let mut next = 0;
-        let mut in_marker = false;
-        for (j, col) in cols.iter().enumerate() {
-            let integer = col.kind != ColKind::Continuous;
-            if integer != in_marker {
-                let kind = if integer { "INTORG" } else { "INTEND" };
-                sink.line(format_args!("    MARKER 'MARKER' '{kind}'"))?;
-                in_marker = integer;
-            }
-            let start = next;
-            while next < entries.len() && entries[next].0 == j {
-                let (_, pos, v) = entries[next];
-                sink.line(format_args!("    {} {} {}", col.name, row_names[pos], Num(v)))?;
-                next += 1;
-            }
-            if next == start {
-                // Every column must appear in COLUMNS to exist at all.
-                sink.line(format_args!("    {} {OBJ_ROW} 0", col.name))?;
-            }
+        let integer = |j: usize| cols[j].kind != ColKind::Continuous;
+        let counts: Vec<usize> = (0..cols.len()).map(|j| matrix.len(j)).collect();
+        let cost = |j: usize| (counts[j].max(1)) * (cols[j].name.len() + 26);
+        for block in cut(cols.len(), cost, BLOCK_BYTES) {
+            matrix.load(block.clone());
+            write_items(
+                sink,
+                block.len(),
+                |i| cost(block.start + i),
+                |i, out| {
+                    let j = block.start + i;
+                    // A column's MARKER line depends only on its own kind and its
+                    // predecessor's, so every column formats on its own.
+                    let before = j > 0 && integer(j - 1);
+                    if integer(j) != before {
+                        let kind: &[u8] = if integer(j) { b"INTORG" } else { b"INTEND" };
+                        out.extend_from_slice(b"    MARKER 'MARKER' '");
+                        out.extend_from_slice(kind);
+                        out.extend_from_slice(b"'\n");
+                    }
+                    let (pos, vals) = matrix.column(j);
+                    if pos.is_empty() {
+                        // Every column must appear in COLUMNS to exist at all.
+                        out.extend_from_slice(b"    ");
+                        col_names.push(out, j);
+                        out.push(b' ');
+                        out.extend_from_slice(OBJ_ROW.as_bytes());
+                        out.extend_from_slice(b" 0\n");
+                    }
+                    for (&p, &v) in pos.iter().zip(vals) {
+                        out.extend_from_slice(b"    ");
+                        col_names.push(out, j);
+                        out.push(b' ');
+                        matrix_rows.push(out, p as usize);
+                        out.push(b' ');
+                        push_num(out, v);
+                        out.push(b'\n');
+                    }
+                },
+            )?;
         }
-        if in_marker {
+        if cols.last().is_some_and(|c| c.kind != ColKind::Continuous) {
             sink.text("    MARKER 'MARKER' 'INTEND'")?;
         }
+        drop((matrix, col_names, matrix_rows));
 
         // Always present (SCIP and CBC reject a file without it); never on the objective row,
         // whose right-hand side GLPK reads with the opposite sign.
         sink.text("RHS")?;
-        let rhs = rows.iter().map(|r| r.rhs).chain(inds.iter().map(|r| r.rhs));
-        for (name, v) in row_names[1..].iter().zip(rhs) {
-            if v != 0.0 {
-                sink.line(format_args!("    RHS {name} {}", Num(v)))?;
-            }
-        }
+        let rhs: Vec<f64> = rows.iter().map(|r| r.rhs).chain(inds.iter().map(|r| r.rhs)).collect();
+        write_items(
+            sink,
+            n_rows,
+            |i| row_names[i + 1].len() + 30,
+            |i, out| {
+                if rhs[i] != 0.0 {
+                    out.extend_from_slice(b"    RHS ");
+                    out.extend_from_slice(row_names[i + 1].as_bytes());
+                    out.push(b' ');
+                    push_num(out, rhs[i]);
+                    out.push(b'\n');
+                }
+            },
+        )?;
 
         sink.text("BOUNDS")?;
-        for col in cols {
-            for (kind, value) in bound_entries(col) {
-                match value {
-                    Some(v) => sink.line(format_args!(" {kind} BND {} {}", col.name, Num(v)))?,
-                    None => sink.line(format_args!(" {kind} BND {}", col.name))?,
+        write_items(
+            sink,
+            cols.len(),
+            |j| 2 * (cols[j].name.len() + 34),
+            |j, out| {
+                let col = &cols[j];
+                for (kind, value) in bound_entries(col).into_iter().flatten() {
+                    out.push(b' ');
+                    out.extend_from_slice(kind.as_bytes());
+                    out.extend_from_slice(b" BND ");
+                    out.extend_from_slice(col.name.as_bytes());
+                    if let Some(v) = value {
+                        out.push(b' ');
+                        push_num(out, v);
+                    }
+                    out.push(b'\n');
                 }
-            }
-        }
+            },
+        )?;
 
         if !inds.is_empty() {
             sink.text("INDICATORS")?;
@@ -141,15 +193,112 @@ impl Writer {
     }
 }
 
+/// Text of the columns whose entries [`ByColumn`] holds at a time.
+const BLOCK_BYTES: usize = 16 << 20;
+
+/// The matrix by column, one block of consecutive columns at a time: the rows are row-major
+/// and sorted by column, so a cursor per row (`u32`) walks them left to right and each block
+/// takes the next entries of every row. Memory is a block's entries (a `u32` row position and
+/// the `f64` value each) plus a cursor per row and a count per column, not a transposed copy of
+/// the whole matrix. Entries of a column are in row-position order. A row without terms (and an
+/// empty objective) gets an explicit 0 in the first column, as the LP writer writes
+/// `0 <first column>`.
+struct ByColumn<'a> {
+    /// The objective, the rows and the indicators' rows, by row position.
+    lists: Vec<&'a [(Col, f64)]>,
+    /// Entries per column.
+    count: Vec<usize>,
+    /// Per row position: its first term not yet loaded.
+    cursor: Vec<u32>,
+    /// The loaded block: columns `first..first + start.len() - 1`, column `first + i` at
+    /// `start[i]..start[i + 1]`.
+    first: usize,
+    start: Vec<usize>,
+    pos: Vec<u32>,
+    val: Vec<f64>,
+}
+
+impl<'a> ByColumn<'a> {
+    fn new(n_cols: usize, lists: Vec<&'a [(Col, f64)]>) -> Self {
+        let mut count = vec![0usize; n_cols];
+        for terms in &lists {
+            if terms.is_empty() {
+                count[0] += 1;
+            }
+            for &(c, _) in *terms {
+                count[c.index()] += 1;
+            }
+        }
+        ByColumn {
+            cursor: vec![0; lists.len()],
+            lists,
+            count,
+            first: 0,
+            start: vec![0],
+            pos: Vec::new(),
+            val: Vec::new(),
+        }
+    }
+
+    fn len(&self, j: usize) -> usize {
+        self.count[j]
+    }
+
+    /// Loads the columns `block`, which must follow the previous block.
+    fn load(&mut self, block: std::ops::Range<usize>) {
+        debug_assert_eq!(block.start, self.first + self.start.len() - 1);
+        self.first = block.start;
+        self.start.clear();
+        self.start.push(0);
+        for j in block.clone() {
+            let next = self.start[self.start.len() - 1] + self.count[j];
+            self.start.push(next);
+        }
+        let nnz = self.start[self.start.len() - 1];
+        self.pos.clear();
+        self.pos.resize(nnz, 0);
+        self.val.clear();
+        self.val.resize(nnz, 0.0);
+        let mut next = self.start.clone();
+        for (p, terms) in self.lists.iter().enumerate() {
+            // Row positions fit: the model holds fewer than 2^32 rows and indicators (their
+            // handles are u32), and the objective is one more.
+            let p32 = u32::try_from(p).expect("fewer than 2^32 rows");
+            if terms.is_empty() {
+                if block.start == 0 {
+                    let k = &mut next[0];
+                    self.pos[*k] = p32;
+                    *k += 1;
+                }
+                continue;
+            }
+            let mut t = self.cursor[p] as usize;
+            while t < terms.len() && terms[t].0.index() < block.end {
+                let k = &mut next[terms[t].0.index() - block.start];
+                self.pos[*k] = p32;
+                self.val[*k] = terms[t].1;
+                *k += 1;
+                t += 1;
+            }
+            self.cursor[p] = t as u32;
+        }
+    }
+
+    fn column(&self, j: usize) -> (&[u32], &[f64]) {
+        let r = self.start[j - self.first]..self.start[j - self.first + 1];
+        (&self.pos[r.clone()], &self.val[r])
+    }
+}
+
 /// The BOUNDS entries of a column: at most one per side, since CPLEX, CBC and GLPK reject a
 /// repeated side and HiGHS and Gurobi keep the first (README §1).
-fn bound_entries(col: &Column) -> Vec<BoundEntry> {
+fn bound_entries(col: &Column) -> [Option<BoundEntry>; 2] {
     let (lo, hi) = (col.lo, col.hi);
     if writes_as_binary(col) {
-        return vec![("BV", None)];
+        return [Some(("BV", None)), None];
     }
     if lo == hi {
-        return vec![("FX", Some(lo))];
+        return [Some(("FX", Some(lo))), None];
     }
     let lower = if lo == f64::NEG_INFINITY {
         ("MI", None)
@@ -164,19 +313,15 @@ fn bound_entries(col: &Column) -> Vec<BoundEntry> {
     if col.kind != ColKind::Continuous {
         // Integers between MARKER lines default to binary everywhere, and GLPK replaces only
         // the side that is written: both sides, always.
-        return vec![lower, upper];
+        return [Some(lower), Some(upper)];
     }
     if lo == f64::NEG_INFINITY && hi == f64::INFINITY {
-        return vec![("FR", None)];
+        return [Some(("FR", None)), None];
     }
-    let mut out = Vec::with_capacity(2);
     // A negative upper bound alone makes CPLEX, Gurobi and CBC set the lower bound to -inf
     // while HiGHS, SCIP and GLPK keep 0: name the lower side then, even when it is 0.
-    if lo != 0.0 || hi < 0.0 {
-        out.push(lower);
-    }
-    if hi != f64::INFINITY {
-        out.push(upper);
-    }
-    out
+    [
+        (lo != 0.0 || hi < 0.0).then_some(lower),
+        (hi != f64::INFINITY).then_some(upper),
+    ]
 }

@@ -1,6 +1,6 @@
 * nnmilp 0.1.0 - Fischetti & Jo 0-1 MILP of a ReLU network
 * network: tiny_2-3-2.onnx sha256 b6979604a843183b6a8841bd2d54258a6a0d9f0446ef1a57755dd4070c3dec91
-* task: adversarial, minimize L1 distance sum d_j to image tests/in/tiny_point.npy
+* task: adversarial, minimize L1 distance sum d_j to image tiny_point.npy sha256 f7a5a196c9e0e3b530888cae6be81054ec283203914ef98f11f965de6b3cd813
 * target class 0 (margin y_0 >= y_j + 0.2 for all j != 0)
 * options: box [0, 1] relu bigm bounds interval max-dist none
 * columns: in_j inputs, y_j outputs, d_j / dmax distances, x/s/z_Lk_j ReLU unit j of nonlinear layer k (z=1: inactive)

@@ -1,0 +1,128 @@
+//! Per-phase seconds and peak RSS of compiling one network to one file, for `bench/compile.py`.
+//!
+//! ```sh
+//! cargo build --release --features bench-tools --bins
+//! target/release/compile-phases NET.onnx OUT.(mps|lp)[.gz] [--repeat N]
+//! ```
+//!
+//! Phases: read (the file's bytes), decode (the protobuf decoder alone, for reference: the
+//! floor of `load`), load (decode + translation into the IR, as the CLI does it), bounds
+//! (interval), lower (big-M, network only: no task objective), write (`back::write_file`,
+//! atomic, synced). Before each phase the kernel's peak-RSS counter is reset
+//! (`/proc/self/clear_refs`, Linux), so each phase's `peak_rss_mb` is the largest resident set
+//! *during* that phase, including what earlier phases still hold. Then the formatting limit:
+//! the same numbers the file holds, formatted by `zmij` (the fastest shortest round-trip
+//! formatter found) into a reused buffer, no layout, no names, no I/O. One JSON object per
+//! repetition on stdout.
+
+use nnmilp::back::{self, Format, WriteOptions};
+use nnmilp::bounds::{interval, InputBox};
+use nnmilp::lower::{lower, LowerOptions};
+use protobuf::Message;
+use std::time::Instant;
+
+/// Peak resident set (VmHWM) in MB since the last reset, from `/proc/self/status`.
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+/// Resets the peak to the current resident set (Linux ≥ 4.0; a no-op elsewhere).
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+struct Phases(Vec<(&'static str, f64, f64)>);
+
+impl Phases {
+    fn run<T>(&mut self, name: &'static str, f: impl FnOnce() -> T) -> T {
+        reset_peak();
+        let t = Instant::now();
+        let out = f();
+        self.0.push((name, t.elapsed().as_secs_f64(), peak_rss_mb()));
+        out
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let (net_path, out_path) = match &args[..] {
+        [n, o, ..] => (n.clone(), o.clone()),
+        _ => {
+            eprintln!("usage: compile-phases NET.onnx OUT.(mps|lp)[.gz] [--repeat N]");
+            std::process::exit(2);
+        }
+    };
+    let repeat: usize = args
+        .iter()
+        .position(|a| a == "--repeat")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1);
+    for _ in 0..repeat {
+        let mut p = Phases(Vec::new());
+        let bytes = p.run("read", || std::fs::read(&net_path).expect("read the network"));
+        p.run("decode", || {
+            onnx_protobuf::ModelProto::parse_from_bytes(&bytes).expect("decode")
+        });
+        let net = p.run("load", || {
+            nnmilp::front::onnx::load_bytes(&bytes, &net_path).expect("load")
+        });
+        drop(bytes);
+        let bounds = p.run("bounds", || {
+            interval(&net, &InputBox::uniform(net.input_size(), 0.0, 1.0))
+        });
+        let lowered = p.run("lower", || {
+            lower(&net, &bounds, LowerOptions::default()).expect("lower")
+        });
+        drop((net, bounds));
+        let milp = &lowered.milp;
+        p.run("write", || {
+            back::write_file(milp, &out_path, None, &WriteOptions::default()).expect("write")
+        });
+        let file_bytes = std::fs::metadata(&out_path).map_or(0, |m| m.len());
+
+        // The numbers of the file: matrix entries, right-hand sides, finite bounds.
+        let mut numbers: Vec<f64> = milp.objective().terms.iter().map(|t| t.1).collect();
+        for r in milp.rows() {
+            numbers.extend(r.terms.iter().map(|t| t.1));
+            numbers.push(r.rhs);
+        }
+        for c in milp.cols() {
+            numbers.extend([c.lo, c.hi].into_iter().filter(|v| v.is_finite() && *v != 0.0));
+        }
+        let mut text = Vec::with_capacity(1 << 16);
+        let t = Instant::now();
+        let mut formatted = 0usize;
+        for &v in &numbers {
+            let mut b = zmij::Buffer::new();
+            text.extend_from_slice(b.format_finite(v).as_bytes());
+            if text.len() > (1 << 16) - 32 {
+                formatted += text.len();
+                text.clear();
+            }
+        }
+        formatted += text.len();
+        let format_seconds = t.elapsed().as_secs_f64();
+
+        let phases: Vec<String> =
+            p.0.iter()
+                .map(|(n, s, m)| format!("\"{n}\": {{\"seconds\": {s:.6}, \"peak_rss_mb\": {m:.1}}}"))
+                .collect();
+        let nnz: usize = milp.rows().iter().map(|r| r.terms.len()).sum();
+        println!(
+            "{{\"net\": \"{net_path}\", \"out\": \"{out_path}\", \"format\": \"{:?}\", \"file_bytes\": {file_bytes}, \
+             \"columns\": {}, \"rows\": {}, \"nonzeros\": {nnz}, \"numbers\": {}, \
+             \"format_limit\": {{\"seconds\": {format_seconds:.6}, \"bytes\": {formatted}}}, \"phases\": {{{}}}}}",
+            Format::from_path(&out_path),
+            milp.cols().len(),
+            milp.rows().len(),
+            numbers.len(),
+            phases.join(", ")
+        );
+    }
+}

@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""Figures of a study run (issue 13): PNGs into --figures (default study/figures).
+
+    python3 study/figures.py [--out study/results/run] [--figures study/figures]
+        [--nnmilp target/release/nnmilp] [--visualize-time-limit 60]
+
+* `solve_times.png`: solve seconds per image for every setting, one panel per network, log
+  scale; a time-out is drawn at the time limit as an open marker.
+* `dnn1_adversarial.png`: the first DNN1 images, original | adversarial | difference (red =
+  brighter, blue = darker), from the examples of the run's reports (already replayed by
+  run.py); one setting's example per image, the first setting that closed it.
+* `dnn1_visualize.png`: the feature visualization of DNN1, the input in [0,1]^784 maximising
+  each output (`nnmilp visualize study/nets/DNN1.onnx --output all --solve --png`), as in the
+  paper; its JSON report goes next to it.
+
+Needs matplotlib and numpy.
+"""
+
+import argparse
+import csv
+import json
+import os
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+from run import SETTINGS, load_test_images  # noqa: E402  (one list of settings, one image reader)
+
+MARKERS = "osD^v<>xP*"
+
+
+def read_rows(out, images):
+    """The run's instances; with `images`, only each net's first that many images (a run's CSV
+    keeps the instances of longer earlier runs)."""
+    with open(os.path.join(out, "instances.csv"), newline="") as f:
+        rows = [r for r in csv.DictReader(f) if None not in r]
+    if images:
+        keep = {}
+        for r in rows:
+            keep.setdefault(r["net"], set()).add(int(r["image"]))
+        keep = {n: set(sorted(ks)[:images]) for n, ks in keep.items()}
+        rows = [r for r in rows if int(r["image"]) in keep[r["net"]]]
+    return rows
+
+
+def solve_times(rows, path, time_limit):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    nets = sorted({r["net"] for r in rows})
+    settings = [s for s in SETTINGS if any(r["setting"] == s for r in rows)]
+    fig, axes = plt.subplots(1, len(nets), figsize=(3.2 * len(nets), 3.6), sharey=True, squeeze=False)
+    for ax, net in zip(axes[0], nets):
+        images = sorted({int(r["image"]) for r in rows if r["net"] == net})
+        pos = {k: i for i, k in enumerate(images)}
+        for si, s in enumerate(settings):
+            rs = [r for r in rows if r["net"] == net and r["setting"] == s]
+            for closed in (True, False):
+                pts = [(pos[int(r["image"])] + (si - len(settings) / 2) * 0.06,
+                        max(float(r["solve_seconds"]) if closed else time_limit, 1e-3))
+                       for r in rs if (r["status"] == "optimal") == closed]
+                if pts:
+                    ax.scatter(*zip(*pts), marker=MARKERS[si % len(MARKERS)], s=22, color=f"C{si}",
+                               facecolors=None if closed else "none", label=s if closed else None)
+        ax.axhline(time_limit, color="gray", lw=0.8, ls="--")
+        ax.set_yscale("log")
+        ax.set_xticks(range(len(images)), [str(k) for k in images], fontsize=7)
+        ax.set_title(net)
+        ax.set_xlabel("test image")
+    axes[0][0].set_ylabel("solve seconds (open marker: time-out)")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    for ax in axes[0][1:]:
+        for h, l in zip(*ax.get_legend_handles_labels()):
+            if l not in labels:
+                handles.append(h)
+                labels.append(l)
+    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 5), fontsize=7, frameon=False)
+    fig.tight_layout(rect=(0, 0.14, 1, 1))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def adversarial(rows, path, mnist, count):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+    x, _ = load_test_images(mnist)
+    chosen = {}
+    for r in sorted(rows, key=lambda r: SETTINGS.index(r["setting"])):
+        k = int(r["image"])
+        if r["net"] == "DNN1" and r["status"] == "optimal" and r["replay"] == "ok" and k not in chosen:
+            chosen[k] = r
+    chosen = [chosen[k] for k in sorted(chosen)[:count]]
+    if not chosen:
+        print("no solved DNN1 instance: no adversarial figure")
+        return
+    fig, axes = plt.subplots(len(chosen), 3, figsize=(4.2, 1.5 * len(chosen)), squeeze=False)
+    for row, r in zip(axes, chosen):
+        report = os.path.join(REPO, r["report"])
+        if r["setting"] == "none":
+            example = json.load(open(report[: -len(".json")] + ".scip.json"))["input"]
+        else:
+            example = json.load(open(report))["solve"]["example"]["input"]
+        img = x[int(r["image"])].astype(float) / 255.0
+        adv = np.asarray(example, dtype=float)
+        diff = (adv - img).reshape(28, 28)
+        lim = max(float(np.abs(diff).max()), 1e-9)
+        row[0].imshow(img.reshape(28, 28), cmap="gray", vmin=0, vmax=1)
+        row[1].imshow(adv.reshape(28, 28), cmap="gray", vmin=0, vmax=1)
+        row[2].imshow(diff, cmap="bwr", vmin=-lim, vmax=lim)
+        row[0].set_ylabel(f"#{r['image']}: {r['label']}→{r['target']}", fontsize=7)
+        row[1].set_title(f"L1 {float(r['objective']):.2f}", fontsize=7)
+        for ax in row:
+            ax.set_xticks([])
+            ax.set_yticks([])
+    axes[0][0].set_title("original", fontsize=7)
+    axes[0][2].set_title("difference", fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--out", default=os.path.join(HERE, "results", "run"), help="the run's results folder")
+    ap.add_argument("--figures", default=os.path.join(HERE, "figures"))
+    ap.add_argument("--time-limit", type=float, default=None, help="the run's time limit (default: read results.md)")
+    ap.add_argument("--nnmilp", default=os.path.join(REPO, "target", "release", "nnmilp"))
+    ap.add_argument("--visualize-time-limit", default="60", help="seconds per output of the visualization")
+    ap.add_argument("--no-visualize", action="store_true")
+    ap.add_argument("--images", type=int, help="only each net's first N images (the run's --images)")
+    ap.add_argument("--examples", type=int, default=5, help="DNN1 images in the adversarial figure")
+    ap.add_argument("--mnist", default=os.path.join(REPO, "..", "shared", "data", "mnist"))
+    a = ap.parse_args()
+    if not os.path.isdir(a.mnist):
+        a.mnist = "/work/shared/data/mnist"
+    os.makedirs(a.figures, exist_ok=True)
+    rows = read_rows(a.out, a.images)
+    tl = a.time_limit
+    if tl is None:
+        tl = max(float(r["solve_seconds"]) for r in rows if r["status"] == "time_limit") if any(
+            r["status"] == "time_limit" for r in rows) else max(float(r["solve_seconds"]) for r in rows)
+    solve_times(rows, os.path.join(a.figures, "solve_times.png"), tl)
+    adversarial(rows, os.path.join(a.figures, "dnn1_adversarial.png"), a.mnist, a.examples)
+    if not a.no_visualize:
+        png = os.path.join(a.figures, "dnn1_visualize.png")
+        cmd = [a.nnmilp, "visualize", "study/nets/DNN1.onnx", "--output", "all", "--solve", "--threads", "1",
+               "--time-limit", a.visualize_time_limit, "--png", os.path.relpath(png, REPO),
+               "--report", os.path.relpath(png[:-4] + ".json", REPO)]
+        print("$ " + " ".join(cmd))
+        subprocess.run(cmd, cwd=REPO, check=True, stdout=subprocess.DEVNULL)
+    print(f"figures in {a.figures}")
+
+
+if __name__ == "__main__":
+    main()
