@@ -16,6 +16,8 @@ pub enum Error {
     #[error(transparent)]
     Lower(#[from] crate::lower::LowerError),
     #[error(transparent)]
+    Hygiene(#[from] crate::lower::hygiene::HygieneError),
+    #[error(transparent)]
     Task(#[from] crate::tasks::TaskError),
     #[error(transparent)]
     Data(#[from] crate::data::DataError),

@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use nnmilp::front::onnx::{load, load_bytes, OnnxError};
+use nnmilp::front::onnx::{load, load_bytes, load_file_bytes, LoadOptions, OnnxError};
 use onnx_protobuf::tensor_shape_proto::dimension::Value as Dim;
 use onnx_protobuf::{type_proto, Message, ModelProto};
 use tract_onnx::prelude::*;
@@ -239,11 +239,12 @@ fn unsupported_operators_are_all_named_at_once() {
 }
 
 #[test]
-fn non_finite_weights_name_tensor_and_node() {
+fn non_finite_weights_name_the_tensor() {
+    // Checked once, when the initializer is decoded (not at every node that reads it).
     let (e, msg) = error_of(&bad("nan_weight.onnx"));
-    assert!(matches!(e, OnnxError::NonFinite { index: 5, .. }), "{e:?}");
+    assert!(matches!(e, OnnxError::Initializer { .. }), "{e:?}");
     assert!(
-        msg.contains("tensor fc1.weight, read by node fc1 (Gemm), holds the non-finite value NaN"),
+        msg.contains("initializer fc1.weight: holds the non-finite value NaN at index 5"),
         "{msg}"
     );
 }
@@ -269,7 +270,20 @@ fn graphs_with_several_inputs_are_rejected() {
 #[test]
 fn expansions_too_large_for_memory_are_refused_before_allocating() {
     // A 32-channel 3x3 convolution of a 2x4000x4000 input: 32 * 4000^2 * 2 * 9 = 9.2e9 entries.
+    // With the default max_units its 3.2e7 inputs are refused first.
     let (e, msg) = error_of(&bad("conv_too_large.onnx"));
+    assert!(matches!(e, OnnxError::InputType { .. }), "{e:?}");
+    assert!(
+        msg.contains("32000000 units, more than the limit of 10000000 (max_units)"),
+        "{msg}"
+    );
+    let opts = LoadOptions {
+        max_units: 100_000_000,
+        ..LoadOptions::default()
+    };
+    let path = bad("conv_too_large.onnx");
+    let e = load_file_bytes(&path, &std::fs::read(&path).unwrap(), &opts).unwrap_err();
+    let msg = e.to_string();
     assert!(matches!(e, OnnxError::Node { .. }), "{e:?}");
     assert!(
         msg.contains("node big (Conv): the convolution matrix would need 9216000000 entries"),

@@ -449,6 +449,10 @@ fn cli_bounds_around_an_image_and_region_lp_end_to_end() {
                 &image,
                 "--bounds",
                 "region-lp",
+                // A time-limited unit LP keeps its previous bound, so under load the bytes
+                // could depend on timing: the determinism claim is for unlimited LPs.
+                "--unit-time-limit",
+                "1000",
                 "-o",
                 out.to_str().unwrap(),
             ]);

@@ -17,6 +17,7 @@
 //! model order, terms sorted by column, one number format). [`write_file`] replaces its target
 //! atomically and never leaves a partial or temporary file behind.
 
+pub mod atomic;
 mod chunks;
 pub mod lp;
 pub mod mps;
@@ -27,7 +28,7 @@ pub mod target;
 use crate::milp::{Col, ColKind, Column, Milp, ObjSense};
 use std::collections::HashSet;
 use std::fmt;
-use std::fs::{self, File};
+use std::fs::File;
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 use thiserror::Error;
@@ -526,34 +527,12 @@ pub fn write_file(milp: &Milp, path: &str, format: Option<Format>, opts: &WriteO
         path: path.into(),
         error,
     };
-    let target = Path::new(path);
-    let dir = match target.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    // Checked first so the message is the plain OS error, not tempfile's "at path .tmpXYZ".
-    if !fs::metadata(dir).map_err(io_err)?.is_dir() {
-        return Err(io_err(io::Error::new(
-            io::ErrorKind::NotADirectory,
-            format!("{} is not a directory", dir.display()),
-        )));
-    }
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".nnmilp-").suffix(".tmp");
-    #[cfg(unix)]
-    {
-        // The mode passes through the umask like any newly created file (tempfile's default,
-        // 0600, would make every output private).
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(fs::Permissions::from_mode(0o666));
-    }
-    // From here on, dropping `tmp` (on any early return) deletes the temporary file.
-    let mut tmp = builder.tempfile_in(dir).map_err(io_err)?;
+    // From here on, dropping `tmp` (on any early return) deletes the temporary file, and so
+    // does SIGINT / SIGTERM ([`atomic`]).
+    let mut tmp = atomic::TempOutput::create(Path::new(path)).map_err(io_err)?;
     let gzip = path.to_ascii_lowercase().ends_with(".gz");
-    write_into(milp, format, opts, tmp.as_file_mut(), gzip).map_err(io_err)?;
-    tmp.as_file().sync_all().map_err(io_err)?;
-    tmp.persist(target).map_err(|e| io_err(e.error))?;
-    Ok(())
+    write_into(milp, format, opts, tmp.file_mut(), gzip).map_err(io_err)?;
+    tmp.commit().map_err(io_err)
 }
 
 /// The body of [`write_file`]: the text, gzip-compressed or not, flushed into `file`.

@@ -4,7 +4,14 @@
 //! A file names the network by the SHA-256 of its bytes and the region it was computed over (a
 //! box, and the L1 ball that cut it, if any); it is only accepted for that same network and for
 //! a region inside that one (bounds sound over a region are sound over every part of it). JSON,
-//! with every layer's bounds in full.
+//! with every layer's bounds in full; an infinite bound is written as the string `"inf"` or
+//! `"-inf"` (JSON has no number for it), so that every file reads back.
+//!
+//! A file is checked, not trusted: a wrong bound would make the MILP cut off the network's
+//! true values and a solver report "infeasible" for a feasible problem. Read once through a
+//! size-capped reader; every bound a number or `"inf"`/`"-inf"` (never `null` or NaN), `lo <= hi`,
+//! one pair per unit of every layer, and the network's forward pass at the region's center
+//! inside every layer's bounds.
 
 use super::{Bounds, BoundsReport, InputBox, L1Ball, Method, Region};
 use crate::ir::Network;
@@ -14,6 +21,50 @@ use thiserror::Error;
 
 /// Written in every file, checked on reading.
 pub const FORMAT: &str = "nnmilp-bounds/1";
+
+/// Largest bounds file read: about 10⁷ bound pairs at the digits `f64` needs.
+pub const MAX_BOUNDS_FILE_BYTES: u64 = 512 << 20;
+
+/// How far (relative, `tol·(1 + |v|)`) the forward pass may sit outside a file's bounds before
+/// the file is refused: the passes widen every solver optimum by far more than this, so a sound
+/// file never comes near it.
+const CENTER_TOLERANCE: f64 = 1e-9;
+
+/// Bound values in JSON: finite numbers as numbers, infinities as `"inf"` / `"-inf"`.
+mod values {
+    use serde::de::Error as _;
+    use serde::ser::{Error as _, SerializeSeq};
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[f64], s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(v.len()))?;
+        for &x in v {
+            match x {
+                x if x.is_finite() => seq.serialize_element(&x)?,
+                f64::INFINITY => seq.serialize_element("inf")?,
+                f64::NEG_INFINITY => seq.serialize_element("-inf")?,
+                _ => return Err(S::Error::custom("a bound is NaN")),
+            }
+        }
+        seq.end()
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+        let raw = Vec::<serde_json::Value>::deserialize(d)?;
+        (raw.iter().enumerate())
+            .map(|(i, v)| match v {
+                serde_json::Value::Number(n) => n
+                    .as_f64()
+                    .ok_or_else(|| D::Error::custom(format!("entry {i}: {n} is not a number"))),
+                serde_json::Value::String(s) if s == "inf" => Ok(f64::INFINITY),
+                serde_json::Value::String(s) if s == "-inf" => Ok(f64::NEG_INFINITY),
+                other => Err(D::Error::custom(format!(
+                    "entry {i} is {other}: a bound is a number, \"inf\" or \"-inf\""
+                ))),
+            })
+            .collect()
+    }
+}
 
 #[derive(Debug, Error)]
 pub enum BoundsFileError {
@@ -39,7 +90,9 @@ pub struct BoundsFile {
     pub sha256: String,
     pub method: String,
     /// The input box, per input.
+    #[serde(with = "values")]
     pub input_lo: Vec<f64>,
+    #[serde(with = "values")]
     pub input_hi: Vec<f64>,
     /// The L1 ball that cuts the box, when the bounds hold only inside it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -60,7 +113,9 @@ pub struct FileBall {
 pub struct LayerBounds {
     pub index: usize,
     pub name: String,
+    #[serde(with = "values")]
     pub lo: Vec<f64>,
+    #[serde(with = "values")]
     pub hi: Vec<f64>,
 }
 
@@ -106,11 +161,11 @@ impl BoundsFile {
 
     /// Reads a file (no checks against a network yet: see [`BoundsFile::bounds_for`]).
     pub fn read(path: &Path) -> Result<Self, BoundsFileError> {
-        let text = std::fs::read_to_string(path).map_err(|source| BoundsFileError::Read {
+        let bytes = crate::data::read_capped(path, MAX_BOUNDS_FILE_BYTES).map_err(|source| BoundsFileError::Read {
             path: path.to_path_buf(),
             source,
         })?;
-        let file: BoundsFile = serde_json::from_str(&text).map_err(|e| BoundsFileError::Parse {
+        let file: BoundsFile = serde_json::from_slice(&bytes).map_err(|e| BoundsFileError::Parse {
             path: path.to_path_buf(),
             message: e.to_string(),
         })?;
@@ -159,10 +214,17 @@ impl BoundsFile {
             let n = net.layer(h).size();
             if l.index != h.index() || l.lo.len() != n || l.hi.len() != n {
                 return Err(parse(format!(
-                    "layer {}: {} bounds, the network's layer {} has {n} units",
+                    "layer {}: {} lower and {} upper bounds, the network's layer {} has {n} units",
                     l.index,
                     l.lo.len(),
+                    l.hi.len(),
                     h.index()
+                )));
+            }
+            if let Some(j) = (0..n).find(|&j| l.lo[j] > l.hi[j]) {
+                return Err(parse(format!(
+                    "layer {} ({}), unit {j}: lower bound {} above upper bound {}",
+                    l.index, l.name, l.lo[j], l.hi[j]
                 )));
             }
         }
@@ -171,6 +233,19 @@ impl BoundsFile {
         let ball_size = self.l1_ball.as_ref().map_or(n, |b| b.center.len());
         if rb.lo.len() != n || rb.hi.len() != n || self.input_hi.len() != n || ball_size != n {
             return Err(parse(format!("box of {n} inputs, the region has {}", rb.lo.len())));
+        }
+        if let Some(j) = (0..n).find(|&j| self.input_lo[j] > self.input_hi[j]) {
+            return Err(parse(format!(
+                "input {j}: lower bound {} above upper bound {}",
+                self.input_lo[j], self.input_hi[j]
+            )));
+        }
+        if let Some(b) = &self.l1_ball {
+            if !(b.radius >= 0.0 && b.radius.is_finite() && b.center.iter().all(|c| c.is_finite())) {
+                return Err(parse(
+                    "l1_ball: a finite center and a finite radius >= 0 are needed".into(),
+                ));
+            }
         }
         let file_region = Region {
             input_box: InputBox {
@@ -188,6 +263,7 @@ impl BoundsFile {
                 detail,
             });
         }
+        self.check_center(net, region).map_err(parse)?;
         let mut bounds = Bounds {
             lo: self.layers.iter().map(|l| l.lo.clone()).collect(),
             hi: self.layers.iter().map(|l| l.hi.clone()).collect(),
@@ -196,5 +272,35 @@ impl BoundsFile {
         bounds.lo[0] = region.input_box.lo.clone();
         bounds.hi[0] = region.input_box.hi.clone();
         Ok(bounds)
+    }
+
+    /// Whether the network's values at a point of `region` (the L1 ball's center, or the box's
+    /// center, clipped to the box; a point of the region whenever it is not empty) lie inside
+    /// every layer's bounds. Bounds that exclude a value the network takes are not sound.
+    fn check_center(&self, net: &Network, region: &Region) -> Result<(), String> {
+        let b = &region.input_box;
+        let point: Vec<f64> = (0..b.lo.len())
+            .map(|j| {
+                let mid = match region.l1.as_ref() {
+                    Some(ball) => ball.center[j],
+                    None if b.lo[j].is_finite() && b.hi[j].is_finite() => 0.5 * (b.lo[j] + b.hi[j]),
+                    None => 0.0,
+                };
+                mid.max(b.lo[j]).min(b.hi[j])
+            })
+            .collect();
+        let values = net.forward_all(&point).map_err(|e| e.to_string())?;
+        for (l, v) in self.layers.iter().zip(&values) {
+            for (j, &x) in v.iter().enumerate() {
+                let tol = CENTER_TOLERANCE * (1.0 + x.abs());
+                if !(x >= l.lo[j] - tol && x <= l.hi[j] + tol) {
+                    return Err(format!(
+                        "layer {} ({}), unit {j}: the network's value {x} at the center of the region lies outside the file's bounds [{}, {}], so they are not sound",
+                        l.index, l.name, l.lo[j], l.hi[j]
+                    ));
+                }
+            }
+        }
+        Ok(())
     }
 }

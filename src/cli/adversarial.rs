@@ -3,6 +3,7 @@
 use super::args::{BoxArgs, ModelArgs, NormArg, TighteningArgs};
 use super::{CliError, Output};
 use crate::bounds::Method;
+use crate::lower::DistanceForm;
 use crate::tasks::adversarial::{self, MarginKind};
 use clap::ValueEnum;
 use std::path::PathBuf;
@@ -10,6 +11,8 @@ use std::path::PathBuf;
 /// The bounds passes, plus region-aware tightening (which needs this query's distance).
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum BoundsArg {
+    /// region-symbolic or region-lp by the network's size (the fastest measured).
+    Auto,
     /// Interval arithmetic.
     Interval,
     /// Linear relaxations back-substituted to the input (DeepPoly-style).
@@ -30,7 +33,7 @@ impl BoundsArg {
     /// The method, and whether it runs inside an example's ball (`region-*`).
     fn split(self) -> (Method, bool) {
         match self {
-            BoundsArg::Interval => (Method::Interval, false),
+            BoundsArg::Auto | BoundsArg::Interval => (Method::Interval, false),
             BoundsArg::Symbolic => (Method::Symbolic, false),
             BoundsArg::Lp => (Method::Lp, false),
             BoundsArg::Milp => (Method::Milp, false),
@@ -47,6 +50,25 @@ pub enum MarginKindArg {
     Relative,
     /// y_T >= y_j + m.
     Absolute,
+    /// y_T >= y_j + m * |y_j| (rows y_T >= (1 + m) y_j and y_T >= (1 - m) y_j): relative, and T wins whatever the signs.
+    Magnitude,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum DistanceArg {
+    /// Inputs split into deviations in_j = img_j + p_j - n_j, substituted into the first layer (no distance rows).
+    Split,
+    /// A d_j column and two rows per input (the textbook form).
+    Rows,
+}
+
+impl From<DistanceArg> for DistanceForm {
+    fn from(d: DistanceArg) -> Self {
+        match d {
+            DistanceArg::Split => DistanceForm::Split,
+            DistanceArg::Rows => DistanceForm::Rows,
+        }
+    }
 }
 
 impl From<MarginKindArg> for MarginKind {
@@ -54,6 +76,7 @@ impl From<MarginKindArg> for MarginKind {
         match k {
             MarginKindArg::Relative => MarginKind::Relative,
             MarginKindArg::Absolute => MarginKind::Absolute,
+            MarginKindArg::Magnitude => MarginKind::Magnitude,
         }
     }
 }
@@ -96,13 +119,16 @@ pub struct Args {
     pub norm: NormArg,
     /// Margin by which the target must win.
     ///
-    /// Relative (y_T >= (1 + m) y_j) or absolute (y_T >= y_j + m), see --margin-kind.
+    /// Relative (y_T >= (1 + m) y_j), absolute (y_T >= y_j + m) or magnitude
+    /// (y_T >= y_j + m |y_j|), see --margin-kind.
     #[arg(long, default_value_t = 0.2)]
     pub margin: f64,
     /// Margin form [default: relative if the outputs are provably non-negative, else absolute].
     ///
     /// The default is decided from interval bounds over the task's region whatever --bounds
-    /// says, so that tighter bounds never change the problem.
+    /// says, so that tighter bounds never change the problem. The relative margin does not
+    /// make T win when some y_j < 0 (the report's goal_class_wins says whether it did);
+    /// magnitude does.
     #[arg(long, value_enum)]
     pub margin_kind: Option<MarginKindArg>,
     /// Upper bound on the distance (infeasible if no example that close exists).
@@ -111,6 +137,13 @@ pub struct Args {
     /// the ball (L1: over box ∩ the L1 ball itself).
     #[arg(long, value_name = "D")]
     pub max_dist: Option<f64>,
+    /// How the distance objective is written.
+    ///
+    /// split: every input becomes in_j = img_j + p_j - n_j with p_j, n_j >= 0, substituted into
+    /// the first layer, and the objective is sum p_j + n_j (no distance rows). rows: a column
+    /// d_j >= |in_j - img_j| and two rows per input (the textbook form). Same optimum.
+    #[arg(long, value_enum, default_value_t = DistanceArg::Split)]
+    pub distance: DistanceArg,
     #[command(flatten)]
     pub input_box: BoxArgs,
     /// Bounds pass for big-M coefficients and ReLU stability.
@@ -118,7 +151,9 @@ pub struct Args {
     /// interval, symbolic, lp or milp over the task's region; region-symbolic|region-lp|
     /// region-milp first find an example by a first-order search, tighten with that method
     /// inside the ball of its distance, add that budget row and start HiGHS from the example.
-    #[arg(long, value_enum, default_value_t = BoundsArg::Interval)]
+    /// auto (the default) picks region-lp for networks of 40 to 200 ReLUs and
+    /// region-symbolic otherwise (the fastest measured); --bounds-file overrides it.
+    #[arg(long, value_enum, default_value_t = BoundsArg::Auto)]
     pub bounds: BoundsArg,
     /// Read the bounds from a file written by `nnmilp bounds`.
     ///
@@ -159,11 +194,13 @@ impl Args {
             margin: self.margin,
             margin_kind: self.margin_kind.map(Into::into),
             max_dist: self.max_dist,
+            distance_form: self.distance.into(),
             input_box: self.input_box.input_box,
             encoding: m.relu.into(),
             bounds,
             bounds_options: self.tightening.options(),
             region_tightening,
+            auto_bounds: matches!(self.bounds, BoundsArg::Auto) && self.bounds_file.is_none(),
             warm_start: self.warm_start,
             bounds_file: self.bounds_file,
             output: m.output.clone(),

@@ -155,7 +155,12 @@ fn read_header(r: &mut impl Read, path: &Path, kind: Kind, index: usize) -> Resu
         return Err(header_err(format!("empty items of shape {dims:?}")));
     }
     let item_len = dims.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d));
-    let item_len = item_len.ok_or_else(|| header_err(format!("items of shape {dims:?} are too large")))?;
+    let item_len = (item_len.filter(|&n| n as u64 <= super::MAX_IMAGE_VALUES)).ok_or_else(|| {
+        header_err(format!(
+            "items of shape {dims:?} have more than {} values",
+            super::MAX_IMAGE_VALUES
+        ))
+    })?;
     let data_len = (count as u64)
         .checked_mul(item_len as u64)
         .ok_or_else(|| header_err(format!("{count} items of {item_len} bytes are too many")))?;
@@ -219,7 +224,9 @@ fn read_gz_item<R: Read>(
     }
     let mut bytes = vec![0u8; header.item_len];
     stream.read_exact(&mut bytes).map_err(|e| fail(e, data_read(&stream)))?;
-    io::copy(&mut stream, &mut io::sink()).map_err(|e| fail(e, data_read(&stream)))?;
+    // Counting the rest stops one byte past the promise: a gzip bomb is not unpacked to its end.
+    let rest = (header.data_len - data_read(&stream)).saturating_add(1);
+    io::copy(&mut (&mut stream).take(rest), &mut io::sink()).map_err(|e| fail(e, data_read(&stream)))?;
     check_data_len(path, header.data_len, data_read(&stream))?;
     Ok(Item {
         count: header.count,

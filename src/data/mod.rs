@@ -94,6 +94,47 @@ pub enum DataError {
     Picture { path: PathBuf, reason: String },
 }
 
+/// Reads a whole input file into memory, refusing one larger than `cap` bytes *before* the
+/// memory is spent: a regular file by its size, anything else (`/dev/zero`, a pipe) by reading
+/// at most `cap + 1` bytes. The error for a file too large has kind
+/// [`std::io::ErrorKind::FileTooLarge`] and says the cap. Every input (network, bounds file,
+/// image) is read once through this, and the one buffer is then hashed and parsed.
+pub fn read_capped(path: &Path, cap: u64) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let file = std::fs::File::open(path)?;
+    let meta = file.metadata()?;
+    let too_large = |size: Option<u64>| {
+        let size = size.map_or(String::new(), |s| format!("{s} bytes, "));
+        std::io::Error::new(
+            std::io::ErrorKind::FileTooLarge,
+            format!("{size}more than the limit of {cap} bytes"),
+        )
+    };
+    if meta.is_dir() {
+        return Err(std::io::Error::new(std::io::ErrorKind::IsADirectory, "is a directory"));
+    }
+    let mut bytes = Vec::new();
+    if meta.is_file() {
+        if meta.len() > cap {
+            return Err(too_large(Some(meta.len())));
+        }
+        bytes.reserve_exact(meta.len() as usize);
+    }
+    file.take(cap.saturating_add(1)).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > cap {
+        return Err(too_large(None));
+    }
+    Ok(bytes)
+}
+
+/// Largest image file read (PNG, `.npy`, an IDX file gzipped or not, after unpacking): MNIST's
+/// training images are 47 MB.
+pub const MAX_IMAGE_FILE_BYTES: u64 = 256 << 20;
+
+/// Most values one image may have (2^24, a 4096×4096 picture): checked against the header's
+/// dimensions before the pixels are allocated.
+pub const MAX_IMAGE_VALUES: u64 = 1 << 24;
+
 /// Load one input image.
 ///
 /// `spec` is one of

@@ -1,10 +1,49 @@
 //! Reading NumPy `.npy` arrays as flat row-major `f64` vectors, values unchanged.
 
-use super::{DataError, Image};
+use super::{read_capped, DataError, Image, MAX_IMAGE_FILE_BYTES, MAX_IMAGE_VALUES};
 use npyz::{DType, NpyFile, NpyHeader, Order, TypeChar};
-use std::fs::File;
-use std::io::{BufReader, Read, Seek};
+use std::io::Read;
 use std::path::Path;
+
+/// Where the header text lies in the file, from the preamble (magic, version, header length):
+/// checked against the file's length before npyz allocates a buffer of the claimed length.
+fn header_text(bytes: &[u8]) -> Result<std::ops::Range<usize>, String> {
+    if !bytes.starts_with(b"\x93NUMPY") || bytes.len() < 10 {
+        return Err("no .npy magic string".into());
+    }
+    let (start, len): (usize, usize) = match bytes[6] {
+        1 => (10, u16::from_le_bytes([bytes[8], bytes[9]]) as usize),
+        2 | 3 if bytes.len() >= 12 => (
+            12,
+            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize,
+        ),
+        v => return Err(format!("unsupported format version {v}")),
+    };
+    match start.checked_add(len).filter(|&end| end <= bytes.len()) {
+        Some(end) => Ok(start..end),
+        None => Err(format!(
+            "the header claims {len} bytes, the file has {}",
+            bytes.len() - start
+        )),
+    }
+}
+
+/// The number of values the header's `'shape': (...)` promises, checked: npyz multiplies the
+/// dimensions without checking (a product that wraps would pass as small).
+fn header_values(text: &[u8]) -> Result<u64, String> {
+    let text = String::from_utf8_lossy(text);
+    let unreadable = || format!("cannot read the shape in the header {text:?}");
+    let after = text.split_once("'shape'").ok_or_else(unreadable)?.1;
+    let tuple = after.split_once('(').ok_or_else(unreadable)?.1;
+    let tuple = tuple.split_once(')').ok_or_else(unreadable)?.0;
+    let dims = (tuple.split(',').map(str::trim).filter(|d| !d.is_empty()))
+        .map(|d| d.trim_end_matches('L').parse::<u64>().map_err(|_| unreadable()))
+        .collect::<Result<Vec<_>, _>>()?;
+    dims.iter()
+        .try_fold(1u64, |acc, &d| acc.checked_mul(d))
+        .filter(|&n| n <= MAX_IMAGE_VALUES)
+        .ok_or_else(|| format!("shape {dims:?} has more than {MAX_IMAGE_VALUES} values"))
+}
 
 pub(super) fn load(spec: &str, path: &Path) -> Result<Image, DataError> {
     let read_err = |source| DataError::Read {
@@ -15,11 +54,12 @@ pub(super) fn load(spec: &str, path: &Path) -> Result<Image, DataError> {
         path: path.to_path_buf(),
         reason,
     };
-    let file = File::open(path).map_err(read_err)?;
-    let file_len = file.metadata().map_err(read_err)?.len();
-    let mut reader = BufReader::new(file);
-    let header = NpyHeader::from_reader(&mut reader).map_err(|e| npy_err(e.to_string()))?;
-    let data_start = reader.stream_position().map_err(read_err)?;
+    let bytes = read_capped(path, MAX_IMAGE_FILE_BYTES).map_err(read_err)?;
+    let text = header_text(&bytes).map_err(npy_err)?;
+    let n = header_values(&bytes[text.clone()]).map_err(npy_err)?;
+    let header = NpyHeader::from_reader(&bytes[..]).map_err(|e| npy_err(e.to_string()))?;
+    let data_start = text.end as u64;
+    let file_len = bytes.len() as u64;
 
     let dtype = header.dtype();
     let DType::Plain(ty) = &dtype else {
@@ -35,7 +75,6 @@ pub(super) fn load(spec: &str, path: &Path) -> Result<Image, DataError> {
     let item_size = ty.size_field();
     // npyz preallocates from the header's shape, so check the file really holds that much data
     // before reading: a lying header must be an error, not an out-of-memory abort.
-    let n = header.len();
     let needed = n
         .checked_mul(item_size)
         .ok_or_else(|| npy_err(format!("shape {:?} is too large", header.shape())))?;
@@ -55,7 +94,7 @@ pub(super) fn load(spec: &str, path: &Path) -> Result<Image, DataError> {
     let shape = header.shape().to_vec();
     let strides = header.strides().to_vec();
     let order = header.order();
-    let npy = NpyFile::with_header(header, reader);
+    let npy = NpyFile::with_header(header, &bytes[text.end..]);
     let values: Vec<f64> = match (ty.type_char(), item_size) {
         (TypeChar::Float, 4) => read_as::<f32, _>(npy, path)?,
         (TypeChar::Float, 8) => read_as::<f64, _>(npy, path)?,

@@ -208,31 +208,17 @@ fn write_rgb_png(path: &Path, width: u32, height: u32, rgb: &[u8]) -> Result<(),
         path: path.to_path_buf(),
         source,
     };
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".nnmilp-").suffix(".png.tmp");
-    // Temporary files are private by default, but the picture they become is an ordinary file.
-    #[cfg(unix)]
+    let mut tmp = crate::back::atomic::TempOutput::create(path).map_err(write_err)?;
     {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    let mut tmp = builder.tempfile_in(dir).map_err(write_err)?;
-    {
-        let mut encoder = png::Encoder::new(tmp.as_file_mut(), width, height);
+        let mut encoder = png::Encoder::new(tmp.file_mut(), width, height);
         encoder.set_color(png::ColorType::Rgb);
         encoder.set_depth(png::BitDepth::Eight);
         let mut writer = encoder.write_header().map_err(encode_err)?;
         writer.write_image_data(rgb).map_err(encode_err)?;
         writer.finish().map_err(encode_err)?;
     }
-    tmp.as_file_mut().flush().map_err(write_err)?;
-    tmp.as_file().sync_all().map_err(write_err)?;
-    tmp.persist(path).map_err(|e| write_err(e.error))?;
-    Ok(())
+    tmp.file_mut().flush().map_err(write_err)?;
+    tmp.commit().map_err(write_err)
 }
 
 #[cfg(test)]

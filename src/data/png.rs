@@ -1,13 +1,11 @@
 //! Reading PNG inputs as grayscale values in `[0, 1]`.
 
-use super::{label_from_png_name, DataError, Image};
-use ::png::{BitDepth, ColorType, Decoder, Transformations};
-use std::fs::File;
-use std::io::BufReader;
+use super::{label_from_png_name, read_capped, DataError, Image, MAX_IMAGE_FILE_BYTES, MAX_IMAGE_VALUES};
+use ::png::{BitDepth, ColorType, Decoder, Limits, Transformations};
 use std::path::Path;
 
 pub(super) fn load(spec: &str, path: &Path) -> Result<Image, DataError> {
-    let file = File::open(path).map_err(|source| DataError::Read {
+    let bytes = read_capped(path, MAX_IMAGE_FILE_BYTES).map_err(|source| DataError::Read {
         path: path.to_path_buf(),
         source,
     })?;
@@ -15,11 +13,24 @@ pub(super) fn load(spec: &str, path: &Path) -> Result<Image, DataError> {
         path: path.to_path_buf(),
         source,
     };
-    let mut decoder = Decoder::new(BufReader::new(file));
+    // The decoder's own buffers are limited too; our pixel buffer is checked below.
+    let limits = Limits {
+        bytes: (MAX_IMAGE_VALUES * 8) as usize,
+    };
+    let mut decoder = Decoder::new_with_limits(&bytes[..], limits);
     // Palettes become RGB and 1/2/4-bit grays become 8-bit (scaled, so white stays white);
     // 16-bit samples are kept so that no precision is lost before our own scaling.
     decoder.set_transformations(Transformations::EXPAND);
     let mut reader = decoder.read_info().map_err(decode_err)?;
+    // A header's width and height are checked before the frame is allocated: a 100-byte file
+    // may declare 2^31 × 2^31 pixels.
+    let (w, h) = (reader.info().width as u64, reader.info().height as u64);
+    if w.checked_mul(h).is_none_or(|n| n > MAX_IMAGE_VALUES) {
+        return Err(DataError::PngLayout {
+            path: path.to_path_buf(),
+            what: format!("{w}x{h}: more than {MAX_IMAGE_VALUES} pixels"),
+        });
+    }
     let mut buf = vec![0u8; reader.output_buffer_size()];
     let frame = reader.next_frame(&mut buf).map_err(decode_err)?;
     let (width, height) = (frame.width as usize, frame.height as usize);

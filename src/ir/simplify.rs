@@ -5,13 +5,16 @@
 //! give each link its own rows; composing them first keeps the MILP as small as the paper's
 //! formulation, where every unit has exactly one row `w·x + b = x - s`.
 
-use super::{Handle, Layer, Network, Op};
+use super::{Handle, IrError, Layer, Network, Op};
 
 impl Network {
     /// Composes every affine layer whose input is an affine layer read by nobody else (and not
     /// the output), then removes layers the output does not depend on. The function computed is
-    /// unchanged.
-    pub fn simplify(self) -> Network {
+    /// unchanged. Fusions may create at most `max_new_nonzeros` matrix entries in all (a rank-1
+    /// chain `[n×1]·[1×n]` has `n²`); one beyond that, or one whose weights overflow `f64`
+    /// (`1e200 · 1e200`), is an error naming the layer, not a panic or an abort.
+    pub fn simplify(self, max_new_nonzeros: u64) -> Result<Network, IrError> {
+        let mut new_nonzeros = 0u64;
         let info = self.info().clone();
         let output = self.output();
         let mut layers: Vec<Layer> = Vec::with_capacity(self.layers().len());
@@ -29,9 +32,34 @@ impl Network {
                     },
                 ) = (fusable, &inner.op)
                 {
+                    let bad = |message: String| IrError::Invalid {
+                        index: i,
+                        name: layer.name.clone(),
+                        message,
+                    };
+                    // An upper bound on the product's entries, from the rows it sums.
+                    let bound: u64 = (0..weights.n_rows())
+                        .flat_map(|r| weights.row(r))
+                        .map(|(c, _)| w_in.row(c).len() as u64)
+                        .sum();
+                    new_nonzeros = new_nonzeros.saturating_add(bound);
+                    if new_nonzeros > max_new_nonzeros {
+                        return Err(bad(format!(
+                            "fusing it with affine layer {} ({}) would need up to {bound} weights, beyond the load's budget (max_nonzeros)",
+                            input.index(),
+                            inner.name
+                        )));
+                    }
                     let w = weights.compose(w_in);
                     let mut b = weights.mul_vec(b_in);
                     b.iter_mut().zip(bias).for_each(|(b, c)| *b += c);
+                    if let Some(v) = w.values().iter().chain(&b).find(|v| !v.is_finite()) {
+                        return Err(bad(format!(
+                            "fusing it with affine layer {} ({}) overflows f64 (a fused weight is {v})",
+                            input.index(),
+                            inner.name
+                        )));
+                    }
                     layer.op = Op::Affine {
                         input: *inner_in,
                         weights: w,
@@ -69,7 +97,7 @@ impl Network {
             kept.push(layer);
         }
         let out = Handle::from_index(new_index[output.index()]);
-        Network::new(kept, out).expect("simplify keeps the invariants")
+        Network::new(kept, out)
     }
 }
 
@@ -113,7 +141,7 @@ mod tests {
             },
         ];
         let net = Network::new(layers, Handle::from_index(3)).unwrap();
-        let s = net.clone().simplify();
+        let s = net.clone().simplify(u64::MAX).unwrap();
         assert_eq!(s.layers().len(), 3);
         for x in [[0.3, -0.7], [1.0, 2.0], [-4.0, 0.25]] {
             let (a, b) = (net.forward(&x).unwrap(), s.forward(&x).unwrap());

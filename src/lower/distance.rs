@@ -76,3 +76,96 @@ pub fn add_distance(
     }
     dist
 }
+
+/// How a distance objective is written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DistanceForm {
+    /// L1: the inputs split into deviations `in_j = img_j + p_j - n_j` (see
+    /// [`super::presolve`]), no distance rows at all; Linf: `dmax` rows only for the directions
+    /// the box lets an input move in. The smallest form, and the default.
+    #[default]
+    Split,
+    /// The textbook form of [`add_distance`]: a `d_j` column and two rows per input (L1), two
+    /// rows per input (Linf).
+    Rows,
+}
+
+impl DistanceForm {
+    pub fn name(self) -> &'static str {
+        match self {
+            DistanceForm::Split => "split",
+            DistanceForm::Rows => "rows",
+        }
+    }
+}
+
+/// A finished task model with its distance objective, presolved.
+pub struct WithDistance {
+    pub presolved: super::presolve::Presolved,
+    /// The distance of the input from the image, over the presolved model's columns.
+    pub distance: LinExpr,
+}
+
+/// Adds the distance of `inputs` from `img` to `milp` in `form` (with `budget` as a row or a
+/// bound), then presolves the model ([`super::presolve`]); the caller sets the objective.
+pub fn with_distance(
+    mut milp: Milp,
+    inputs: &[Col],
+    img: &[f64],
+    region: &InputBox,
+    norm: Norm,
+    budget: Option<f64>,
+    form: DistanceForm,
+) -> WithDistance {
+    use super::presolve::{presolve, SplitInputs};
+    if form == DistanceForm::Rows {
+        let d = add_distance(&mut milp, inputs, img, region, norm, budget);
+        let presolved = presolve(&milp, None);
+        let mut distance = super::presolve::substitute(&presolved.map, &d.terms);
+        distance.constant += d.constant;
+        return WithDistance { presolved, distance };
+    }
+    match norm {
+        Norm::L1 => {
+            let split = SplitInputs {
+                inputs,
+                image: img,
+                region,
+            };
+            let mut presolved = presolve(&milp, Some(&split));
+            let distance = presolved.split_distance.clone();
+            if let Some(b) = budget {
+                presolved
+                    .milp
+                    .add_row("budget", distance.terms.clone(), Sense::Le, b - distance.constant);
+            }
+            WithDistance { presolved, distance }
+        }
+        Norm::Linf => {
+            let mut presolved = presolve(&milp, None);
+            let reach = |j: usize| (region.hi[j] - img[j]).max(img[j] - region.lo[j]).max(0.0);
+            let far = (0..inputs.len()).map(reach).fold(0.0, f64::max);
+            let m = &mut presolved.milp;
+            let dmax = m.add_col("dmax", 0.0, budget.map_or(far, |b| b.min(far)), ColKind::Continuous);
+            for (j, &c) in inputs.iter().enumerate() {
+                let x = presolved.map[c.index()].clone();
+                // in_j <= hi_j <= img_j already implies in_j <= img_j + dmax (and likewise below).
+                if region.hi[j] > img[j] {
+                    let mut row = x.clone();
+                    row.add_term(dmax, -1.0);
+                    m.add_expr_row(name("mu", [&j]), row, Sense::Le, img[j]);
+                }
+                if region.lo[j] < img[j] {
+                    let mut row = x;
+                    row.add_term(dmax, 1.0);
+                    m.add_expr_row(name("ml", [&j]), row, Sense::Ge, img[j]);
+                }
+            }
+            WithDistance {
+                presolved,
+                distance: LinExpr::var(dmax),
+            }
+        }
+    }
+}

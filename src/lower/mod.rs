@@ -21,8 +21,10 @@
 //! the output always is (`y_j`).
 
 mod distance;
+pub mod hygiene;
+pub mod presolve;
 
-pub use distance::{add_distance, Norm};
+pub use distance::{add_distance, with_distance, DistanceForm, Norm, WithDistance};
 
 use crate::bounds::Bounds;
 use crate::ir::{Handle, Network, Op};

@@ -5,7 +5,7 @@
 //! return [`SolveError`]s. One instance keeps its model between runs, so a bound-tightening pass
 //! can load a MILP once and then change costs, bounds and the objective sense and run again.
 
-use super::SolveError;
+use super::{SolveError, Status};
 use crate::milp::{ColKind, Milp, ObjSense, Sense};
 use highs_sys as sys;
 use std::cell::{Cell, RefCell};
@@ -67,6 +67,30 @@ impl ModelStatus {
             sys::MODEL_STATUS_REACHED_MEMORY_LIMIT => MemoryLimit,
             sys::MODEL_STATUS_HIGHS_INTERRUPT => HighsInterrupt,
             other => Unrecognised(other),
+        }
+    }
+
+    /// The report's status. Every HiGHS status is listed (no catch-all), so that a new one is a
+    /// decision here: only `Optimal`, `Infeasible`, `Unbounded` and `TimeLimit` are claims; every
+    /// error, limit and interrupt is [`Status::Other`], with the exact words in the report, so
+    /// that nothing that did not prove infeasibility is ever reported as infeasible.
+    pub fn condensed(self) -> Status {
+        use ModelStatus::*;
+        match self {
+            Optimal => Status::Optimal,
+            Infeasible => Status::Infeasible,
+            Unbounded => Status::Unbounded,
+            TimeLimit => Status::TimeLimit,
+            // "Infeasible or unbounded" proves neither.
+            UnboundedOrInfeasible => Status::Other,
+            // Errors: the run did not finish (HiGHS's return code said so too).
+            NotSet | LoadError | ModelError | PresolveError | SolveError | PostsolveError => Status::Other,
+            // An empty model is solved by HiGHS without a status of its own; not a proof here.
+            ModelEmpty => Status::Other,
+            // Limits and interrupts other than time: an incumbent, if any, is in the solution.
+            ObjectiveBound | ObjectiveTarget | IterationLimit | SolutionLimit | Interrupt | MemoryLimit
+            | HighsInterrupt | Unknown => Status::Other,
+            Unrecognised(_) => Status::Other,
         }
     }
 
@@ -194,6 +218,72 @@ impl Highs {
         check(st, || format!("option {name} = {value} rejected"))
     }
 
+    fn double_option(&self, name: &str) -> Result<f64, SolveError> {
+        let c = c_string(name)?;
+        let mut v = 0.0;
+        // SAFETY: live instance, valid name, `v` is a valid out-pointer.
+        let st = unsafe { sys::Highs_getDoubleOptionValue(self.raw(), c.as_ptr(), &mut v) };
+        check(st, || format!("no double option {name}"))?;
+        Ok(v)
+    }
+
+    /// Refuses numbers HiGHS cannot take as given: a matrix coefficient at or above its
+    /// `large_matrix_value` (HiGHS rejects the model), a finite bound or right-hand side at or
+    /// above its `infinite_bound`, or a cost at or above `infinite_cost` (HiGHS would silently
+    /// read them as infinite, a different problem). A clear error naming the row or column,
+    /// never a wrong status.
+    fn check_numbers(&self, milp: &Milp) -> Result<(), SolveError> {
+        let large = self.double_option("large_matrix_value")?;
+        let inf_bound = self.double_option("infinite_bound")?;
+        let inf_cost = self.double_option("infinite_cost")?;
+        let refuse = |what: String, v: f64, limit: f64, option: &str| {
+            Err(SolveError::Numbers(format!(
+                "{what} is {v:e}, at or beyond HiGHS's {option} ({limit:e}); tighter bounds (--bounds symbolic, lp) or rescaled weights may bring it into range"
+            )))
+        };
+        for c in milp.cols() {
+            for v in [c.lo, c.hi].into_iter().filter(|v| v.is_finite()) {
+                if v.abs() >= inf_bound {
+                    return refuse(
+                        format!("the bound of column {}", c.name),
+                        v,
+                        inf_bound,
+                        "infinite_bound",
+                    );
+                }
+            }
+        }
+        for r in milp.rows() {
+            if r.rhs.is_finite() && r.rhs.abs() >= inf_bound {
+                return refuse(
+                    format!("the right-hand side of row {}", r.name),
+                    r.rhs,
+                    inf_bound,
+                    "infinite_bound",
+                );
+            }
+            if let Some(&(c, v)) = r.terms.iter().find(|(_, v)| v.abs() >= large) {
+                let col = &milp.cols()[c.index()].name;
+                return refuse(
+                    format!("the coefficient of {col} in row {}", r.name),
+                    v,
+                    large,
+                    "large_matrix_value",
+                );
+            }
+        }
+        if let Some(&(c, v)) = milp.objective().terms.iter().find(|(_, v)| v.abs() >= inf_cost) {
+            let col = &milp.cols()[c.index()].name;
+            return refuse(
+                format!("the objective coefficient of {col}"),
+                v,
+                inf_cost,
+                "infinite_cost",
+            );
+        }
+        Ok(())
+    }
+
     fn int_option(&self, name: &str) -> Result<i32, SolveError> {
         let c = c_string(name)?;
         let mut v: sys::HighsInt = 0;
@@ -225,6 +315,7 @@ impl Highs {
         let num_col = highs_int(n_col, "columns")?;
         let num_row = highs_int(n_row, "rows")?;
         let num_nz = highs_int(nnz, "matrix entries")?;
+        self.check_numbers(milp)?;
 
         // `Milp` admits only its own columns in rows and objective (checked when they are
         // added), so every index below is in range.

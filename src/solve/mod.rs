@@ -10,7 +10,7 @@
 pub mod highs;
 
 use crate::milp::Milp;
-use highs::{Highs, ModelStatus};
+use highs::Highs;
 use std::path::{Path, PathBuf};
 use thiserror::Error;
 
@@ -34,6 +34,25 @@ pub struct SolveOptions {
     pub mip_rel_gap: Option<f64>,
     /// Show HiGHS's log on the console.
     pub verbose: bool,
+}
+
+impl SolveOptions {
+    /// Checks the options without a solver, so that a task can refuse them before it writes
+    /// anything (`--time-limit nan` must not leave a model file behind).
+    pub fn validate(&self) -> Result<(), SolveError> {
+        if let Some(t) = self.time_limit.filter(|t| t.is_nan() || *t < 0.0) {
+            return Err(SolveError::Option(format!(
+                "time limit {t} is not a number of seconds >= 0"
+            )));
+        }
+        if let Some(n) = self.threads.filter(|&n| i32::try_from(n).is_err()) {
+            return Err(SolveError::Option(format!("{n} threads")));
+        }
+        if let Some(g) = self.mip_rel_gap.filter(|g| g.is_nan() || *g < 0.0) {
+            return Err(SolveError::Option(format!("relative MIP gap {g} is not >= 0")));
+        }
+        Ok(())
+    }
 }
 
 /// What became of a solve, condensed from HiGHS's model statuses.
@@ -77,6 +96,8 @@ pub enum SolveError {
     Indicators { count: usize },
     #[error("HiGHS: {0}")]
     Highs(String),
+    #[error("numbers out of HiGHS's range: {0}")]
+    Numbers(String),
     #[error("{}: {message}", path.display())]
     File { path: PathBuf, message: String },
     #[error("the model has {count} {what}, more than HiGHS's 32-bit indices can address")]
@@ -88,24 +109,16 @@ pub enum SolveError {
 impl Highs {
     /// Applies the options that [`solve`] and [`solve_file`] honour, plus the fixed seed.
     pub fn apply_options(&mut self, opts: &SolveOptions) -> Result<(), SolveError> {
+        opts.validate()?;
         self.set_bool_option("output_flag", opts.verbose)?;
         self.set_int_option("random_seed", RANDOM_SEED)?;
         if let Some(t) = opts.time_limit {
-            if t.is_nan() || t < 0.0 {
-                return Err(SolveError::Option(format!(
-                    "time limit {t} is not a number of seconds >= 0"
-                )));
-            }
             self.set_double_option("time_limit", t)?;
         }
         if let Some(n) = opts.threads {
-            let n = i32::try_from(n).map_err(|_| SolveError::Option(format!("{n} threads")))?;
-            self.set_int_option("threads", n)?;
+            self.set_int_option("threads", n as i32)?;
         }
         if let Some(g) = opts.mip_rel_gap {
-            if g.is_nan() || g < 0.0 {
-                return Err(SolveError::Option(format!("relative MIP gap {g} is not >= 0")));
-            }
             self.set_double_option("mip_rel_gap", g)?;
         }
         Ok(())
@@ -114,13 +127,7 @@ impl Highs {
     /// The result of the last [`Highs::run`], in the loaded model's terms.
     pub fn solution(&self) -> Result<Solution, SolveError> {
         let model_status = self.model_status();
-        let status = match model_status {
-            ModelStatus::Optimal => Status::Optimal,
-            ModelStatus::Infeasible => Status::Infeasible,
-            ModelStatus::Unbounded => Status::Unbounded,
-            ModelStatus::TimeLimit => Status::TimeLimit,
-            _ => Status::Other,
-        };
+        let status = model_status.condensed();
         let finite = |v: f64| v.is_finite().then_some(v);
         let values = if self.has_feasible_point()? {
             Some(self.col_values()?)

@@ -14,7 +14,7 @@
 use super::attack::{Margins, Polish, Search};
 use super::output::{picture_dims, write_model, write_report, Header};
 use super::region::{ball_region, region_around};
-use super::replay::{check_replay, solver_input};
+use super::replay::{check_replay, solver_input_exprs};
 use super::report::tool;
 use super::source::{Lowering, Pipeline, TaskModel};
 use super::{ImageSource, InputRange, NetworkSource, Norm, TaskError, Timing};
@@ -22,8 +22,10 @@ use crate::back;
 use crate::bounds::{self, Bounds, BoundsOptions, InputBox, Region};
 use crate::data;
 use crate::ir::{argmax, Network};
-use crate::lower::{add_distance, Encoding};
-use crate::milp::{name, Col, ColKind, Milp, ObjSense, Sense};
+use crate::lower::hygiene::{self, HygieneStats};
+use crate::lower::presolve::PresolveStats;
+use crate::lower::{with_distance, Binary, DistanceForm, Encoding, WithDistance};
+use crate::milp::{name, Col, ColKind, LinExpr, Milp, ObjSense, Sense};
 use crate::solve::{self, SolveOptions, Status};
 use serde::Serialize;
 use std::fmt;
@@ -35,10 +37,21 @@ pub use super::{ModelInfo, NetworkInfo};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MarginKind {
-    /// `y_T >= (1 + m)·y_j`.
+    /// `y_T >= (1 + m)·y_j`, the paper's. With a negative `y_j` this lets `y_T < y_j`, so the
+    /// class that wins is reported, not required.
     Relative,
     /// `y_T >= y_j + m`.
     Absolute,
+    /// `y_T >= y_j + m·|y_j|`: the relative margin that also makes `T` win whatever the sign,
+    /// written as the two rows `y_T >= (1 + m)·y_j` and `y_T >= (1 - m)·y_j` (no binary).
+    Magnitude,
+}
+
+impl MarginKind {
+    /// Whether meeting the margin (`m > 0`) implies that the winning class is the predicted one.
+    fn implies_win(self) -> bool {
+        !matches!(self, MarginKind::Relative)
+    }
 }
 
 /// Everything `adversarial` needs, validated by the caller (the CLI or a library user).
@@ -61,6 +74,8 @@ pub struct Config {
     pub margin_kind: Option<MarginKind>,
     /// Upper bound on the distance (L1: `sum d_j <= D`; Linf: `dmax <= D`).
     pub max_dist: Option<f64>,
+    /// How the distance is written (split deviations, the default, or `d_j` rows).
+    pub distance_form: DistanceForm,
     /// The input box, `[lo, hi]` for every input.
     pub input_box: InputRange,
     pub encoding: Encoding,
@@ -71,6 +86,10 @@ pub struct Config {
     /// [`super::attack`]), then run `bounds` inside the ball of its distance around the image
     /// and add that distance as a budget row (the optimum lies inside, so it is unchanged).
     pub region_tightening: bool,
+    /// Choose `bounds` and `region_tightening` by the network's size ([`auto_bounds`]), the
+    /// command line's default; `Config::new` leaves it off so that library callers get what
+    /// they set.
+    pub auto_bounds: bool,
     /// Hand HiGHS the first-order example as its first incumbent (always on with
     /// `region_tightening`).
     pub warm_start: bool,
@@ -99,11 +118,13 @@ impl Config {
             margin: 0.2,
             margin_kind: None,
             max_dist: None,
+            distance_form: DistanceForm::Split,
             input_box: InputRange::UNIT,
             encoding: Encoding::BigM,
             bounds: bounds::Method::Interval,
             bounds_options: BoundsOptions::default(),
             region_tightening: false,
+            auto_bounds: false,
             warm_start: false,
             bounds_file: None,
             output: None,
@@ -134,6 +155,12 @@ pub struct Report {
     pub max_dist: Option<f64>,
     pub input_box: [f64; 2],
     pub model: ModelInfo,
+    /// How the distance was written (`split` or `rows`).
+    pub distance_form: DistanceForm,
+    /// What the compiler-side presolve removed ([`crate::lower::presolve`]).
+    pub presolve: PresolveStats,
+    /// Tiny coefficients dropped soundly ([`crate::lower::hygiene`]).
+    pub hygiene: HygieneStats,
     /// What region-aware tightening did (`--bounds region-lp|region-milp`).
     pub region: Option<RegionInfo>,
     /// Present when `--solve` was given.
@@ -197,6 +224,13 @@ pub struct Example {
     pub changed_inputs: usize,
     /// Class predicted by the forward pass on `input`.
     pub predicted: usize,
+    /// Whether that is the goal's class (targeted: the target; untargeted: not the true class).
+    /// Always true for the absolute and magnitude margins; the paper's relative margin
+    /// `y_T >= (1 + m)·y_j` does not imply it when some `y_j < 0`.
+    pub goal_class_wins: bool,
+    /// Whether the solver's point missed a margin by its tolerance and was moved into the
+    /// interior of the margins (within the replay tolerance of the optimum) before the replay.
+    pub moved_to_interior: bool,
     /// Forward-pass outputs on `input`.
     pub outputs: Vec<f64>,
     /// Targeted: `min_{j != T}` of the margin constraint's slack on the forward pass; untargeted:
@@ -229,20 +263,27 @@ struct Spec<'a> {
     margin: f64,
     kind: MarginKind,
     max_dist: Option<f64>,
+    form: DistanceForm,
 }
 
-/// "`winner` beats `loser` by the margin" as `c_w·y_w + c_l·y_l >= rhs`: `(c_w, c_l, rhs)`.
-fn margin_form(margin: f64, kind: MarginKind) -> (f64, f64, f64) {
+/// "`winner` beats `loser` by the margin" as rows `c_w·y_w + c_l·y_l >= rhs`, all of which must
+/// hold: `(row name suffix, c_w, c_l, rhs)`.
+fn margin_forms(margin: f64, kind: MarginKind) -> Vec<MarginForm> {
     match kind {
-        MarginKind::Relative => (1.0, -(1.0 + margin), 0.0),
-        MarginKind::Absolute => (1.0, -1.0, margin),
+        MarginKind::Relative => vec![("", 1.0, -(1.0 + margin), 0.0)],
+        MarginKind::Absolute => vec![("", 1.0, -1.0, margin)],
+        MarginKind::Magnitude => vec![("", 1.0, -(1.0 + margin), 0.0), ("_neg", 1.0, -(1.0 - margin), 0.0)],
     }
 }
 
-/// Slack of "`winner` beats `loser`" on actual outputs.
+type MarginForm = (&'static str, f64, f64, f64);
+
+/// Slack of "`winner` beats `loser`" on actual outputs (the smallest over the rows).
 fn beat_slack(y: &[f64], winner: usize, loser: usize, margin: f64, kind: MarginKind) -> f64 {
-    let (cw, cl, rhs) = margin_form(margin, kind);
-    cw * y[winner] + cl * y[loser] - rhs
+    margin_forms(margin, kind)
+        .iter()
+        .map(|&(_, cw, cl, rhs)| cw * y[winner] + cl * y[loser] - rhs)
+        .fold(f64::INFINITY, f64::min)
 }
 
 /// The goal `cfg` asks for, checked against the network's outputs: the target (by default the
@@ -283,6 +324,7 @@ impl<'a> Spec<'a> {
             margin: cfg.margin,
             kind: MarginKind::Absolute,
             max_dist: cfg.max_dist,
+            form: cfg.distance_form,
         };
         // The margin's form is part of the problem, so it must not depend on how tight the
         // bounds pass is: decide it from interval bounds over the task's region, whatever the
@@ -321,6 +363,7 @@ impl<'a> Spec<'a> {
             region: &self.region,
             norm: self.norm,
             max_dist: self.max_dist,
+            work_left: std::cell::Cell::new(SEARCH_WORK),
         }
     }
 
@@ -330,25 +373,32 @@ impl<'a> Spec<'a> {
     /// `M_j = rhs - min(c_w·y_j + c_l·y_c)`, the minimum taken over the output bounds of the
     /// bounds pass. With `t_j = 1` the row is the margin of `j` over `c`; with `t_j = 0` it
     /// reads `lhs >= min lhs`, true everywhere in the box. For the absolute margin this is
-    /// `M_j = m + U_c - L_j`.
-    fn build(&self, pipe: &Pipeline) -> Built {
+    /// `M_j = m + U_c - L_j`. The distance is then added in `self.form` and the model presolved
+    /// and cleaned ([`crate::lower::presolve`], [`crate::lower::hygiene`]).
+    fn build(&self, pipe: &Pipeline) -> Result<Built, TaskError> {
+        self.build_lifted(pipe, 0.0)
+    }
+
+    /// [`Spec::build`] with every margin row's right-hand side raised by `lift` (0 for the
+    /// task's model; a small positive value asks for a point strictly inside the margins, see
+    /// [`replay`]).
+    fn build_lifted(&self, pipe: &Pipeline, lift: f64) -> Result<Built, TaskError> {
         let lowered = &pipe.lowered;
         let mut milp = lowered.milp.clone();
-        let objective = add_distance(
-            &mut milp,
-            &lowered.inputs,
-            self.image,
-            &self.region,
-            self.norm,
-            self.max_dist,
-        );
         let y = &lowered.outputs;
-        let (cw, cl, rhs) = margin_form(self.margin, self.kind);
+        let forms = margin_forms(self.margin, self.kind);
         let mut picks = Vec::new();
         match self.goal {
             Goal::Target(t) => {
                 for j in (0..y.len()).filter(|&j| j != t) {
-                    milp.add_row(name("margin", [&j]), vec![(y[t], cw), (y[j], cl)], Sense::Ge, rhs);
+                    for &(tag, cw, cl, rhs) in &forms {
+                        milp.add_row(
+                            name(&format!("margin{tag}"), [&j]),
+                            vec![(y[t], cw), (y[j], cl)],
+                            Sense::Ge,
+                            rhs + lift,
+                        );
+                    }
                 }
             }
             Goal::AwayFrom(c) => {
@@ -359,28 +409,60 @@ impl<'a> Spec<'a> {
                     let t = milp.add_col(name("t", [&j]), 0.0, 1.0, ColKind::Binary);
                     pick.push((t, 1.0));
                     picks.push((j, t));
-                    let big_m = (rhs - low(cw, j) - low(cl, c)).max(0.0);
-                    milp.add_row(
-                        name("beat", [&j]),
-                        vec![(y[j], cw), (y[c], cl), (t, -big_m)],
-                        Sense::Ge,
-                        rhs - big_m,
-                    );
+                    for &(tag, cw, cl, rhs) in &forms {
+                        let rhs = rhs + lift;
+                        let big_m = (rhs - low(cw, j) - low(cl, c)).max(0.0);
+                        milp.add_row(
+                            name(&format!("beat{tag}"), [&j]),
+                            vec![(y[j], cw), (y[c], cl), (t, -big_m)],
+                            Sense::Ge,
+                            rhs - big_m,
+                        );
+                    }
                 }
                 milp.add_row("pick", pick, Sense::Eq, 1.0);
             }
         }
-        milp.set_objective(ObjSense::Minimize, objective);
+        let WithDistance { presolved, distance } = with_distance(
+            milp,
+            &lowered.inputs,
+            self.image,
+            &self.region,
+            self.norm,
+            self.max_dist,
+            self.form,
+        );
+        let mut milp = presolved.milp.clone();
+        milp.set_objective(ObjSense::Minimize, distance);
         milp.name = "adversarial".into();
-        Built { milp, picks }
+        let hygiene = hygiene::clean(&mut milp)?;
+        Ok(Built {
+            inputs: presolved.exprs(&lowered.inputs),
+            outputs: presolved.exprs(&lowered.outputs),
+            binaries: lowered
+                .binaries
+                .iter()
+                .map(|&(c, b)| (presolved.binary(c), b))
+                .collect(),
+            picks: picks.into_iter().map(|(j, t)| (j, presolved.binary(t))).collect(),
+            presolve: presolved.stats,
+            hygiene,
+            milp,
+        })
     }
 
     /// The margin rows an example must meet, per way of winning: targeted, one set with every
     /// `(T, j)`; untargeted, one set `(j, c)` per class `j != c` (any one suffices).
     fn margin_sets(&self) -> Vec<(Option<usize>, Margins)> {
         let n_out = self.net.output_size();
-        let (cw, cl, rhs) = margin_form(self.margin, self.kind);
-        let make = |pairs| Margins { pairs, cw, cl, rhs };
+        let forms: Vec<(f64, f64, f64)> = margin_forms(self.margin, self.kind)
+            .into_iter()
+            .map(|(_, cw, cl, rhs)| (cw, cl, rhs))
+            .collect();
+        let make = |pairs| Margins {
+            pairs,
+            forms: forms.clone(),
+        };
         match self.goal {
             Goal::Target(t) => vec![(None, make((0..n_out).filter(|&j| j != t).map(|j| (t, j)).collect()))],
             Goal::AwayFrom(c) => (0..n_out)
@@ -391,8 +473,8 @@ impl<'a> Spec<'a> {
     }
 
     /// The closest example the first-order search and LP polishing find in `built`, a big-M
-    /// model of this problem on `pipe`.
-    fn first_order_example(&self, pipe: &Pipeline, built: &Built) -> Option<Incumbent> {
+    /// model of this problem.
+    fn first_order_example(&self, built: &Built) -> Option<Incumbent> {
         let search = self.search();
         let mut best: Option<Incumbent> = None;
         for (winner, margins) in self.margin_sets() {
@@ -400,7 +482,7 @@ impl<'a> Spec<'a> {
                 let Some(x) = search.first_order(&margins, aim) else {
                     continue;
                 };
-                let (x, _) = built.polish(pipe, winner).run(&search, &margins, x, POLISH_ROUNDS);
+                let (x, _) = built.polish(winner).run(&search, &margins, x, POLISH_ROUNDS);
                 let distance = self.norm.distance(&x, self.image);
                 if best.as_ref().is_none_or(|b| distance < b.distance) {
                     best = Some(Incumbent { x, distance, winner });
@@ -413,33 +495,45 @@ impl<'a> Spec<'a> {
 
 /// A built adversarial model.
 struct Built {
+    /// The model as written and solved (presolved and cleaned).
     milp: Milp,
+    /// The network's inputs and outputs, and its binaries, in `milp`'s columns.
+    inputs: Vec<LinExpr>,
+    outputs: Vec<LinExpr>,
+    binaries: Vec<(Col, Binary)>,
     /// Untargeted: the class each `t_j` column picks.
     picks: Vec<(usize, Col)>,
+    presolve: PresolveStats,
+    hygiene: HygieneStats,
 }
 
 impl TaskModel for Built {
     fn without_indicators(&self) -> Self {
         Built {
             milp: self.milp.without_indicators(),
+            inputs: self.inputs.clone(),
+            outputs: self.outputs.clone(),
+            binaries: self.binaries.clone(),
             picks: self.picks.clone(),
+            presolve: self.presolve,
+            hygiene: self.hygiene,
         }
     }
 }
 
 impl Built {
-    /// The polishing view of this model on `pipe` (the lowering it was built on), aimed at
-    /// class `winner` (untargeted: its `t` column is fixed to 1, the others to 0).
-    fn polish<'a>(&'a self, pipe: &'a Pipeline, winner: Option<usize>) -> Polish<'a> {
+    /// The polishing view of this model, aimed at class `winner` (untargeted: its `t` column
+    /// is fixed to 1, the others to 0).
+    fn polish(&self, winner: Option<usize>) -> Polish<'_> {
         Polish {
             milp: &self.milp,
-            binaries: &pipe.lowered.binaries,
+            binaries: &self.binaries,
             fixed: self
                 .picks
                 .iter()
                 .map(|&(j, t)| (t, if Some(j) == winner { 1.0 } else { 0.0 }))
                 .collect(),
-            inputs: &pipe.lowered.inputs,
+            inputs: &self.inputs,
         }
     }
 }
@@ -456,6 +550,10 @@ struct Incumbent {
 /// search per value, each polished, the closest example kept.
 const SEARCH_AIMS: [f64; 8] = [1e-3, 0.01, 0.03, 0.1, 0.2, 0.3, 0.5, 1.0];
 
+/// Multiply-adds the first-order search may spend in all (aims and classes), about 10 s in a
+/// release build: what is found by then is the incumbent. The paper's nets need 1–2% of it.
+const SEARCH_WORK: u64 = 5_000_000_000;
+
 /// LP rounds of polishing per first-order example.
 const POLISH_ROUNDS: usize = 20;
 
@@ -464,6 +562,26 @@ const POLISH_ROUNDS: usize = 20;
 fn radius_for(d: f64) -> f64 {
     d * (1.0 + 1e-6) + 1e-9
 }
+
+/// The fastest measured bounds for a network of `relus` ReLUs (`bench/results/tightening.md`,
+/// 10 MNIST images, 60 s; medians of tightening + solve): region tightening always pays for the
+/// paper's problem (the ball of the first-order example is far smaller than the box). Symbolic
+/// tightening inside it (0.02 s per image) is best on `mnist_8x3` (24 ReLUs: 0.84 s against
+/// interval's 1.85 s and region-lp's 1.46 s); on `mnist_20-10-8-8` (46 ReLUs) region-lp and
+/// region-symbolic are even (5.6 + 1.7 s against 7.4 + 0.02 s); on `mnist_20x3` (60) region-lp
+/// wins (6.8 + 2.0 s against 11.5 + 0.15 s), until its per-unit LPs cost minutes
+/// (784-256-256-10: 165 s per image), where symbolic is kept.
+pub fn auto_bounds(relus: usize) -> (bounds::Method, bool) {
+    if (AUTO_LP_FROM..=AUTO_LP_UP_TO).contains(&relus) {
+        (bounds::Method::Lp, true)
+    } else {
+        (bounds::Method::Symbolic, true)
+    }
+}
+
+/// ReLU counts for which [`auto_bounds`] picks region-lp.
+const AUTO_LP_FROM: usize = 40;
+const AUTO_LP_UP_TO: usize = 200;
 
 /// The bounds of the final model, and what region-aware tightening found on the way.
 struct Tightened<'a> {
@@ -506,7 +624,7 @@ fn region_bounds<'a>(cfg: &Config, spec: Spec<'a>) -> Result<Tightened<'a>, Task
     )?;
     let unstable_before = cheap.relu_stability(net).1;
     let search_pipe = Pipeline::lower(net, cheap, 0.0, Encoding::BigM)?;
-    let found = spec.first_order_example(&search_pipe, &spec.build(&search_pipe));
+    let found = spec.first_order_example(&spec.build(&search_pipe)?);
     let search_seconds = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
     let radius = found.as_ref().map(|f| {
@@ -537,8 +655,24 @@ fn region_bounds<'a>(cfg: &Config, spec: Spec<'a>) -> Result<Tightened<'a>, Task
 }
 
 pub fn run(cfg: &Config) -> Result<Report, TaskError> {
+    let outputs = [cfg.output.as_deref().map(std::path::Path::new), cfg.report.as_deref()];
+    crate::back::atomic::preflight(outputs.into_iter().chain([cfg.png.as_deref()]))?;
+    cfg.solve_options.validate()?;
     let src = NetworkSource::load(&cfg.network)?;
     let net = &src.network;
+    let resolved;
+    let cfg = if cfg.auto_bounds {
+        let (bounds, region_tightening) = auto_bounds(net.count_units().0);
+        resolved = Config {
+            bounds,
+            region_tightening,
+            auto_bounds: false,
+            ..cfg.clone()
+        };
+        &resolved
+    } else {
+        cfg
+    };
     let image = ImageSource::load_for(&src, &cfg.image)?;
     let original = net.forward(image.pixels())?;
     let predicted = argmax(&original);
@@ -559,7 +693,7 @@ pub fn run(cfg: &Config) -> Result<Report, TaskError> {
     };
     let method = bounds.method;
     let lowering = Lowering::new(net, bounds, seconds, cfg.encoding, cfg.solve)?;
-    let written = spec.build(&lowering.written);
+    let written = spec.build(&lowering.written)?;
     let stats = lowering.written.lowered.stats;
     let mut timing = Timing {
         load_seconds: src.load_seconds,
@@ -568,14 +702,14 @@ pub fn run(cfg: &Config) -> Result<Report, TaskError> {
         ..Timing::default()
     };
     if let Some(out) = &cfg.output {
-        let header = header(cfg, &src, &image, &spec, method, region.as_ref());
+        let header = header(cfg, &src, &image, &spec, &written, method, region.as_ref());
         timing.write_seconds = write_model(&written.milp, out, cfg.format, header)?;
     }
     let solve = if cfg.solve {
-        let solvable = lowering.for_highs(&written, |p| spec.build(p));
+        let solvable = lowering.try_for_highs(&written, |p| spec.build(p))?;
         let pipe = lowering.solved();
         if cfg.warm_start && incumbent.is_none() {
-            incumbent = spec.first_order_example(pipe, &solvable);
+            incumbent = spec.first_order_example(&solvable);
         }
         let sol = solve_and_replay(&spec, pipe, &solvable, incumbent.as_ref(), &cfg.solve_options)?;
         timing.solve_seconds = sol.seconds;
@@ -618,6 +752,9 @@ pub fn run(cfg: &Config) -> Result<Report, TaskError> {
         max_dist: cfg.max_dist,
         input_box: cfg.input_box.into(),
         model: ModelInfo::of(&written.milp, &stats, cfg.encoding, method, cfg.output.clone()),
+        distance_form: cfg.distance_form,
+        presolve: written.presolve,
+        hygiene: written.hygiene,
         region,
         solve,
         timing,
@@ -637,10 +774,10 @@ fn solve_and_replay(
     incumbent: Option<&Incumbent>,
     opts: &SolveOptions,
 ) -> Result<SolveInfo, TaskError> {
-    let start = incumbent.and_then(|inc| solvable.polish(pipe, inc.winner).start_point(&spec.search(), &inc.x));
+    let start = incumbent.and_then(|inc| solvable.polish(inc.winner).start_point(&spec.search(), &inc.x));
     let sol = solve::solve_from(&solvable.milp, opts, start.as_deref())?;
     let example = match (&sol.values, sol.objective) {
-        (Some(v), Some(obj)) => Some(replay(spec, v, obj, &pipe.lowered.inputs, &pipe.lowered.outputs)?),
+        (Some(v), Some(obj)) => Some(replay(spec, pipe, solvable, v, obj)?),
         _ => None,
     };
     Ok(SolveInfo {
@@ -655,12 +792,100 @@ fn solve_and_replay(
     })
 }
 
-/// Replays the solver's input through the forward pass and checks that the goal is met with the
-/// margin and that the distance is the solver's objective; the replayed numbers, not the
-/// solver's, are what gets reported.
-fn replay(spec: &Spec, values: &[f64], objective: f64, inputs: &[Col], outputs: &[Col]) -> Result<Example, TaskError> {
-    let x = solver_input(values, inputs, &spec.region);
-    let y = spec.net.forward(&x)?;
+/// Replays the solver's input through the forward pass and checks the goal and the distance;
+/// the replayed numbers, not the solver's, are what gets reported.
+///
+/// The model's margin rows and this check say the same thing, so a solver point meets them up
+/// to the solver's feasibility tolerance. A point that misses a margin at all (an optimum on a
+/// margin row has slack ±1e-14), or whose goal class does not win where the margin kind
+/// promises it, is moved into the interior first: with the solver's binaries fixed, the LP of
+/// the model (big-M, on `pipe`) with every margin raised by a hair gives the closest point
+/// strictly inside, which is taken when the forward pass confirms it and its distance still
+/// matches the objective. Otherwise a miss within the tolerance is reported as it is
+/// (`margin_slack < 0`); only a larger miss, which no solver tolerance explains, is an error.
+fn replay(spec: &Spec, pipe: &Pipeline, built: &Built, values: &[f64], objective: f64) -> Result<Example, TaskError> {
+    let x = solver_input_exprs(values, &built.inputs, &spec.region);
+    let judged = judge(spec, &x)?;
+    let meets = |j: &Judged| j.slack >= 0.0 && (j.wins || !spec.kind.implies_win() || spec.margin <= 0.0);
+    let mut chosen = (x, judged, false);
+    if !meets(&chosen.1) {
+        let scale = 1.0 + chosen.1.outputs.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        let lifted = spec.build_lifted(pipe, INTERIOR_LIFT * scale)?;
+        let fixed: Vec<(Col, f64)> = built
+            .binaries
+            .iter()
+            .map(|&(c, _)| c)
+            .chain(built.picks.iter().map(|&(_, t)| t))
+            .map(|c| (c, values[c.index()].round()))
+            .collect();
+        let moved = lifted
+            .polish(None)
+            .solve_fixed(&fixed)
+            .map(|cols| solver_input_exprs(&cols, &lifted.inputs, &spec.region))
+            .filter(|p| check_replay("", objective, spec.norm.distance(p, spec.image)).is_ok());
+        if let Some(p) = moved {
+            let j = judge(spec, &p)?;
+            if meets(&j) {
+                chosen = (p, j, true);
+            }
+        }
+    }
+    let (x, judged, moved_to_interior) = chosen;
+    let y = judged.outputs;
+    let scale = 1.0 + y.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let solver_output_error = built
+        .outputs
+        .iter()
+        .zip(&y)
+        .map(|(e, yf)| (e.eval(values) - yf).abs())
+        .fold(0.0, f64::max);
+    // The solver works to feasibility tolerances (1e-6 on rows, 1e-6 on integrality, scaled by
+    // big-M coefficients); a margin met up to that is met.
+    if judged.slack < -1e-5 * scale {
+        return Err(TaskError::ReplayMismatch {
+            wanted: judged.wanted,
+            predicted: judged.predicted,
+            margin: judged.slack,
+            max_diff: solver_output_error,
+        });
+    }
+    let distance = spec.norm.distance(&x, spec.image);
+    check_replay(&format!("the {} distance", spec.norm.name()), objective, distance)?;
+    let diffs: Vec<f64> = x.iter().zip(spec.image).map(|(a, b)| (a - b).abs()).collect();
+    Ok(Example {
+        distance,
+        l1_distance: diffs.iter().sum(),
+        linf_distance: diffs.iter().fold(0.0, |m: f64, &d| m.max(d)),
+        changed_inputs: diffs.iter().filter(|&&d| d > 1e-9).count(),
+        predicted: judged.predicted,
+        goal_class_wins: judged.wins,
+        moved_to_interior,
+        outputs: y,
+        margin_slack: judged.slack,
+        solver_output_error,
+        input: x,
+    })
+}
+
+/// How far past the margins (times `1 + max |y|`) the interior point of [`replay`] aims: above
+/// HiGHS's feasibility tolerance of 1e-7, so that the LP's point meets them exactly.
+const INTERIOR_LIFT: f64 = 1e-6;
+
+/// The goal at an input, through the forward pass.
+struct Judged {
+    outputs: Vec<f64>,
+    predicted: usize,
+    /// Targeted: `min_{j != T}` of the margin's slack; untargeted: `max_{j != c}` of `j`
+    /// beating `c`.
+    slack: f64,
+    /// Whether the goal's class is the predicted one (targeted: `T`; untargeted: not `c`).
+    wins: bool,
+    /// `target 3`, or `a class other than 7`.
+    wanted: String,
+}
+
+fn judge(spec: &Spec, x: &[f64]) -> Result<Judged, TaskError> {
+    let y = spec.net.forward(x)?;
     let predicted = argmax(&y);
     let others = |c: usize| (0..y.len()).filter(move |&j| j != c);
     let (slack, wins, wanted) = match spec.goal {
@@ -679,36 +904,12 @@ fn replay(spec: &Spec, values: &[f64], objective: f64, inputs: &[Col], outputs: 
             format!("a class other than {c}"),
         ),
     };
-    let scale = 1.0 + y.iter().fold(0.0f64, |m, v| m.max(v.abs()));
-    let solver_output_error = outputs
-        .iter()
-        .zip(&y)
-        .map(|(c, yf)| (values[c.index()] - yf).abs())
-        .fold(0.0, f64::max);
-    // The solver works to feasibility tolerances (1e-6 on rows, 1e-6 on integrality, scaled by
-    // big-M coefficients); a margin met up to that is met.
-    let tol = 1e-5 * scale;
-    if slack < -tol || !(wins || spec.margin <= 0.0) {
-        return Err(TaskError::ReplayMismatch {
-            wanted,
-            predicted,
-            margin: slack,
-            max_diff: solver_output_error,
-        });
-    }
-    let distance = spec.norm.distance(&x, spec.image);
-    check_replay(&format!("the {} distance", spec.norm.name()), objective, distance)?;
-    let diffs: Vec<f64> = x.iter().zip(spec.image).map(|(a, b)| (a - b).abs()).collect();
-    Ok(Example {
-        distance,
-        l1_distance: diffs.iter().sum(),
-        linf_distance: diffs.iter().fold(0.0, |m: f64, &d| m.max(d)),
-        changed_inputs: diffs.iter().filter(|&&d| d > 1e-9).count(),
-        predicted,
+    Ok(Judged {
         outputs: y,
-        margin_slack: slack,
-        solver_output_error,
-        input: x,
+        predicted,
+        slack,
+        wins,
+        wanted,
     })
 }
 
@@ -718,12 +919,17 @@ fn header(
     src: &NetworkSource,
     image: &ImageSource,
     spec: &Spec,
+    built: &Built,
     method: bounds::Method,
     region: Option<&RegionInfo>,
 ) -> Header {
     let beats = |w: &str, l: &str| match spec.kind {
         MarginKind::Relative => format!("y_{w} >= (1 + {m}) * y_{l}", m = spec.margin),
         MarginKind::Absolute => format!("y_{w} >= y_{l} + {m}", m = spec.margin),
+        MarginKind::Magnitude => format!(
+            "y_{w} >= y_{l} + {m} * |y_{l}| (rows y_{w} >= (1 + {m}) * y_{l} and y_{w} >= (1 - {m}) * y_{l})",
+            m = spec.margin
+        ),
     };
     let goal = match spec.goal {
         Goal::Target(t) => format!(
@@ -735,9 +941,10 @@ fn header(
             beats("j", &c.to_string())
         ),
     };
-    let objective = match spec.norm {
-        Norm::L1 => "minimize L1 distance sum d_j",
-        Norm::Linf => "minimize Linf distance dmax",
+    let objective = match (spec.norm, spec.form) {
+        (Norm::L1, DistanceForm::Rows) => "minimize L1 distance sum d_j",
+        (Norm::L1, DistanceForm::Split) => "minimize L1 distance sum p_j + n_j (in_j = img_j + p_j - n_j substituted)",
+        (Norm::Linf, _) => "minimize Linf distance dmax",
     };
     let mut h = Header::new(src);
     h.line(format!(
@@ -753,7 +960,28 @@ fn header(
         method.name(),
         cfg.max_dist.map_or("none".to_string(), |d| d.to_string())
     ))
-    .columns(&["d_j / dmax distances"]);
+    .columns(&[
+        "p_j / n_j their deviations up / down from the image (split form)",
+        "d_j / dmax distances",
+        "q_ROW slack of a widened row",
+    ])
+    .line(format!(
+        "presolve: {} split columns ({} directions fixed by the box), {} fixed columns and {} empty rows removed",
+        built.presolve.split_columns,
+        built.presolve.split_fixed_directions,
+        built.presolve.fixed_columns,
+        built.presolve.empty_rows
+    ))
+    .line(format!(
+        "coefficients: {} entries below {:e} (or {:e} of their row's largest) dropped, largest {:e}; {} rows widened \
+         by their range ({} slack columns), so the model is a relaxation and every answer is replayed",
+        built.hygiene.dropped,
+        hygiene::ABS_DROP,
+        hygiene::REL_DROP,
+        built.hygiene.largest_dropped,
+        built.hygiene.rows_widened,
+        built.hygiene.slack_columns
+    ));
     if let Some(r) = region {
         h.line(match (r.incumbent_distance, r.radius) {
             (Some(d), Some(radius)) => format!(
@@ -826,11 +1054,22 @@ impl fmt::Display for Report {
         }
         writeln!(f)?;
         match &sol.example {
-            Some(ex) => writeln!(
-                f,
-                "adversarial example (replayed): class {} -> {}, L1 distance {:.6}, Linf {:.4}, {} inputs changed, margin slack {:.3e}",
-                self.image.predicted, ex.predicted, ex.l1_distance, ex.linf_distance, ex.changed_inputs, ex.margin_slack
-            ),
+            Some(ex) => {
+                writeln!(
+                    f,
+                    "adversarial example (replayed): class {} -> {}, L1 distance {:.6}, Linf {:.4}, {} inputs changed, margin slack {:.3e}",
+                    self.image.predicted, ex.predicted, ex.l1_distance, ex.linf_distance, ex.changed_inputs, ex.margin_slack
+                )?;
+                if !ex.goal_class_wins {
+                    writeln!(
+                        f,
+                        "note: the margins hold, but class {} wins (the relative margin y_T >= (1 + m) y_j does not imply \
+                         that T wins when some y_j < 0; --margin-kind magnitude does)",
+                        ex.predicted
+                    )?;
+                }
+                Ok(())
+            }
             None => writeln!(f, "no adversarial example found"),
         }
     }

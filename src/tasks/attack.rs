@@ -19,27 +19,35 @@
 use crate::bounds::InputBox;
 use crate::ir::Network;
 use crate::lower::{Binary, Norm};
-use crate::milp::{Col, Milp};
+use crate::milp::{Col, LinExpr, Milp};
 use crate::solve::highs::Highs;
 use crate::solve::{SolveOptions, Status};
+use std::cell::Cell;
 
-/// Margins as rows `cw·y_w + cl·y_l >= rhs` for every `(winner, loser)` pair, all of which
-/// must hold.
+/// Margins as rows `cw·y_w + cl·y_l >= rhs`, one per form `(cw, cl, rhs)` and
+/// `(winner, loser)` pair, all of which must hold.
 #[derive(Clone, Debug)]
 pub(crate) struct Margins {
     pub pairs: Vec<(usize, usize)>,
-    pub cw: f64,
-    pub cl: f64,
-    pub rhs: f64,
+    pub forms: Vec<(f64, f64, f64)>,
 }
 
 impl Margins {
-    /// The smallest slack over the pairs and the pair attaining it.
-    fn worst(&self, y: &[f64]) -> (f64, (usize, usize)) {
-        self.pairs
-            .iter()
-            .map(|&(w, l)| (self.cw * y[w] + self.cl * y[l] - self.rhs, (w, l)))
-            .fold((f64::INFINITY, (0, 0)), |a, b| if b.0 < a.0 { b } else { a })
+    /// Every row's slack at `y`, with its pair and form.
+    fn slacks<'a>(&'a self, y: &'a [f64]) -> impl Iterator<Item = (f64, (usize, usize), (f64, f64))> + 'a {
+        self.pairs.iter().flat_map(move |&(w, l)| {
+            self.forms
+                .iter()
+                .map(move |&(cw, cl, rhs)| (cw * y[w] + cl * y[l] - rhs, (w, l), (cw, cl)))
+        })
+    }
+
+    /// The smallest slack over the rows, with its pair and form.
+    fn worst(&self, y: &[f64]) -> (f64, (usize, usize), (f64, f64)) {
+        self.slacks(y).fold(
+            (f64::INFINITY, (0, 0), (0.0, 0.0)),
+            |a, b| if b.0 < a.0 { b } else { a },
+        )
     }
 
     /// True when `x` meets every margin through the forward pass.
@@ -56,9 +64,41 @@ pub(crate) struct Search<'a> {
     pub norm: Norm,
     /// Largest distance allowed (a user's `--max-dist`).
     pub max_dist: Option<f64>,
+    /// Multiply-adds the search may still spend on forward and backward passes (it only finds
+    /// an incumbent, and a late one is worth less than the solver's time it takes). Counted in
+    /// work, not seconds, so that the same input gives the same example on every machine.
+    pub work_left: Cell<u64>,
 }
 
 impl Search<'_> {
+    /// Charges one forward and backward pass; true when the budget is spent.
+    fn expired(&self) -> bool {
+        let cost = 2 * self.pass_weights() as u64;
+        let left = self.work_left.get();
+        self.work_left.set(left.saturating_sub(cost));
+        left == 0
+    }
+
+    /// Weights (nonzeros) of the network, about the multiply-adds of one forward pass.
+    fn pass_weights(&self) -> usize {
+        self.net
+            .layers()
+            .iter()
+            .map(|l| match &l.op {
+                crate::ir::Op::Affine { weights, .. } => weights.values().len(),
+                _ => l.size(),
+            })
+            .sum()
+    }
+
+    /// How many inputs one backward pass moves in the L1 search: one on small networks (each
+    /// step sees the gradient of the previous one, the best examples), more where a backward
+    /// pass is expensive (a conv net with thousands of ReLUs would otherwise spend a minute
+    /// here), so that the number of passes stays near `inputs / batch`.
+    fn batch(&self) -> usize {
+        self.pass_weights().div_ceil(BATCH_WEIGHTS).max(1)
+    }
+
     fn feasible(&self, m: &Margins, x: &[f64]) -> bool {
         self.region.contains(x)
             && self.max_dist.is_none_or(|d| self.norm.distance(x, self.image) <= d)
@@ -105,38 +145,54 @@ impl Search<'_> {
         let out = net.output().index();
         // The direction each input has moved in (0: not yet).
         let mut dir = vec![0.0f64; n];
+        let batch = self.batch();
         for _ in 0..20 * n + 100 {
+            if self.expired() {
+                return None;
+            }
             let values = net.forward_all(&x).ok()?;
             let y = &values[out];
             let aim = Self::aim(y, factor);
             let mut g = vec![0.0; y.len()];
             let mut shortfall = 0.0;
-            for &(w, l) in &m.pairs {
-                let slack = m.cw * y[w] + m.cl * y[l] - m.rhs;
+            for (slack, (w, l), (cw, cl)) in m.slacks(y) {
                 if slack < aim {
                     shortfall += aim - slack;
-                    g[w] += m.cw;
-                    g[l] += m.cl;
+                    g[w] += cw;
+                    g[l] += cl;
                 }
             }
             if shortfall == 0.0 {
                 return Some(x);
             }
             let grad = net.input_gradient(&values, &g);
-            let room = |j: usize| {
+            let room = |x: &[f64], j: usize| {
                 if grad[j] > 0.0 {
                     self.region.hi[j] - x[j]
                 } else {
                     x[j] - self.region.lo[j]
                 }
             };
-            let best = (0..n)
-                .filter(|&j| grad[j] != 0.0 && room(j) > 1e-12 && dir[j] * grad[j] >= 0.0)
-                .max_by(|&a, &b| grad[a].abs().total_cmp(&grad[b].abs()))?;
-            let room = room(best);
-            let step = (shortfall / grad[best].abs()).max(0.05 * room).min(room);
-            dir[best] = grad[best].signum();
-            x[best] += step * dir[best];
+            let mut movable: Vec<usize> = (0..n)
+                .filter(|&j| grad[j] != 0.0 && room(&x, j) > 1e-12 && dir[j] * grad[j] >= 0.0)
+                .collect();
+            if movable.is_empty() {
+                return None;
+            }
+            // The largest gradient entries first (ties by index: deterministic); each closes
+            // what is left of the linearised shortfall, up to its box face.
+            movable.sort_by(|&a, &b| grad[b].abs().total_cmp(&grad[a].abs()).then(a.cmp(&b)));
+            let mut left = shortfall;
+            for &j in movable.iter().take(batch) {
+                if left <= 0.0 {
+                    break;
+                }
+                let room = room(&x, j);
+                let step = (left / grad[j].abs()).max(0.05 * room).min(room);
+                left -= step * grad[j].abs();
+                dir[j] = grad[j].signum();
+                x[j] += step * dir[j];
+            }
         }
         None
     }
@@ -156,14 +212,17 @@ impl Search<'_> {
                 .collect();
             let mut x = self.start();
             for _ in 0..40 {
+                if self.expired() {
+                    return None;
+                }
                 let values = net.forward_all(&x).ok()?;
-                let (slack, (w, l)) = m.worst(&values[out]);
+                let (slack, (w, l), (cw, cl)) = m.worst(&values[out]);
                 if slack >= Self::aim(&values[out], factor) {
                     return Some(x);
                 }
                 let mut g = vec![0.0; values[out].len()];
-                g[w] += m.cw;
-                g[l] += m.cl;
+                g[w] += cw;
+                g[l] += cl;
                 let grad = net.input_gradient(&values, &g);
                 for j in 0..x.len() {
                     x[j] = (x[j] + 0.25 * e * grad[j].signum()).clamp(lo[j], hi[j]);
@@ -204,8 +263,13 @@ pub(crate) struct Polish<'a> {
     pub binaries: &'a [(Col, Binary)],
     /// Binaries of the task itself and their fixed values (an untargeted example's class).
     pub fixed: Vec<(Col, f64)>,
-    pub inputs: &'a [Col],
+    /// The network's inputs over the model's columns.
+    pub inputs: &'a [LinExpr],
 }
+
+/// Weights (nonzeros) per input moved in one pass of the L1 search (see [`Search::batch`]):
+/// below this, one input per pass, as on the paper's nets.
+const BATCH_WEIGHTS: usize = 100_000;
 
 /// A ReLU input this close to 0 counts as "on the kink": both sides are feasible.
 const TIE: f64 = 1e-7;
@@ -222,6 +286,9 @@ impl Polish<'_> {
         let mut best_cols = None;
         let mut previous: Vec<f64> = vec![0.0; self.binaries.len()];
         for round in 0..rounds {
+            if round > 0 && search.work_left.get() == 0 {
+                break;
+            }
             let Ok(values) = net.forward_all(&best) else { break };
             for (k, (col, b)) in self.binaries.iter().enumerate() {
                 let v = match b.value_at(net, &values, TIE) {
@@ -236,7 +303,7 @@ impl Polish<'_> {
                 }
             }
             let Some(cols) = solve_lp(&mut lp) else { break };
-            let cand = super::replay::solver_input(&cols, self.inputs, search.region);
+            let cand = super::replay::solver_input_exprs(&cols, self.inputs, search.region);
             let cand = if search.feasible(m, &cand) {
                 cand
             } else {
@@ -270,6 +337,16 @@ impl Polish<'_> {
         let values = search.net.forward_all(x).ok()?;
         for (col, b) in self.binaries {
             let v = b.value_at(search.net, &values, 0.0).unwrap_or(0.0);
+            lp.change_col_bounds(col.index(), v, v).ok()?;
+        }
+        solve_lp(&mut lp)
+    }
+
+    /// The column values of the LP with the columns `fixed` fixed at their values (a solver
+    /// point's binaries), if that LP is solved.
+    pub fn solve_fixed(&self, fixed: &[(Col, f64)]) -> Option<Vec<f64>> {
+        let mut lp = self.lp()?;
+        for &(col, v) in fixed {
             lp.change_col_bounds(col.index(), v, v).ok()?;
         }
         solve_lp(&mut lp)

@@ -53,6 +53,8 @@ pub enum TaskError {
     #[error(transparent)]
     Lower(#[from] crate::lower::LowerError),
     #[error(transparent)]
+    Hygiene(#[from] crate::lower::hygiene::HygieneError),
+    #[error(transparent)]
     Data(#[from] crate::data::DataError),
     #[error(transparent)]
     Solve(#[from] crate::solve::SolveError),
@@ -157,13 +159,5 @@ pub fn write_text_atomic(path: &std::path::Path, text: &str) -> Result<(), TaskE
     if path.as_os_str() == "-" {
         return std::io::stdout().write_all(text.as_bytes()).map_err(err);
     }
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d,
-        _ => std::path::Path::new("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
-    tmp.write_all(text.as_bytes()).map_err(err)?;
-    tmp.as_file().sync_all().map_err(err)?;
-    tmp.persist(path).map_err(|e| err(e.error))?;
-    Ok(())
+    crate::back::atomic::write_bytes(path, text.as_bytes()).map_err(err)
 }

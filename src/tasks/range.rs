@@ -96,6 +96,9 @@ pub struct Extreme {
 }
 
 pub fn run(cfg: &Config) -> Result<Report, TaskError> {
+    let outputs = [cfg.output.as_deref().map(std::path::Path::new), cfg.report.as_deref()];
+    crate::back::atomic::preflight(outputs)?;
+    cfg.solve_options.validate()?;
     let src = NetworkSource::load(&cfg.network)?;
     let net = &src.network;
     let unit = output_unit(&src, cfg.output_index)?;

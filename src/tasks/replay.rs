@@ -2,7 +2,7 @@
 
 use super::TaskError;
 use crate::bounds::InputBox;
-use crate::milp::Col;
+use crate::milp::{Col, LinExpr};
 
 /// Largest relative difference (scaled by `1 + |value|`) accepted between the solver's objective
 /// and the same quantity recomputed by the forward pass from the solver's input. HiGHS works to
@@ -19,6 +19,16 @@ pub(crate) fn solver_input(values: &[f64], inputs: &[Col], region: &InputBox) ->
         .iter()
         .enumerate()
         .map(|(j, c)| values[c.index()].clamp(region.lo[j], region.hi[j]))
+        .collect()
+}
+
+/// [`solver_input`] for inputs that are expressions over the columns (split deviations, inputs
+/// the presolve fixed).
+pub(crate) fn solver_input_exprs(values: &[f64], inputs: &[LinExpr], region: &InputBox) -> Vec<f64> {
+    inputs
+        .iter()
+        .enumerate()
+        .map(|(j, e)| e.eval(values).clamp(region.lo[j], region.hi[j]))
         .collect()
 }
 

@@ -5,6 +5,7 @@
 use super::TaskError;
 use crate::bounds::{self, Bounds, BoundsOptions, Region};
 use crate::data;
+use crate::front::onnx::{self, LoadOptions};
 use crate::ir::Network;
 use crate::lower::{self, Encoding, LowerOptions, Lowered};
 use crate::milp::Milp;
@@ -23,13 +24,15 @@ pub struct NetworkSource {
 
 impl NetworkSource {
     pub fn load(path: &Path) -> Result<Self, TaskError> {
+        Self::load_with(path, &LoadOptions::default())
+    }
+
+    /// Reads the file once (size-capped), hashes that buffer and translates it within `opts`.
+    pub fn load_with(path: &Path, opts: &LoadOptions) -> Result<Self, TaskError> {
         let start = Instant::now();
-        let bytes = std::fs::read(path).map_err(|source| TaskError::Read {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let bytes = onnx::read_file(path, opts)?;
         let sha256 = format!("{:x}", Sha256::digest(&bytes));
-        let network = crate::front::onnx::load(path)?;
+        let network = onnx::load_file_bytes(path, &bytes, opts)?;
         Ok(NetworkSource {
             path: path.to_path_buf(),
             sha256,
@@ -167,6 +170,20 @@ impl Lowering {
         match &self.bigm {
             Some(p) => build(p),
             None => written.without_indicators(),
+        }
+    }
+}
+
+impl Lowering {
+    /// [`Lowering::for_highs`] for a task whose `build` can fail.
+    pub(crate) fn try_for_highs<M: TaskModel, E>(
+        &self,
+        written: &M,
+        build: impl FnOnce(&Pipeline) -> Result<M, E>,
+    ) -> Result<M, E> {
+        match &self.bigm {
+            Some(p) => build(p),
+            None => Ok(written.without_indicators()),
         }
     }
 }

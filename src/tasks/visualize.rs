@@ -108,6 +108,9 @@ pub struct UnitResult {
 }
 
 pub fn run(cfg: &Config) -> Result<Report, TaskError> {
+    let outputs = [cfg.output.as_deref().map(std::path::Path::new), cfg.report.as_deref()];
+    crate::back::atomic::preflight(outputs.into_iter().chain([cfg.png.as_deref()]))?;
+    cfg.solve_options.validate()?;
     let src = NetworkSource::load(&cfg.network)?;
     let net = &src.network;
     let units: Vec<UnitInfo> = match &cfg.units {

@@ -4,6 +4,7 @@
 //! A missing solver is a test failure that says what to install, never a silent skip.
 
 pub mod nets;
+pub mod onnx_build;
 
 use nnmilp::back::Format;
 use std::collections::HashMap;

@@ -8,7 +8,18 @@
 //!
 //! Conventions: the network has one input and one output; shapes carry ONNX's batch dimension,
 //! taken as 1 when it is symbolic or 0; IR shape labels drop it (`[1, 1, 28, 28]` →
-//! `[1, 28, 28]`). Nothing is ever allocated beyond [`MAX_ENTRIES`] entries.
+//! `[1, 28, 28]`).
+//!
+//! Hostile files: the file is read once, through a reader capped by [`LoadOptions`]; every size
+//! computed from it is checked arithmetic; every expansion reserves its entries in one budget
+//! for the whole load ([`LoadOptions::max_nonzeros`]) and every layer counts its units
+//! ([`LoadOptions::max_units`]) *before* anything that large is allocated; a constant's
+//! finiteness is checked once, when it is decoded or folded. The graph must be well formed:
+//! every value defined once (initializers, the graph input and node outputs may not shadow each
+//! other) and the nodes in topological order, as ONNX requires (the loader does not reorder; a
+//! node reading a later node's output is an error naming both). The model's opset for the
+//! default domain is read and decides where `Squeeze`/`Unsqueeze` (13), `Slice` (10) and
+//! `Reshape` (5) take their axes, bounds and shape from.
 
 mod ops;
 mod tensor;
@@ -24,12 +35,46 @@ use thiserror::Error;
 
 use crate::ir::{IrError, Network, Op};
 pub use ops::NodeError;
-use ops::{ir_shape, lookup, Build, Fold, Net, Node, Value};
+use ops::{ir_shape, lookup, Budget, Build, Fold, Net, Node, Value};
 pub use tensor::MAX_ENTRIES;
 use tensor::{element_count, Tensor};
 
 /// Largest file accepted (after gunzipping): protobuf itself cannot go past 2 GiB.
 const MAX_FILE_BYTES: u64 = 2 << 30;
+
+/// What a network file may make the loader allocate. The defaults take every network the
+/// project ships or benchmarks (the largest, a 784-1024-1024-1024-10 net, has 3·10⁶ weights) with
+/// a wide margin, and stay far below the memory of a small machine.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LoadOptions {
+    /// Most units (scalar values) all layers of the translated network may have together
+    /// before simplification (default 10⁷; the `--max-units` flag is to come).
+    pub max_units: usize,
+    /// Most entries the whole load may create: constant tensor elements, weight-matrix
+    /// non-zeros, pooling window taps and index maps, summed over every operator
+    /// (default [`MAX_ENTRIES`] = 10⁸, about 1.2 GB of weights; the `--max-nonzeros` flag is to come).
+    pub max_nonzeros: usize,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            max_units: 10_000_000,
+            max_nonzeros: MAX_ENTRIES,
+        }
+    }
+}
+
+impl LoadOptions {
+    /// Largest network file read (after gunzipping): eight bytes per allowed entry (an `f64`
+    /// weight) plus 64 MiB of graph structure, and never beyond protobuf's 2 GiB.
+    pub fn max_file_bytes(&self) -> u64 {
+        (self.max_nonzeros as u64)
+            .saturating_mul(8)
+            .saturating_add(64 << 20)
+            .min(MAX_FILE_BYTES)
+    }
+}
 
 /// Why a file could not be turned into a network. Every message names the file and, where one
 /// is to blame, the node (its name, or `#index 'first output'` when unnamed) and its op type.
@@ -95,15 +140,33 @@ pub enum OnnxError {
         producer: String,
     },
     #[error(
-        "file {file}: tensor {tensor}, read by node {node} ({op}), holds the non-finite value {value} at index {index}"
+        "file {file}: node {node} ({op}) folds its constant inputs to the non-finite value {value} at index {index}"
     )]
     NonFinite {
         file: String,
-        tensor: String,
         node: String,
         op: String,
         value: f64,
         index: usize,
+    },
+    #[error(
+        "file {file}: node {node} ({op}) defines {name}, which is already defined (by an initializer, the graph input or an earlier output): every value must have one definition"
+    )]
+    Redefined {
+        file: String,
+        node: String,
+        op: String,
+        name: String,
+    },
+    #[error(
+        "file {file}: node {node} ({op}) reads {name}, which the later node {producer} defines: the nodes are not in topological order (ONNX requires it; nnmilp does not reorder)"
+    )]
+    NotTopological {
+        file: String,
+        node: String,
+        op: String,
+        name: String,
+        producer: String,
     },
     #[error("file {file}: node {node} ({op}): {error}")]
     Node {
@@ -121,46 +184,65 @@ pub fn supported_ops() -> Vec<&'static str> {
     ops::REGISTRY.iter().map(|(name, ..)| *name).collect()
 }
 
-/// Reads an ONNX file (gunzipped first when its name ends in `.gz`) and translates it.
+/// Reads an ONNX file (gunzipped first when its name ends in `.gz`) and translates it, with the
+/// default [`LoadOptions`].
 pub fn load(path: &Path) -> Result<Network, OnnxError> {
-    let file = path.display().to_string();
-    let io = |error| OnnxError::Io {
-        file: file.clone(),
-        error,
-    };
-    let mut bytes = Vec::new();
-    let reader = std::fs::File::open(path).map_err(io)?;
-    let gz = path.extension().is_some_and(|e| e == "gz");
-    let read = if gz {
-        flate2::read::GzDecoder::new(reader)
-            .take(MAX_FILE_BYTES + 1)
-            .read_to_end(&mut bytes)
-    } else {
-        reader.take(MAX_FILE_BYTES + 1).read_to_end(&mut bytes)
-    };
-    read.map_err(|e| match gz {
-        true => OnnxError::Malformed {
-            file: file.clone(),
-            message: format!("cannot gunzip: {e}"),
-        },
-        false => io(e),
-    })?;
-    if bytes.len() as u64 > MAX_FILE_BYTES {
-        return Err(OnnxError::Malformed {
-            file,
-            message: format!("larger than {MAX_FILE_BYTES} bytes"),
-        });
-    }
-    load_bytes(&bytes, &file)
+    let bytes = read_file(path, &LoadOptions::default())?;
+    load_file_bytes(path, &bytes, &LoadOptions::default())
 }
 
-/// Translates the bytes of an ONNX model; `source` names it in messages.
+/// The bytes of a network file as stored, read once through a reader capped at
+/// [`LoadOptions::max_file_bytes`] (a regular file is refused by its size before reading;
+/// `/dev/zero` or a pipe stops at the cap). Hash this buffer, then hand it to
+/// [`load_file_bytes`]: the file is never read twice.
+pub fn read_file(path: &Path, opts: &LoadOptions) -> Result<Vec<u8>, OnnxError> {
+    let file = path.display().to_string();
+    crate::data::read_capped(path, opts.max_file_bytes()).map_err(|error| match error.kind() {
+        std::io::ErrorKind::FileTooLarge => OnnxError::Malformed {
+            file,
+            message: error.to_string(),
+        },
+        _ => OnnxError::Io { file, error },
+    })
+}
+
+/// Translates the bytes of the file `path` (gunzipped first when its name ends in `.gz`, with
+/// the unpacked size capped as the file's).
+pub fn load_file_bytes(path: &Path, bytes: &[u8], opts: &LoadOptions) -> Result<Network, OnnxError> {
+    let file = path.display().to_string();
+    if !path.extension().is_some_and(|e| e == "gz") {
+        return load_bytes_with(bytes, &file, opts);
+    }
+    let cap = opts.max_file_bytes();
+    let mut unpacked = Vec::new();
+    (flate2::read::GzDecoder::new(bytes).take(cap + 1))
+        .read_to_end(&mut unpacked)
+        .map_err(|e| OnnxError::Malformed {
+            file: file.clone(),
+            message: format!("cannot gunzip: {e}"),
+        })?;
+    if unpacked.len() as u64 > cap {
+        return Err(OnnxError::Malformed {
+            file,
+            message: format!("unpacks to more than {cap} bytes (see LoadOptions::max_nonzeros)"),
+        });
+    }
+    load_bytes_with(&unpacked, &file, opts)
+}
+
+/// Translates the bytes of an ONNX model with the default [`LoadOptions`]; `source` names it in
+/// messages.
 pub fn load_bytes(bytes: &[u8], source: &str) -> Result<Network, OnnxError> {
+    load_bytes_with(bytes, source, &LoadOptions::default())
+}
+
+/// Translates the bytes of an ONNX model within `opts`; `source` names it in messages.
+pub fn load_bytes_with(bytes: &[u8], source: &str, opts: &LoadOptions) -> Result<Network, OnnxError> {
     let model = ModelProto::parse_from_bytes(bytes).map_err(|e| OnnxError::Malformed {
         file: source.to_string(),
         message: e.to_string(),
     })?;
-    translate(&model, source)
+    translate(&model, source, opts)
 }
 
 /// How messages name a node: its name, or its index and first output when it has none.
@@ -178,12 +260,29 @@ fn op_label(node: &NodeProto) -> String {
     }
 }
 
-fn translate(model: &ModelProto, file: &str) -> Result<Network, OnnxError> {
+/// The model's opset for the default ONNX domain, if it declares one (twice is an error).
+fn default_opset(model: &ModelProto, file: &str) -> Result<Option<i64>, OnnxError> {
+    let mut found = (model.opset_import.iter()).filter(|o| o.domain.is_empty() || o.domain == "ai.onnx");
+    match (found.next(), found.next()) {
+        (Some(_), Some(_)) => Err(OnnxError::Malformed {
+            file: file.to_string(),
+            message: "opset_import lists the default domain twice".into(),
+        }),
+        (Some(o), None) if o.version < 1 => Err(OnnxError::Malformed {
+            file: file.to_string(),
+            message: format!("opset_import: version {} of the default domain", o.version),
+        }),
+        (o, _) => Ok(o.map(|o| o.version)),
+    }
+}
+
+fn translate(model: &ModelProto, file: &str, opts: &LoadOptions) -> Result<Network, OnnxError> {
     let file_s = || file.to_string();
     let graph = model.graph.as_ref().ok_or_else(|| OnnxError::Malformed {
         file: file_s(),
         message: "no graph".into(),
     })?;
+    let opset = default_opset(model, file)?;
 
     let unsupported: Vec<(String, String)> = (graph.node.iter().enumerate())
         .filter(|(_, n)| lookup(&n.domain, &n.op_type).is_none())
@@ -196,13 +295,21 @@ fn translate(model: &ModelProto, file: &str) -> Result<Network, OnnxError> {
         });
     }
 
+    let mut budget = Budget::new(*opts);
     let mut values: HashMap<&str, Value> = HashMap::new();
     for t in &graph.initializer {
-        let tensor = Tensor::from_proto(t).map_err(|message| OnnxError::Initializer {
+        let init_error = |message: String| OnnxError::Initializer {
             file: file_s(),
             tensor: t.name.clone(),
             message,
-        })?;
+        };
+        if t.name.is_empty() || values.contains_key(t.name.as_str()) {
+            return Err(init_error(
+                "defined twice (or unnamed): every value must have one definition".into(),
+            ));
+        }
+        let tensor = Tensor::from_proto(t).map_err(init_error)?;
+        (budget.reserve("the initializer", &[tensor.data.len()])).map_err(|e| init_error(e.to_string()))?;
         values.insert(&t.name, Value::Const(tensor));
     }
     // Older exporters also list initializers as graph inputs: those are constants.
@@ -228,9 +335,21 @@ fn translate(model: &ModelProto, file: &str) -> Result<Network, OnnxError> {
         name: input.name.clone(),
         message,
     })?;
-    let mut net = Net::default();
+    let mut net = Net::new(budget);
     let layer = net.push(&input.name, Op::Input, &shape);
+    net.budget.check_units().map_err(|e| OnnxError::InputType {
+        file: file_s(),
+        name: input.name.clone(),
+        message: e.to_string(),
+    })?;
     values.insert(&input.name, Value::Var { layer, shape });
+    // Who defines each node output, to tell a graph out of topological order from a missing value.
+    let mut producers: HashMap<&str, String> = HashMap::new();
+    for (i, proto) in graph.node.iter().enumerate() {
+        for o in proto.output.iter().filter(|o| !o.is_empty()) {
+            producers.entry(o).or_insert_with(|| node_label(i, proto));
+        }
+    }
 
     // Extra outputs (MaxPool's indices, BatchNormalization's running statistics, Dropout's
     // mask) are not computed; reading one is an error naming its producer.
@@ -238,32 +357,61 @@ fn translate(model: &ModelProto, file: &str) -> Result<Network, OnnxError> {
     for (i, proto) in graph.node.iter().enumerate() {
         let (node, op) = (node_label(i, proto), op_label(proto));
         let (build, fold) = lookup(&proto.domain, &proto.op_type).expect("unsupported nodes were rejected above");
-        let inputs = read_inputs(proto, (&node, &op), &values, &extra_outputs, file)?;
+        let inputs = read_inputs(proto, (&node, &op), &values, &extra_outputs, &producers, file)?;
         let Some(output) = proto.output.first().filter(|o| !o.is_empty()) else {
             return Err(OnnxError::Malformed {
                 file: file_s(),
                 message: format!("node {node} ({op}) has no output"),
             });
         };
+        for (k, name) in proto.output.iter().enumerate().filter(|(_, o)| !o.is_empty()) {
+            let twice = proto.output[..k].contains(name);
+            if twice || values.contains_key(name.as_str()) || extra_outputs.contains_key(name.as_str()) {
+                return Err(OnnxError::Redefined {
+                    file: file_s(),
+                    node: node.clone(),
+                    op,
+                    name: name.clone(),
+                });
+            }
+        }
         let layer_name = if proto.name.is_empty() { output } else { &proto.name };
         let all_const = inputs.iter().flatten().all(|v| matches!(v, Value::Const(_)));
         let result = match inputs.first() {
             Some(Some(Value::Const(first))) if all_const && fold == Fold::ViaIr => {
-                fold_via_ir(build, proto, layer_name, first, inputs.clone())
+                fold_via_ir(build, proto, layer_name, first, inputs.clone(), &mut net.budget, opset)
             }
             _ => build(&mut Node {
                 proto,
                 layer_name,
                 inputs,
                 net: &mut net,
+                opset,
             }),
         };
-        let value = result.map_err(|error| OnnxError::Node {
+        let node_error = |error| OnnxError::Node {
             file: file_s(),
             node: node.clone(),
-            op,
+            op: op.clone(),
             error,
-        })?;
+        };
+        let value = result
+            .and_then(|v| net.budget.check_units().map(|_| v))
+            .map_err(node_error)?;
+        // A new constant is checked once; one that shares its values with an input (a relabel)
+        // was checked when those values were made.
+        let fresh = matches!(&value, Value::Const(t) if std::sync::Arc::strong_count(&t.data) == 1);
+        if let (true, Value::Const(t)) = (fresh, &value) {
+            if let Some((index, value)) = t.non_finite() {
+                return Err(OnnxError::NonFinite {
+                    file: file_s(),
+                    node,
+                    op,
+                    value,
+                    index,
+                });
+            }
+        }
         for extra in proto.output.iter().skip(1).filter(|o| !o.is_empty()) {
             extra_outputs.insert(extra, node.clone());
         }
@@ -283,19 +431,22 @@ fn translate(model: &ModelProto, file: &str) -> Result<Network, OnnxError> {
             // Relabel the output layer with the graph's output shape (a trailing Flatten or
             // Reshape only changed the label).
             net.layers[layer.index()].shape = ir_shape(shape);
-            let network = Network::new(net.layers, *layer).map_err(|error| OnnxError::Ir { file: file_s(), error })?;
-            Ok(network.simplify())
+            let ir_error = |error| OnnxError::Ir { file: file_s(), error };
+            let left = net.budget.left();
+            Network::new(net.layers, *layer)
+                .and_then(|n| n.simplify(left))
+                .map_err(ir_error)
         }
     }
 }
 
-/// The values node `proto` (labelled `node`, `op`) reads, `None` for an absent optional input;
-/// constants are checked to be finite here, where the message can name tensor and reader.
+/// The values node `proto` (labelled `node`, `op`) reads, `None` for an absent optional input.
 fn read_inputs<'v>(
     proto: &NodeProto,
     (node, op): (&str, &str),
     values: &'v HashMap<&str, Value>,
     extra_outputs: &HashMap<&str, String>,
+    producers: &HashMap<&str, String>,
     file: &str,
 ) -> Result<Vec<Option<&'v Value>>, OnnxError> {
     let (file, node, op) = (file.to_string(), node.to_string(), op.to_string());
@@ -315,6 +466,13 @@ fn read_inputs<'v>(
                     name: name_s,
                     producer: producer.clone(),
                 },
+                None if producers.contains_key(name.as_str()) => OnnxError::NotTopological {
+                    file,
+                    node,
+                    op,
+                    name: name_s,
+                    producer: producers[name.as_str()].clone(),
+                },
                 None => OnnxError::MissingValue {
                     file,
                     node,
@@ -323,34 +481,24 @@ fn read_inputs<'v>(
                 },
             });
         };
-        if let Value::Const(t) = v {
-            if let Some(index) = t.data.iter().position(|x| !x.is_finite()) {
-                let value = t.data[index];
-                return Err(OnnxError::NonFinite {
-                    file,
-                    tensor: name_s,
-                    node,
-                    op,
-                    value,
-                    index,
-                });
-            }
-        }
         inputs.push(Some(v));
     }
     Ok(inputs)
 }
 
 /// Evaluates a node whose inputs are all constants by building it over a scratch network whose
-/// input stands for the first constant, then running that network on it.
+/// input stands for the first constant, then running that network on it. The scratch network
+/// draws on the load's `budget`.
 fn fold_via_ir<'a>(
     build: Build,
     proto: &'a NodeProto,
     layer_name: &'a str,
     first: &'a Tensor,
     inputs: Vec<Option<&'a Value>>,
+    budget: &mut Budget,
+    opset: Option<i64>,
 ) -> Result<Value, NodeError> {
-    let mut scratch = Net::default();
+    let mut scratch = Net::new(*budget);
     let x = Value::Var {
         layer: scratch.push("constant", Op::Input, &first.shape),
         shape: first.shape.clone(),
@@ -362,7 +510,14 @@ fn fold_via_ir<'a>(
         layer_name,
         inputs,
         net: &mut scratch,
-    })?;
+        opset,
+    });
+    // Layers of the scratch network are not part of the network: only their entries count.
+    *budget = Budget {
+        units: budget.units,
+        ..scratch.budget
+    };
+    let out = out?;
     let Value::Var { layer, shape } = out else {
         return Ok(out);
     };

@@ -1,21 +1,26 @@
 //! Constant tensors: initializers, `Constant` nodes and everything folded from them, plus the
 //! index arithmetic (strides, broadcasting) that builders share between constants and variables.
 
+use std::sync::Arc;
+
 use onnx_protobuf::tensor_proto::{DataLocation, DataType};
 use onnx_protobuf::TensorProto;
 use protobuf::Enum;
 
 /// Most scalar entries (tensor elements, matrix non-zeros, window taps) one value or operator
-/// expansion may have: past this, a file would exhaust memory long before a MILP is written.
-pub const MAX_ENTRIES: usize = 200_000_000;
+/// expansion may have, and the default budget of a whole load ([`super::LoadOptions`]): past
+/// this, a file would exhaust memory long before a MILP is written.
+pub const MAX_ENTRIES: usize = 100_000_000;
 
 /// A constant, row-major tensor.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Tensor {
     pub shape: Vec<usize>,
     /// Values of every element type as `f64`: integer tensors here are shapes, axes and indices,
-    /// far below 2^53, so they are held exactly.
-    pub data: Vec<f64>,
+    /// far below 2^53, so they are held exactly. Shared, because relabelling operators
+    /// (`Identity`, `Reshape`, `Flatten`, ...) hand the same values on under a new shape: a
+    /// chain of them must not copy a large constant once per link.
+    pub data: Arc<[f64]>,
     /// Whether the ONNX element type is an integer one; `Div` truncates and `Cast` rounds then.
     pub int: bool,
 }
@@ -23,7 +28,17 @@ pub struct Tensor {
 impl Tensor {
     pub fn new(shape: Vec<usize>, data: Vec<f64>, int: bool) -> Self {
         debug_assert_eq!(shape.iter().product::<usize>(), data.len());
-        Tensor { shape, data, int }
+        Tensor {
+            shape,
+            data: data.into(),
+            int,
+        }
+    }
+
+    /// The first non-finite value and its index. Checked once, when a constant is made
+    /// (decoded or folded), so that every later reader may assume finite values.
+    pub fn non_finite(&self) -> Option<(usize, f64)> {
+        self.data.iter().position(|x| !x.is_finite()).map(|i| (i, self.data[i]))
     }
 
     /// A 1-D integer tensor (what `Shape` produces).
@@ -39,9 +54,14 @@ impl Tensor {
             .collect()
     }
 
-    /// The same values under another shape of equal size.
+    /// The same values (shared, not copied) under another shape of equal size.
     pub fn reshaped(&self, shape: Vec<usize>) -> Self {
-        Tensor::new(shape, self.data.clone(), self.int)
+        debug_assert_eq!(shape.iter().product::<usize>(), self.data.len());
+        Tensor {
+            shape,
+            data: Arc::clone(&self.data),
+            int: self.int,
+        }
     }
 
     /// `out[i] = self.data[src[i]]`: transposes, gathers, slices and broadcasts of constants.
@@ -62,19 +82,37 @@ impl Tensor {
             return Err("data stored in an external file is not supported".into());
         }
         let raw = &t.raw_data;
+        // The stored count is checked against the shape before anything is decoded, so a
+        // tensor whose shape lies about its data is refused without allocating for either.
+        let (stored, width) = match t.data_type {
+            x if x == DataType::FLOAT as i32 => (t.float_data.len(), 4),
+            x if x == DataType::DOUBLE as i32 => (t.double_data.len(), 8),
+            x if x == DataType::INT64 as i32 => (t.int64_data.len(), 8),
+            x if x == DataType::INT32 as i32 => (t.int32_data.len(), 4),
+            other => return Err(format!("element type {} is not supported", type_name(other))),
+        };
+        if !raw.is_empty() && raw.len() as u64 != len as u64 * width {
+            return Err(format!(
+                "raw data has {} bytes, shape {shape:?} needs {}",
+                raw.len(),
+                len as u64 * width
+            ));
+        }
+        if raw.is_empty() && stored != len {
+            return Err(format!("{stored} values for shape {shape:?}"));
+        }
         fn decode<const N: usize>(raw: &[u8], f: impl Fn([u8; N]) -> f64) -> Vec<f64> {
             raw.chunks_exact(N)
                 .map(|c| f(c.try_into().expect("chunks_exact yields N bytes")))
                 .collect()
         }
-        let (data, width, int) = match t.data_type {
+        let (data, int) = match t.data_type {
             x if x == DataType::FLOAT as i32 => (
                 if raw.is_empty() {
                     t.float_data.iter().map(|&v| v as f64).collect()
                 } else {
                     decode(raw, |b| f32::from_le_bytes(b) as f64)
                 },
-                4,
                 false,
             ),
             x if x == DataType::DOUBLE as i32 => (
@@ -83,7 +121,6 @@ impl Tensor {
                 } else {
                     decode(raw, f64::from_le_bytes)
                 },
-                8,
                 false,
             ),
             x if x == DataType::INT64 as i32 => (
@@ -92,7 +129,6 @@ impl Tensor {
                 } else {
                     decode(raw, |b| i64::from_le_bytes(b) as f64)
                 },
-                8,
                 true,
             ),
             x if x == DataType::INT32 as i32 => (
@@ -101,22 +137,15 @@ impl Tensor {
                 } else {
                     decode(raw, |b| i32::from_le_bytes(b) as f64)
                 },
-                4,
                 true,
             ),
-            other => return Err(format!("element type {} is not supported", type_name(other))),
+            _ => unreachable!("element types were matched above"),
         };
-        if !raw.is_empty() && raw.len() != len * width {
-            return Err(format!(
-                "raw data has {} bytes, shape {shape:?} needs {}",
-                raw.len(),
-                len * width
-            ));
+        let t = Tensor::new(shape, data, int);
+        if let Some((index, value)) = t.non_finite() {
+            return Err(format!("holds the non-finite value {value} at index {index}"));
         }
-        if data.len() != len {
-            return Err(format!("{} values for shape {shape:?}", data.len()));
-        }
-        Ok(Tensor::new(shape, data, int))
+        Ok(t)
     }
 }
 
@@ -128,16 +157,21 @@ pub fn type_name(code: i32) -> String {
     }
 }
 
-/// The number of elements of `shape`, or `None` above [`MAX_ENTRIES`].
+/// The number of elements of `shape`, or `None` when the shape is too large: when the product
+/// of its *non-zero* dimensions exceeds [`MAX_ENTRIES`]. Empty tensors are not exempt, because
+/// index arithmetic over a shape such as `[10^12, 0]` (offsets, slices, broadcasts) walks the
+/// large axes before it meets the empty one.
 pub fn element_count(shape: &[usize]) -> Option<usize> {
-    shape
+    let nominal = shape
         .iter()
+        .filter(|&&d| d != 0)
         .try_fold(1usize, |acc, &d| acc.checked_mul(d))
-        .filter(|&n| n <= MAX_ENTRIES)
+        .filter(|&n| n <= MAX_ENTRIES)?;
+    Some(if shape.contains(&0) { 0 } else { nominal })
 }
 
 pub fn too_large(what: &str, shape: &[usize]) -> String {
-    format!("{what} of shape {shape:?} has more than {MAX_ENTRIES} elements")
+    format!("{what} of shape {shape:?} has more than {MAX_ENTRIES} elements (counting the non-zero dimensions)")
 }
 
 /// Row-major strides of `shape`.
@@ -209,5 +243,14 @@ mod tests {
         assert_eq!(Tensor::from_proto(&t).unwrap(), raw);
         t.float_data.pop();
         assert!(Tensor::from_proto(&t).unwrap_err().contains("1 values"));
+        // An empty tensor whose other axes are huge is refused, not exempt.
+        t.float_data.clear();
+        t.dims = vec![1 << 40, 0];
+        assert!(Tensor::from_proto(&t).unwrap_err().contains("non-zero dimensions"));
+        t.dims = vec![1];
+        t.float_data = vec![f32::INFINITY];
+        assert!(Tensor::from_proto(&t)
+            .unwrap_err()
+            .contains("non-finite value inf at index 0"));
     }
 }

@@ -1,7 +1,7 @@
 //! `Conv` (any spatial rank, groups, pads, strides, dilations, `auto_pad`) as one sparse affine
 //! layer, and the sliding-window geometry that pooling shares.
 
-use super::{check_entries, Node, NodeError, Value};
+use super::{checked_product, Node, NodeError, Value};
 use crate::ir::SparseMatrix;
 
 /// Sliding-window geometry along one spatial axis.
@@ -20,7 +20,11 @@ impl Axis {
     fn taps(&self, o: usize) -> Vec<(usize, usize)> {
         (0..self.kernel)
             .filter_map(|k| {
-                let p = (o * self.stride + k * self.dilation).checked_sub(self.pad_begin)?;
+                // Saturating: [`axes`] bounded every window's extent, so saturation only ever
+                // pushes a position further outside the input.
+                let p = (o.saturating_mul(self.stride))
+                    .saturating_add(k.saturating_mul(self.dilation))
+                    .checked_sub(self.pad_begin)?;
                 (p < self.input).then_some((k, p))
             })
             .collect()
@@ -29,15 +33,21 @@ impl Axis {
     /// Taps of window `o` inside the padded input (the `count_include_pad` divisor: with
     /// `ceil_mode` a last window can run past the explicit padding).
     fn padded_taps(&self, o: usize) -> usize {
-        let end = self.pad_begin + self.input + self.pad_end;
+        let end = self.pad_begin.saturating_add(self.input).saturating_add(self.pad_end);
         (0..self.kernel)
-            .filter(|k| o * self.stride + k * self.dilation < end)
+            .filter(|k| {
+                o.saturating_mul(self.stride)
+                    .saturating_add(k.saturating_mul(self.dilation))
+                    < end
+            })
             .count()
     }
 }
 
 /// The window geometry of a Conv or pooling node over spatial input dims `input` with
-/// `kernel`, from its `strides`, `dilations`, `pads` and `auto_pad` attributes.
+/// `kernel`, from its `strides`, `dilations`, `pads` and `auto_pad` attributes. All of it is
+/// computed with checked arithmetic: a kernel extent, padded size or output size that
+/// overflows is an error, never a wrapped (aliasing or tiny) window.
 pub fn axes(n: &Node<'_>, input: &[usize], kernel: &[usize], ceil_mode: bool) -> Result<Vec<Axis>, NodeError> {
     let r = input.len();
     let list = |name: &str, len: usize, default: usize, min: usize| -> Result<Vec<usize>, NodeError> {
@@ -56,11 +66,17 @@ pub fn axes(n: &Node<'_>, input: &[usize], kernel: &[usize], ceil_mode: bool) ->
     (0..r)
         .map(|d| {
             let (input, kernel, stride, dilation) = (input[d], kernel[d], strides[d], dilations[d]);
-            let field = (kernel - 1) * dilation + 1;
+            let overflow = |what: &str| NodeError::Shape(format!("{what} on spatial axis {d} overflows"));
+            let field = (kernel.saturating_sub(1).checked_mul(dilation))
+                .and_then(|f| f.checked_add(1))
+                .ok_or_else(|| overflow("the kernel extent (kernel - 1) * dilation + 1"))?;
             let (pad_begin, pad_end, output) = match auto_pad.as_str() {
                 "SAME_UPPER" | "SAME_LOWER" => {
                     let output = input.div_ceil(stride);
-                    let total = ((output - 1) * stride + field).saturating_sub(input);
+                    let total = (output.saturating_sub(1).checked_mul(stride))
+                        .and_then(|v| v.checked_add(field))
+                        .ok_or_else(|| overflow("the padded extent"))?
+                        .saturating_sub(input);
                     let half = total / 2;
                     match auto_pad.as_str() {
                         "SAME_UPPER" => (half, total - half, output),
@@ -73,10 +89,12 @@ pub fn axes(n: &Node<'_>, input: &[usize], kernel: &[usize], ceil_mode: bool) ->
                     } else {
                         (pads[d], pads[d + r])
                     };
-                    let span = (input + pb + pe).checked_sub(field).ok_or_else(|| {
+                    let padded = (input.checked_add(pb))
+                        .and_then(|v| v.checked_add(pe))
+                        .ok_or_else(|| overflow("the padded input size"))?;
+                    let span = padded.checked_sub(field).ok_or_else(|| {
                         NodeError::Shape(format!(
-                            "kernel extent {field} exceeds the padded input {} on spatial axis {d}",
-                            input + pb + pe
+                            "kernel extent {field} exceeds the padded input {padded} on spatial axis {d}"
                         ))
                     })?;
                     let mut output = if ceil_mode {
@@ -85,7 +103,7 @@ pub fn axes(n: &Node<'_>, input: &[usize], kernel: &[usize], ceil_mode: bool) ->
                         span / stride
                     } + 1;
                     // In ceil mode the last window must still start inside the input or its left padding.
-                    if ceil_mode && (output - 1) * stride >= input + pb {
+                    if ceil_mode && (output - 1).saturating_mul(stride) >= input.saturating_add(pb) {
                         output -= 1;
                     }
                     (pb, pe, output)
@@ -151,7 +169,11 @@ pub fn conv(n: &mut Node<'_>) -> Result<Value, NodeError> {
     }
     let group = n.int("group", 1)?;
     let (c, m, cg) = (xs[1], w.shape[0], w.shape[1]);
-    if group < 1 || cg * group as usize != c || m % group as usize != 0 {
+    let fits = usize::try_from(group)
+        .ok()
+        .filter(|&g| g >= 1)
+        .is_some_and(|g| cg.checked_mul(g) == Some(c) && m % g == 0);
+    if !fits {
         return Err(NodeError::Shape(format!(
             "weights {:?} with group {group} do not fit an input with {c} channels",
             w.shape
@@ -165,12 +187,13 @@ pub fn conv(n: &mut Node<'_>) -> Result<Value, NodeError> {
     }
     let axes = axes(n, &xs[2..], kernel, false)?;
     let in_size: usize = xs[2..].iter().product();
-    let k_size: usize = kernel.iter().product();
-    let out_size: usize = axes.iter().map(|a| a.output).product();
-    check_entries("the convolution matrix", &[m, out_size, cg, k_size])?;
+    let k_size = checked_product(kernel.iter().copied()).unwrap_or(usize::MAX);
+    let out_size = checked_product(axes.iter().map(|a| a.output)).unwrap_or(usize::MAX);
+    n.reserve("the convolution matrix", &[m, out_size, cg, k_size])?;
+    n.reserve("the convolution windows", &[out_size, k_size, 2])?;
     let bias = match n.opt_input(2) {
         None => vec![0.0; m],
-        Some(_) => n.constant(2)?.data.clone(),
+        Some(_) => n.constant(2)?.data.to_vec(),
     };
     if bias.len() != m {
         return Err(NodeError::Shape(format!(

@@ -3,7 +3,7 @@
 
 use std::iter::once;
 
-use super::{check_entries, Node, NodeError, Value};
+use super::{Node, NodeError, Value};
 use crate::front::onnx::tensor::{broadcast_index, broadcast_shape, Tensor};
 use crate::ir::{Handle, Op, SparseMatrix};
 
@@ -29,7 +29,9 @@ pub fn div(n: &mut Node<'_>) -> Result<Value, NodeError> {
 }
 
 pub fn neg(n: &mut Node<'_>) -> Result<Value, NodeError> {
-    match n.input(0)? {
+    let x = n.input(0)?;
+    n.reserve("the negated tensor", &[x.shape().iter().product(), 2])?;
+    match x {
         Value::Const(t) => Ok(Value::Const(Tensor::new(
             t.shape.clone(),
             t.data.iter().map(|v| -v).collect(),
@@ -50,7 +52,10 @@ fn binary(n: &mut Node<'_>, op: Arith) -> Result<Value, NodeError> {
     let (a, b) = (n.input(0)?, n.input(1)?);
     let out = broadcast_shape(a.shape(), b.shape())
         .ok_or_else(|| NodeError::Shape(format!("cannot broadcast {:?} with {:?}", a.shape(), b.shape())))?;
-    check_entries("the broadcast result", &out)?;
+    // A constant result, or per variable operand a broadcast matrix and a bias.
+    let mut factors = out.clone();
+    factors.push(3);
+    n.reserve("the broadcast result", &factors)?;
     match (a, b) {
         (Value::Const(x), Value::Const(y)) => {
             let int = x.int && y.int;

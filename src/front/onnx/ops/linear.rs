@@ -1,7 +1,7 @@
 //! `MatMul` (numpy semantics, batch axes broadcast) and `Gemm` (`alpha·A'·B' + beta·C`), with
 //! a constant on either side of a variable: both become one affine layer.
 
-use super::{check_entries, Node, NodeError, Value};
+use super::{checked_product, Node, NodeError, Value};
 use crate::front::onnx::tensor::{broadcast_index, broadcast_shape, offsets, strides, Tensor};
 use crate::ir::SparseMatrix;
 
@@ -36,7 +36,7 @@ impl View {
 /// each result entry, the `(offset in l, offset in r)` pairs whose products it sums.
 type Terms = (Vec<usize>, Vec<Vec<(usize, usize)>>);
 
-fn product_terms(l: &View, r: &View) -> Result<Terms, NodeError> {
+fn product_terms(n: &mut Node<'_>, l: &View, r: &View) -> Result<Terms, NodeError> {
     let (lb, rb) = (l.shape.len() - 2, r.shape.len() - 2);
     let (m, k, k2, cols) = (l.shape[lb], l.shape[lb + 1], r.shape[rb], r.shape[rb + 1]);
     let batch = broadcast_shape(&l.shape[..lb], &r.shape[..rb]).filter(|_| k == k2);
@@ -46,8 +46,9 @@ fn product_terms(l: &View, r: &View) -> Result<Terms, NodeError> {
             l.shape, r.shape
         )));
     };
-    let batches: usize = out.iter().product();
-    check_entries("the matrix product", &[batches, m, cols, k])?;
+    let batches = checked_product(out.iter().copied()).unwrap_or(usize::MAX);
+    // The terms, then the matrix (or constant) made from them.
+    n.reserve("the matrix product", &[batches, m, cols, k.max(1), 2])?;
     let l_base = offsets(&l.shape[..lb], &l.strides[..lb], &out);
     let r_base = offsets(&r.shape[..rb], &r.strides[..rb], &out);
     let (lm, lk, rk, rn) = (l.strides[lb], l.strides[lb + 1], r.strides[rb], r.strides[rb + 1]);
@@ -72,7 +73,7 @@ pub fn matmul(n: &mut Node<'_>) -> Result<Value, NodeError> {
     // numpy: a 1-D left operand is a row, a 1-D right one a column; the added axis is dropped.
     let l = if sa.len() == 1 { vec![1, sa[0]] } else { sa.to_vec() };
     let r = if sb.len() == 1 { vec![sb[0], 1] } else { sb.to_vec() };
-    let (mut out, terms) = product_terms(&View::of(l), &View::of(r))?;
+    let (mut out, terms) = product_terms(n, &View::of(l), &View::of(r))?;
     if sb.len() == 1 {
         out.pop();
     }
@@ -94,7 +95,7 @@ pub fn gemm(n: &mut Node<'_>) -> Result<Value, NodeError> {
     }
     let la = View::matrix(a.shape(), n.flag("transA", false)?);
     let lb = View::matrix(b.shape(), n.flag("transB", false)?);
-    let (out, terms) = product_terms(&la, &lb)?;
+    let (out, terms) = product_terms(n, &la, &lb)?;
     let (alpha, beta) = (n.float("alpha", 1.0)? as f64, n.float("beta", 1.0)? as f64);
     let bias = match n.opt_input(2) {
         None => vec![0.0; terms.len()],

@@ -16,7 +16,8 @@ use onnx_protobuf::attribute_proto::AttributeType;
 use onnx_protobuf::{AttributeProto, NodeProto};
 use thiserror::Error;
 
-use super::tensor::{Tensor, MAX_ENTRIES};
+use super::tensor::Tensor;
+use super::LoadOptions;
 use crate::ir::{Handle, Layer, Op, SparseMatrix};
 
 /// A value flowing along a graph edge while the graph is translated.
@@ -52,8 +53,17 @@ pub enum NodeError {
     Unsupported(String),
     #[error("{0}")]
     Invalid(String),
-    #[error("{what} would need {count} entries, more than the limit of {MAX_ENTRIES}")]
-    TooLarge { what: String, count: u64 },
+    #[error(
+        "{what} would need {count} entries, more than the {left} left of the load's budget of {limit} (max_nonzeros)"
+    )]
+    TooLarge {
+        what: String,
+        count: u64,
+        left: u64,
+        limit: u64,
+    },
+    #[error("the network would have {count} units, more than the limit of {limit} (max_units)")]
+    TooManyUnits { count: u64, limit: u64 },
 }
 
 pub type Build = fn(&mut Node<'_>) -> Result<Value, NodeError>;
@@ -106,18 +116,82 @@ pub fn lookup(domain: &str, op: &str) -> Option<(Build, Fold)> {
     REGISTRY.iter().find(|(name, ..)| *name == op).map(|&(_, b, f)| (b, f))
 }
 
+/// What a whole load may still allocate. One budget for the load, not one per operator: a file
+/// of many small expansions (1,000 `Concat`s of the input) is as refused as one huge expansion.
+#[derive(Clone, Copy, Debug)]
+pub struct Budget {
+    pub limits: LoadOptions,
+    /// Entries (constant elements, matrix non-zeros, window taps) reserved so far.
+    pub entries: u64,
+    /// Units of every layer pushed so far.
+    pub units: u64,
+}
+
+impl Budget {
+    pub fn new(limits: LoadOptions) -> Self {
+        Budget {
+            limits,
+            entries: 0,
+            units: 0,
+        }
+    }
+
+    /// Entries still available.
+    pub fn left(&self) -> u64 {
+        (self.limits.max_nonzeros as u64).saturating_sub(self.entries)
+    }
+
+    /// Reserves the product of `factors` entries for `what`, before it is allocated. The
+    /// product saturates, so factors that overflow any integer type are simply too many.
+    pub fn reserve(&mut self, what: &str, factors: &[usize]) -> Result<(), NodeError> {
+        let count = factors.iter().fold(1u64, |acc, &f| acc.saturating_mul(f as u64));
+        if count > self.left() {
+            return Err(NodeError::TooLarge {
+                what: what.to_string(),
+                count,
+                left: self.left(),
+                limit: self.limits.max_nonzeros as u64,
+            });
+        }
+        self.entries += count;
+        Ok(())
+    }
+
+    /// Whether the layers pushed so far stay within `max_units`.
+    pub fn check_units(&self) -> Result<(), NodeError> {
+        match self.units > self.limits.max_units as u64 {
+            true => Err(NodeError::TooManyUnits {
+                count: self.units,
+                limit: self.limits.max_units as u64,
+            }),
+            false => Ok(()),
+        }
+    }
+}
+
 /// The IR being built: layers in topological order, layer 0 the input.
-#[derive(Default)]
 pub struct Net {
     pub layers: Vec<Layer>,
+    pub budget: Budget,
 }
 
 impl Net {
+    pub fn new(budget: Budget) -> Self {
+        Net {
+            layers: Vec::new(),
+            budget,
+        }
+    }
+
+    /// Appends a layer. Its units are counted against the budget, which the loader checks after
+    /// every node ([`Budget::check_units`]): the layer's own storage was reserved by its builder.
     pub fn push(&mut self, name: &str, op: Op, onnx_shape: &[usize]) -> Handle {
+        let shape = ir_shape(onnx_shape);
+        self.budget.units = (self.budget.units).saturating_add(shape.iter().product::<usize>() as u64);
         self.layers.push(Layer {
             name: name.to_string(),
             op,
-            shape: ir_shape(onnx_shape),
+            shape,
         });
         Handle::from_index(self.layers.len() - 1)
     }
@@ -140,9 +214,39 @@ pub struct Node<'a> {
     pub layer_name: &'a str,
     pub inputs: Vec<Option<&'a Value>>,
     pub net: &'a mut Net,
+    /// The model's opset for the default ONNX domain; `None` when the model declares none
+    /// (then either form of an operator that changed between opsets is read).
+    pub opset: Option<i64>,
 }
 
 impl<'a> Node<'a> {
+    /// Reserves the product of `factors` entries for `what` in the load's budget before the
+    /// builder allocates it ([`Budget::reserve`]).
+    pub fn reserve(&mut self, what: &str, factors: &[usize]) -> Result<(), NodeError> {
+        self.net.budget.reserve(what, factors)
+    }
+
+    /// Reads a list of integers that opset `since` moved from attribute `attr` to input
+    /// `input`: below it only the attribute is accepted, from it on only the input, and with no
+    /// declared opset either.
+    pub fn ints_attr_or_input(&self, attr: &str, input: usize, since: i64) -> Result<Option<Vec<i64>>, NodeError> {
+        let from_attr = self.ints(attr)?;
+        let has_input = self.opt_input(input).is_some();
+        match self.opset {
+            Some(o) if o < since && has_input => Err(NodeError::Unsupported(format!(
+                "input {input} at opset {o}: before opset {since} `{attr}` is an attribute"
+            ))),
+            Some(o) if o >= since && from_attr.is_some() => Err(self.bad_attr(
+                attr,
+                format!("not an attribute at opset {o}: since opset {since} it is input {input}"),
+            )),
+            _ => match from_attr {
+                Some(v) => Ok(Some(v)),
+                None => self.opt_ints_input(input),
+            },
+        }
+    }
+
     pub fn input(&self, index: usize) -> Result<&'a Value, NodeError> {
         self.inputs
             .get(index)
@@ -259,11 +363,16 @@ impl<'a> Node<'a> {
         Ok(self.typed(name, AttributeType::INTS)?.map(|a| a.ints.clone()))
     }
 
-    pub fn tensor(&self, name: &str) -> Result<Option<Tensor>, NodeError> {
+    /// A tensor attribute, decoded (and its entries reserved in the budget).
+    pub fn tensor(&mut self, name: &str) -> Result<Option<Tensor>, NodeError> {
         match self.typed(name, AttributeType::TENSOR)?.map(|a| a.t.as_ref()) {
             None => Ok(None),
             Some(None) => Err(self.bad_attr(name, "tensor attribute without a tensor".into())),
-            Some(Some(t)) => Tensor::from_proto(t).map(Some).map_err(|m| self.bad_attr(name, m)),
+            Some(Some(t)) => {
+                let t = Tensor::from_proto(t).map_err(|m| self.bad_attr(name, m))?;
+                self.reserve(&format!("attribute {name}"), &[t.data.len()])?;
+                Ok(Some(t))
+            }
         }
     }
 
@@ -306,16 +415,9 @@ pub fn normalize_axis(axis: i64, rank: usize) -> Option<usize> {
         .then_some(if axis < 0 { axis + r } else { axis } as usize)
 }
 
-/// Refuses an expansion with more than [`MAX_ENTRIES`] entries before it is allocated.
-pub fn check_entries(what: &str, factors: &[usize]) -> Result<(), NodeError> {
-    let count = factors.iter().fold(1u64, |acc, &f| acc.saturating_mul(f as u64));
-    if count > MAX_ENTRIES as u64 {
-        return Err(NodeError::TooLarge {
-            what: what.to_string(),
-            count,
-        });
-    }
-    Ok(())
+/// The product of `factors`, `None` when it overflows: sizes computed from a file's attributes.
+pub fn checked_product(factors: impl IntoIterator<Item = usize>) -> Option<usize> {
+    factors.into_iter().try_fold(1usize, |acc, f| acc.checked_mul(f))
 }
 
 #[cfg(test)]
@@ -343,7 +445,8 @@ mod tests {
             proto: &proto,
             layer_name: "n",
             inputs: inputs.iter().map(Some).collect(),
-            net: &mut Net::default(),
+            net: &mut Net::new(Budget::new(LoadOptions::default())),
+            opset: None,
         })
     }
 

@@ -28,6 +28,7 @@ pub fn batch_norm(n: &mut Node<'_>) -> Result<Value, NodeError> {
     let (scale, shift, mean, var) = (params[0], params[1], params[2], params[3]);
     let eps = n.float("epsilon", 1e-5)? as f64;
     let per_channel: usize = xs[2..].iter().product();
+    n.reserve("the batch normalisation", &[channels, per_channel, 2])?;
     let mut diag = Vec::with_capacity(channels * per_channel);
     let mut bias = Vec::with_capacity(channels * per_channel);
     for c in 0..channels {

@@ -2,7 +2,7 @@
 //! affine layer; the global variants are windows over the whole spatial extent.
 
 use super::conv::{axes, padded_counts, windows, Axis};
-use super::{check_entries, Node, NodeError, Value};
+use super::{checked_product, Node, NodeError, Value};
 use crate::ir::{Handle, Op, SparseMatrix};
 
 /// The pooled variable, its channel count and spatial size, and the window geometry.
@@ -14,7 +14,7 @@ struct Pool {
 }
 
 impl Pool {
-    fn read(n: &Node<'_>, global: bool) -> Result<Self, NodeError> {
+    fn read(n: &mut Node<'_>, global: bool) -> Result<Self, NodeError> {
         let (x, xs) = n.var(0)?;
         if xs.len() < 3 {
             return Err(NodeError::Shape(format!(
@@ -41,9 +41,11 @@ impl Pool {
             };
             axes(n, spatial, &kernel, n.flag("ceil_mode", false)?)?
         };
-        let out_size: usize = axes.iter().map(|a| a.output).product();
-        let k_size: usize = axes.iter().map(|a| a.kernel).product();
-        check_entries("the pooling windows", &[xs[1], out_size, k_size])?;
+        // Checked: a product that wraps would pass as tiny and then loop over the real kernel.
+        let out_size = checked_product(axes.iter().map(|a| a.output)).unwrap_or(usize::MAX);
+        let k_size = checked_product(axes.iter().map(|a| a.kernel)).unwrap_or(usize::MAX);
+        n.reserve("the pooling windows", &[out_size, k_size, 2])?;
+        n.reserve("the pooled layer", &[xs[1], out_size, k_size])?;
         Ok(Pool {
             x,
             channels: xs[1],

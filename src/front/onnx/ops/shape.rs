@@ -4,8 +4,8 @@
 //! compute, which folds shape subgraphs such as PyTorch's `Shape → Gather → Unsqueeze → Concat →
 //! Reshape` flatten.
 
-use super::{check_entries, normalize_axis, Node, NodeError, Value};
-use crate::front::onnx::tensor::{element_count, offsets, strides, type_name, Tensor};
+use super::{normalize_axis, Node, NodeError, Value};
+use crate::front::onnx::tensor::{element_count, offsets, strides, too_large, type_name, Tensor};
 use crate::ir::{Op, SparseMatrix};
 use onnx_protobuf::tensor_proto::DataType;
 
@@ -18,18 +18,17 @@ fn relabel(v: &Value, shape: Vec<usize>) -> Value {
 }
 
 fn size(shape: &[usize]) -> Result<usize, NodeError> {
-    element_count(shape).ok_or_else(|| NodeError::TooLarge {
-        what: format!("shape {shape:?}"),
-        count: shape.iter().fold(1u64, |a, &d| a.saturating_mul(d as u64)),
-    })
+    element_count(shape).ok_or_else(|| NodeError::Invalid(too_large("a tensor", shape)))
 }
 
-/// Axes from attribute `axes` (before opset 13) or from input 1 (since), normalised to `rank`.
+/// Squeeze's and Unsqueeze's `axes`: an attribute before opset 13, input 1 since.
+fn raw_axes(n: &Node<'_>) -> Result<Option<Vec<i64>>, NodeError> {
+    n.ints_attr_or_input("axes", 1, 13)
+}
+
+/// [`raw_axes`] normalised to `rank`, sorted, without repeats.
 fn axes(n: &Node<'_>, rank: usize) -> Result<Option<Vec<usize>>, NodeError> {
-    let Some(axes) = (match n.ints("axes")? {
-        Some(a) => Some(a),
-        None => n.opt_ints_input(1)?,
-    }) else {
+    let Some(axes) = raw_axes(n)? else {
         return Ok(None);
     };
     let mut norm = axes
@@ -77,10 +76,9 @@ pub fn constant(n: &mut Node<'_>) -> Result<Value, NodeError> {
 
 pub fn reshape(n: &mut Node<'_>) -> Result<Value, NodeError> {
     let x = n.input(0)?;
-    let spec = match n.opt_ints_input(1)? {
-        Some(s) => s,
-        None => n.ints("shape")?.ok_or(NodeError::MissingInput { index: 1 })?,
-    };
+    let spec = n
+        .ints_attr_or_input("shape", 1, 5)?
+        .ok_or(NodeError::MissingInput { index: 1 })?;
     let allow_zero = n.flag("allowzero", false)?;
     let total = size(x.shape())?;
     let bad = || NodeError::Shape(format!("cannot reshape {:?} to {spec:?}", x.shape()));
@@ -142,10 +140,7 @@ pub fn squeeze(n: &mut Node<'_>) -> Result<Value, NodeError> {
 
 pub fn unsqueeze(n: &mut Node<'_>) -> Result<Value, NodeError> {
     let x = n.input(0)?;
-    let count = match n.ints("axes")? {
-        Some(a) => a.len(),
-        None => n.opt_ints_input(1)?.map_or(0, |a| a.len()),
-    };
+    let count = raw_axes(n)?.map_or(0, |a| a.len());
     let rank = x.shape().len() + count;
     let axes = axes(n, rank)?.ok_or(NodeError::MissingInput { index: 1 })?;
     let mut dims = x.shape().iter();
@@ -167,15 +162,22 @@ pub fn transpose(n: &mut Node<'_>) -> Result<Value, NodeError> {
     let perm = match n.ints("perm")? {
         None => (0..s.len()).rev().collect::<Vec<_>>(),
         Some(p) => {
-            let perm: Vec<usize> = p.iter().filter_map(|&a| usize::try_from(a).ok()).collect();
+            // Every entry must be an axis: negative entries are not dropped (that would let
+            // `[-1, 0, 1]` pass as a permutation of two axes), they make the perm invalid.
+            let not_perm = || n.bad_attr("perm", format!("{p:?} is not a permutation of the {} axes", s.len()));
+            let perm = (p.iter())
+                .map(|&a| usize::try_from(a).ok().filter(|&a| a < s.len()))
+                .collect::<Option<Vec<usize>>>()
+                .ok_or_else(not_perm)?;
             let mut sorted = perm.clone();
             sorted.sort_unstable();
             if !sorted.iter().copied().eq(0..s.len()) {
-                return Err(n.bad_attr("perm", format!("{p:?} is not a permutation of the {} axes", s.len())));
+                return Err(not_perm());
             }
             perm
         }
     };
+    n.reserve("the transposed tensor", &[size(s)?])?;
     let shape: Vec<usize> = perm.iter().map(|&a| s[a]).collect();
     let st = strides(s);
     let src = offsets(&shape, &perm.iter().map(|&a| st[a]).collect::<Vec<_>>(), &shape);
@@ -209,7 +211,7 @@ pub fn gather(n: &mut Node<'_>) -> Result<Value, NodeError> {
         .chain(&s[axis + 1..])
         .copied()
         .collect();
-    check_entries("the gathered tensor", &[outer, indices.len(), inner])?;
+    n.reserve("the gathered tensor", &[outer, indices.len(), inner])?;
     let src: Vec<usize> = (0..outer)
         .flat_map(|o| {
             indices
@@ -223,35 +225,48 @@ pub fn gather(n: &mut Node<'_>) -> Result<Value, NodeError> {
 pub fn slice(n: &mut Node<'_>) -> Result<Value, NodeError> {
     let x = n.input(0)?;
     let s = x.shape();
-    let read = |attr: &str, input: usize| -> Result<Option<Vec<i64>>, NodeError> {
-        match n.ints(attr)? {
-            Some(v) => Ok(Some(v)),
-            None => n.opt_ints_input(input),
-        }
-    };
-    let starts = read("starts", 1)?.ok_or(NodeError::MissingInput { index: 1 })?;
-    let ends = read("ends", 2)?.ok_or(NodeError::MissingInput { index: 2 })?;
-    let axes = read("axes", 3)?.unwrap_or_else(|| (0..starts.len() as i64).collect());
+    // Attributes before opset 10, inputs since (and `steps` only exists as an input).
+    let starts = n
+        .ints_attr_or_input("starts", 1, 10)?
+        .ok_or(NodeError::MissingInput { index: 1 })?;
+    let ends = n
+        .ints_attr_or_input("ends", 2, 10)?
+        .ok_or(NodeError::MissingInput { index: 2 })?;
+    let axes = n
+        .ints_attr_or_input("axes", 3, 10)?
+        .unwrap_or_else(|| (0..starts.len() as i64).collect());
     let steps = n.opt_ints_input(4)?.unwrap_or_else(|| vec![1; starts.len()]);
     if ends.len() != starts.len() || axes.len() != starts.len() || steps.len() != starts.len() {
         return Err(NodeError::Shape("starts, ends, axes and steps differ in length".into()));
     }
+    size(s)?;
     let mut picks: Vec<Vec<usize>> = s.iter().map(|&d| (0..d).collect()).collect();
+    let mut sliced = vec![false; s.len()];
     for k in 0..starts.len() {
         let axis = normalize_axis(axes[k], s.len())
             .ok_or_else(|| NodeError::Shape(format!("axis {} out of range for rank {}", axes[k], s.len())))?;
+        if std::mem::replace(&mut sliced[axis], true) {
+            return Err(NodeError::Shape(format!("axis {} is sliced twice", axes[k])));
+        }
         let (dim, step) = (s[axis] as i64, steps[k]);
+        if step == 0 {
+            return Err(NodeError::Shape("slice step 0".into()));
+        }
+        if dim == 0 {
+            continue; // nothing to pick on an empty axis, whatever the bounds say
+        }
         let wrap = |v: i64| if v < 0 { v.saturating_add(dim) } else { v };
         let (start, end) = match step {
-            0 => return Err(NodeError::Shape("slice step 0".into())),
             1.. => (wrap(starts[k]).clamp(0, dim), wrap(ends[k]).clamp(0, dim)),
             _ => (wrap(starts[k]).clamp(0, dim - 1), wrap(ends[k]).clamp(-1, dim - 1)),
         };
-        picks[axis] = std::iter::successors(Some(start), |&i| Some(i + step))
+        // `checked_add` ends the walk where `i + step` would overflow (`steps = [i64::MAX]`).
+        picks[axis] = std::iter::successors(Some(start), |&i| i.checked_add(step))
             .take_while(|&i| if step > 0 { i < end } else { i > end })
             .map(|i| i as usize)
             .collect();
     }
+    n.reserve("the sliced tensor", &picks.iter().map(Vec::len).collect::<Vec<_>>())?;
     let st = strides(s);
     let src = picks.iter().zip(&st).fold(vec![0], |acc, (p, &stride)| {
         acc.iter()
@@ -276,8 +291,13 @@ pub fn concat(n: &mut Node<'_>) -> Result<Value, NodeError> {
         )));
     }
     let mut shape = first.to_vec();
-    shape[axis] = parts.iter().map(|p| p.shape()[axis]).sum();
+    shape[axis] = (parts.iter())
+        .try_fold(0usize, |acc, p| acc.checked_add(p.shape()[axis]))
+        .ok_or_else(|| NodeError::Shape(format!("the concatenated axis {axis} overflows")))?;
     let total = size(&shape)?;
+    // The source map, and per variable part a selection matrix and a bias of the whole size.
+    let var_parts = parts.iter().filter(|p| matches!(p, Value::Var { .. })).count();
+    n.reserve("the concatenation", &[total, 1 + 2 * var_parts])?;
     // Where each output entry comes from: (part, flat index in that part).
     let outer: usize = first[..axis].iter().product();
     let blocks: Vec<usize> = parts.iter().map(|p| p.shape()[axis..].iter().product()).collect();
@@ -358,9 +378,10 @@ pub fn cast(n: &mut Node<'_>) -> Result<Value, NodeError> {
         ))),
         Value::Const(t) if float.iter().any(|&t| is(t)) => Ok(Value::Const(Tensor {
             int: false,
-            ..t.clone()
+            ..t.clone() // shares the values
         })),
         Value::Const(t) => {
+            n.reserve("the cast tensor", &[t.data.len()])?;
             let conv = |v: f64| {
                 if is(DataType::BOOL) {
                     (v != 0.0) as u8 as f64

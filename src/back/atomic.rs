@@ -1,0 +1,163 @@
+//! Atomic output files, and their removal when the process is interrupted.
+//!
+//! Every file nnmilp writes (models, reports, bounds files, pictures) goes through [`TempOutput`]:
+//! the bytes go to a temporary `.nnmilp-*.tmp` file in the target's directory, which is synced
+//! and then renamed over the target. So the final name only ever holds a complete file: an
+//! error, SIGINT, SIGTERM or even SIGKILL leaves nothing (or the old file) under it.
+//!
+//! The temporary file itself is removed on every error (dropping a [`TempOutput`] deletes it)
+//! and on SIGINT / SIGTERM: the first [`TempOutput`] installs a handler thread
+//! (`signal-hook`'s iterator, no code runs inside the signal handler itself) that deletes every
+//! live temporary file and then ends the process as the signal's default action would. SIGKILL
+//! cannot be caught; it can leave a temporary file, never a partial file under the final name.
+
+use std::fs::{self, File};
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, Once};
+
+/// The temporary files being written right now, for the signal handler.
+static LIVE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+static HANDLER: Once = Once::new();
+
+/// Environment variable (for tests only): milliseconds to wait after a file is complete and
+/// before it is renamed, so that a test can interrupt the process at the worst moment.
+pub const TEST_PAUSE_ENV: &str = "NNMILP_TEST_PAUSE_BEFORE_RENAME_MS";
+
+fn live() -> std::sync::MutexGuard<'static, Vec<PathBuf>> {
+    // A panic while holding the lock cannot leave the list inconsistent (push/retain only).
+    LIVE.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn install_handler() {
+    HANDLER.call_once(|| {
+        use signal_hook::consts::{SIGINT, SIGTERM};
+        // Without a handler the signal's default action still ends the process; only the
+        // temporary file would be left, as after SIGKILL. Nothing better to do on failure.
+        let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM]) else {
+            return;
+        };
+        std::thread::spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                for path in live().iter() {
+                    let _ = fs::remove_file(path);
+                }
+                // Ends the process as the signal would have (exit status 128 + signal).
+                let _ = signal_hook::low_level::emulate_default_handler(signal);
+                std::process::exit(128 + signal);
+            }
+        });
+    });
+}
+
+/// A temporary file that becomes `target` on [`TempOutput::commit`], and disappears otherwise.
+pub struct TempOutput {
+    tmp: Option<tempfile::NamedTempFile>,
+    target: PathBuf,
+}
+
+impl TempOutput {
+    /// Creates the temporary file next to `target` (whose directory must exist). The file's mode
+    /// passes through the umask like any new file (tempfile's default, 0600, would make every
+    /// output private).
+    pub fn create(target: &Path) -> io::Result<Self> {
+        let dir = match target.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        // Checked first so the message is the plain OS error, not tempfile's "at path .tmpXYZ".
+        if !fs::metadata(dir)?.is_dir() {
+            return Err(io::Error::new(
+                io::ErrorKind::NotADirectory,
+                format!("{} is not a directory", dir.display()),
+            ));
+        }
+        install_handler();
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".nnmilp-").suffix(".tmp");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(fs::Permissions::from_mode(0o666));
+        }
+        // Registered while the list is locked, so the handler sees it as soon as it exists.
+        let mut list = live();
+        let tmp = builder.tempfile_in(dir)?;
+        list.push(tmp.path().to_path_buf());
+        Ok(TempOutput {
+            tmp: Some(tmp),
+            target: target.to_path_buf(),
+        })
+    }
+
+    pub fn file_mut(&mut self) -> &mut File {
+        self.tmp.as_mut().expect("present until commit").as_file_mut()
+    }
+
+    /// Syncs the file and renames it over the target.
+    pub fn commit(mut self) -> io::Result<()> {
+        let tmp = self.tmp.take().expect("present until commit");
+        tmp.as_file().sync_all()?;
+        if let Some(ms) = std::env::var(TEST_PAUSE_ENV).ok().and_then(|v| v.parse().ok()) {
+            std::thread::sleep(std::time::Duration::from_millis(ms));
+        }
+        let path = tmp.path().to_path_buf();
+        // Unregistered after the rename: a signal in between finds no file to remove.
+        let result = tmp.persist(&self.target).map(drop).map_err(|e| e.error);
+        live().retain(|p| *p != path);
+        result
+    }
+}
+
+impl Drop for TempOutput {
+    fn drop(&mut self) {
+        if let Some(tmp) = self.tmp.take() {
+            let path = tmp.path().to_path_buf();
+            drop(tmp); // deletes the file
+            live().retain(|p| *p != path);
+        }
+    }
+}
+
+/// Checks that `path` can become an output file (`-`, or a name that is not a directory in a
+/// directory that exists), so that a task can refuse a bad path before it computes or writes
+/// anything: a `--png` in a missing folder must not fail after the model file was written.
+pub fn check_output_path(path: &Path) -> io::Result<()> {
+    if path.as_os_str() == "-" {
+        return Ok(());
+    }
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    if !fs::metadata(dir)?.is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::NotADirectory,
+            format!("{} is not a directory", dir.display()),
+        ));
+    }
+    if path.is_dir() {
+        return Err(io::Error::new(io::ErrorKind::IsADirectory, "is a directory"));
+    }
+    Ok(())
+}
+
+/// [`check_output_path`] for each of a task's outputs, before the task computes or writes
+/// anything (with `SolveOptions::validate` for its solver options).
+pub fn preflight<'a>(outputs: impl IntoIterator<Item = Option<&'a Path>>) -> Result<(), super::WriteError> {
+    for path in outputs.into_iter().flatten() {
+        check_output_path(path).map_err(|error| super::WriteError::Io {
+            path: path.display().to_string(),
+            error,
+        })?;
+    }
+    Ok(())
+}
+
+/// Writes `bytes` to `path` atomically.
+pub fn write_bytes(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    use std::io::Write;
+    let mut out = TempOutput::create(path)?;
+    out.file_mut().write_all(bytes)?;
+    out.commit()
+}

@@ -1,0 +1,167 @@
+//! Compiler-side presolve: rewrites a finished model into a smaller one with the same optimum
+//! before any solver sees it.
+//!
+//! Every reduction is a substitution of columns by expressions over new columns, so the new
+//! model's feasible set is the old one's image and every objective value is kept:
+//!
+//! - **split inputs** (the L1 distance): `in_j = img_j + p_j - n_j` with `p_j` in
+//!   `[0, hi_j - img_j]` and `n_j` in `[0, img_j - lo_j]`; the distance is `sum_j p_j + n_j`
+//!   (at an optimum one of the two is 0, because the rows only read `p_j - n_j` and the
+//!   objective charges both). A direction the box fixes at 0 gets no column. This replaces the
+//!   `d_j` columns and the two rows `d_j >= ±(in_j - img_j)` per input: the distance lives in
+//!   the columns the first layer's rows read anyway.
+//! - **fixed columns**: a continuous column with `lo = hi` is that constant.
+//! - **empty rows**: a row whose terms all vanished is dropped when the constant satisfies it
+//!   (and kept, so that a solver reports the infeasibility, when it does not).
+//!
+//! Binary and integer columns are never substituted: a solver point's binaries are what the
+//! polishing and replay read.
+
+use crate::bounds::InputBox;
+use crate::milp::{name, Col, ColKind, LinExpr, Milp, Sense};
+
+/// What the presolve did, for headers and reports.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct PresolveStats {
+    /// Continuous columns with `lo = hi`, replaced by their value.
+    pub fixed_columns: usize,
+    /// Rows left without terms and satisfied by their constant.
+    pub empty_rows: usize,
+    /// Split deviation columns (`p_j`, `n_j`) written, and directions the box fixes at 0
+    /// (no column).
+    pub split_columns: usize,
+    pub split_fixed_directions: usize,
+}
+
+/// The model after presolve: `map[c]` is old column `c` as an expression over the new
+/// model's columns (a single column for every binary).
+#[derive(Clone, Debug)]
+pub struct Presolved {
+    pub milp: Milp,
+    pub map: Vec<LinExpr>,
+    /// The L1 distance of the input from the image, `sum_j p_j + n_j` (plus the distance of the
+    /// image from the box), when inputs were split; else empty.
+    pub split_distance: LinExpr,
+    pub stats: PresolveStats,
+}
+
+impl Presolved {
+    /// The new column of a binary (never substituted).
+    pub fn binary(&self, c: Col) -> Col {
+        let e = &self.map[c.index()];
+        debug_assert!(e.terms.len() == 1 && e.terms[0].1 == 1.0 && e.constant == 0.0);
+        e.terms[0].0
+    }
+
+    /// Old columns `cols` as expressions over the new model.
+    pub fn exprs(&self, cols: &[Col]) -> Vec<LinExpr> {
+        cols.iter().map(|c| self.map[c.index()].clone()).collect()
+    }
+}
+
+/// Inputs to split around an image: the input columns and the image, inside `region`.
+pub struct SplitInputs<'a> {
+    pub inputs: &'a [Col],
+    pub image: &'a [f64],
+    pub region: &'a InputBox,
+}
+
+/// Presolves `milp`; with `split`, its input columns are replaced by deviations from the image
+/// (see the module docs). The objective is carried over; a caller that minimises the split
+/// distance sets it afterwards from [`Presolved::split_distance`].
+pub fn presolve(milp: &Milp, split: Option<&SplitInputs>) -> Presolved {
+    let mut out = Milp::new(milp.name.clone());
+    let mut stats = PresolveStats::default();
+    let mut split_distance = LinExpr::default();
+    let mut input_of = vec![None; milp.cols().len()];
+    if let Some(s) = split {
+        for (j, c) in s.inputs.iter().enumerate() {
+            input_of[c.index()] = Some(j);
+        }
+    }
+    let mut map = Vec::with_capacity(milp.cols().len());
+    for (k, col) in milp.cols().iter().enumerate() {
+        let e = match (split, input_of[k]) {
+            (Some(s), Some(j)) => {
+                // An image outside the box is first projected onto it: every point of the box
+                // lies that much further away, a constant of the distance.
+                let img = s.image[j].clamp(s.region.lo[j], s.region.hi[j]);
+                split_distance.constant += (s.image[j] - img).abs();
+                let mut e = LinExpr::constant(img);
+                for (kind, room, sign) in [("p", s.region.hi[j] - img, 1.0), ("n", img - s.region.lo[j], -1.0)] {
+                    if room > 0.0 {
+                        let c = out.add_col(name(kind, [&j]), 0.0, room, ColKind::Continuous);
+                        e.add_term(c, sign);
+                        split_distance.add_term(c, 1.0);
+                        stats.split_columns += 1;
+                    } else {
+                        stats.split_fixed_directions += 1;
+                    }
+                }
+                e
+            }
+            _ if col.kind == ColKind::Continuous && col.lo == col.hi => {
+                stats.fixed_columns += 1;
+                LinExpr::constant(col.lo)
+            }
+            _ => LinExpr::var(out.add_col(col.name.clone(), col.lo, col.hi, col.kind)),
+        };
+        map.push(e);
+    }
+    for row in milp.rows() {
+        let e = substitute(&map, &row.terms);
+        let rhs = row.rhs - e.constant;
+        // Each new column stands for one old column only, so no two terms merge: a row is
+        // empty when every term it has left is 0.
+        let terms = e.terms;
+        if terms.iter().all(|t| t.1 == 0.0) && satisfied(row.sense, rhs) {
+            stats.empty_rows += 1;
+            continue;
+        }
+        out.add_row(row.name.clone(), terms, row.sense, rhs);
+    }
+    for ind in milp.indicators() {
+        let e = substitute(&map, &ind.terms);
+        let binary = map[ind.binary.index()].terms[0].0;
+        out.add_indicator(
+            ind.name.clone(),
+            binary,
+            ind.value,
+            e.terms,
+            ind.sense,
+            ind.rhs - e.constant,
+        );
+    }
+    let mut obj = substitute(&map, &milp.objective().terms);
+    obj.constant += milp.objective().offset;
+    out.set_objective(milp.objective().sense, obj);
+    Presolved {
+        milp: out,
+        map,
+        split_distance,
+        stats,
+    }
+}
+
+/// `sum a·c` over `terms` with every column `c` replaced by its expression in `map`.
+pub fn substitute(map: &[LinExpr], terms: &[(Col, f64)]) -> LinExpr {
+    let mut e = LinExpr::default();
+    for &(c, a) in terms {
+        e.add_scaled(&map[c.index()], a);
+    }
+    e
+}
+
+/// How far a constant row may miss and still count as met: the constants of fused affine
+/// chains carry rounding of this order, far below any solver's feasibility tolerance (dropping
+/// such a row only relaxes the model by that much, and the replay checks the answer anyway).
+const EMPTY_ROW_TOL: f64 = 1e-9;
+
+/// Whether `0 <sense> rhs` holds (up to [`EMPTY_ROW_TOL`]).
+fn satisfied(sense: Sense, rhs: f64) -> bool {
+    match sense {
+        Sense::Le => rhs >= -EMPTY_ROW_TOL,
+        Sense::Ge => rhs <= EMPTY_ROW_TOL,
+        Sense::Eq => rhs.abs() <= EMPTY_ROW_TOL,
+    }
+}
