@@ -95,7 +95,7 @@ pub struct GoalCheck {
     pub target: Option<usize>,
     pub true_class: Option<usize>,
     pub margin: f64,
-    /// `relative` or `absolute`.
+    /// `relative`, `absolute` or `magnitude`.
     pub margin_kind: &'static str,
     /// Targeted: the smallest slack over all other classes; untargeted: the largest over the
     /// classes that may win. Non-negative (up to the tolerance) when the margin holds.
@@ -123,8 +123,12 @@ struct Goal {
     targeted: bool,
     class: usize,
     relative: bool,
+    /// `y_W >= y_L + m * |y_L|` (`--margin-kind magnitude`).
+    magnitude: bool,
     margin: f64,
     budget: Option<f64>,
+    /// The L1 distance in split form: `in_j = img_j + p_j - n_j` substituted, no `in_j` columns.
+    split: bool,
 }
 
 /// Reads the goal lines `adversarial`'s header writes; `None` for other models. Wrapped header
@@ -144,21 +148,27 @@ fn parse_goal(header: &[String]) -> Option<Goal> {
     let task = header
         .iter()
         .find_map(|l| l.strip_prefix("task: adversarial, minimize "))?;
-    let (norm, image) = if let Some(img) = task.strip_prefix("L1 distance sum d_j to image ") {
-        (Norm::L1, img)
+    let (distance, image) = task.split_once(" to image ")?;
+    let norm = if distance.starts_with("L1 ") {
+        Norm::L1
+    } else if distance.starts_with("Linf ") {
+        Norm::Linf
     } else {
-        (Norm::Linf, task.strip_prefix("Linf distance dmax to image ")?)
+        return None;
     };
-    // `y_W >= (1 + m) * y_L` or `y_W >= y_L + m`.
-    let beats = |s: &str| -> Option<(bool, f64)> {
+    let split = distance.contains("p_j + n_j");
+    // `y_W >= (1 + m) * y_L`, `y_W >= y_L + m * |y_L| (rows ...)` or `y_W >= y_L + m`.
+    let beats = |s: &str| -> Option<(bool, bool, f64)> {
         let rhs = s.split_once(">= ")?.1;
-        if let Some(r) = rhs.strip_prefix("(1 + ") {
-            Some((true, r.split_once(')')?.0.parse().ok()?))
+        if let Some((lhs, _)) = rhs.split_once(" * |") {
+            Some((false, true, lhs.rsplit_once(" + ")?.1.trim().parse().ok()?))
+        } else if let Some(r) = rhs.strip_prefix("(1 + ") {
+            Some((true, false, r.split_once(')')?.0.parse().ok()?))
         } else {
-            Some((false, rhs.rsplit_once(" + ")?.1.trim().parse().ok()?))
+            Some((false, false, rhs.rsplit_once(" + ")?.1.trim().parse().ok()?))
         }
     };
-    let (targeted, class, (relative, margin)) =
+    let (targeted, class, (relative, magnitude, margin)) =
         if let Some(l) = header.iter().find_map(|l| l.strip_prefix("target class ")) {
             let (t, rest) = l.split_once(' ')?;
             let inner = rest.strip_prefix("(margin ")?.split(" for all").next()?;
@@ -195,8 +205,10 @@ fn parse_goal(header: &[String]) -> Option<Goal> {
         targeted,
         class,
         relative,
+        magnitude,
         margin,
         budget,
+        split,
     })
 }
 
@@ -324,7 +336,16 @@ pub fn run(cfg: &Config) -> Result<Report, TaskError> {
     let values = named_values(&sol, model_file.as_ref().map(|m| &m.milp), &cfg.solution)?;
     let n_in = net.input_size();
     let col = |kind: &str, j: usize| format!("{}{kind}_{j}", cfg.prefix);
-    if let Some(m) = &model_file {
+    let goal_def = model_file.as_ref().and_then(|m| parse_goal(&m.header));
+    // A split-form L1 model has no `in_j`: the input is `img_j + p_j - n_j`.
+    let split_image = goal_def
+        .as_ref()
+        .filter(|g| g.split)
+        .and_then(|g| goal_image(cfg, g, &src))
+        .map(|(_, img)| img.pixels);
+    if split_image.is_some() {
+        // The input comes from the image and p_j / n_j: there are no in_j to look for.
+    } else if let Some(m) = &model_file {
         let names: std::collections::HashSet<&str> = m.milp.cols().iter().map(|c| c.name.as_str()).collect();
         if let Some(j) = (0..n_in).find(|&j| !names.contains(col("in", j).as_str())) {
             return Err(TaskError::Replay {
@@ -346,7 +367,14 @@ pub fn run(cfg: &Config) -> Result<Report, TaskError> {
         });
     }
     let input: Vec<f64> = (0..n_in)
-        .map(|j| values.get(&col("in", j)).copied().unwrap_or(0.0))
+        .map(|j| match (values.get(&col("in", j)), &split_image) {
+            (Some(&v), _) => v,
+            (None, Some(img)) => {
+                let get = |k: &str| values.get(&col(k, j)).copied().unwrap_or(0.0);
+                img[j] + get("p") - get("n")
+            }
+            (None, None) => 0.0,
+        })
         .collect();
     let outputs = net.forward(&input)?;
     let predicted = argmax(&outputs);
@@ -368,10 +396,12 @@ pub fn run(cfg: &Config) -> Result<Report, TaskError> {
             .as_ref()
             .is_some_and(|m| m.max_relative_violation > REPLAY_TOLERANCE);
 
-    let goal = model_file.as_ref().and_then(|m| parse_goal(&m.header)).map(|g| {
+    let goal = goal_def.map(|g| {
         let others = |c: usize| (0..outputs.len()).filter(move |&j| j != c);
         let beat = |w: usize, l: usize| {
-            if g.relative {
+            if g.magnitude {
+                outputs[w] - outputs[l] - g.margin * outputs[l].abs()
+            } else if g.relative {
                 outputs[w] - (1.0 + g.margin) * outputs[l]
             } else {
                 outputs[w] - outputs[l] - g.margin
@@ -402,7 +432,13 @@ pub fn run(cfg: &Config) -> Result<Report, TaskError> {
             target: g.targeted.then_some(g.class),
             true_class: (!g.targeted).then_some(g.class),
             margin: g.margin,
-            margin_kind: if g.relative { "relative" } else { "absolute" },
+            margin_kind: if g.magnitude {
+                "magnitude"
+            } else if g.relative {
+                "relative"
+            } else {
+                "absolute"
+            },
             margin_slack: slack,
             norm: g.norm,
             image: image.as_ref().map(|(s, _)| s.clone()),
