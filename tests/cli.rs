@@ -190,6 +190,8 @@ fn model_to_stdout_and_indicator_mode() {
             &fixture(IMG),
             "--relu",
             "indicator",
+            "--for",
+            "scip",
             "-o",
             "-",
             "--format",

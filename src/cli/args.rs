@@ -2,6 +2,7 @@
 //! `Args`), and the value parsers that check a value once, where it is typed.
 
 use super::CliError;
+use crate::back::target::{self, Construct, Solver, Target};
 use crate::back::Format;
 use crate::bounds::{BoundsOptions, Method};
 use crate::lower::{Encoding, Norm};
@@ -189,6 +190,67 @@ impl From<FormatArg> for Format {
     }
 }
 
+/// The solver a written model is for (`--for`); see [`crate::back::target`].
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ForArg {
+    /// Only what all six solvers read the same way.
+    Any,
+    Highs,
+    Scip,
+    Gurobi,
+    Cplex,
+    Cbc,
+    Glpk,
+}
+
+impl From<ForArg> for Target {
+    fn from(f: ForArg) -> Self {
+        match f {
+            ForArg::Any => Target::Any,
+            ForArg::Highs => Target::One(Solver::Highs),
+            ForArg::Scip => Target::One(Solver::Scip),
+            ForArg::Gurobi => Target::One(Solver::Gurobi),
+            ForArg::Cplex => Target::One(Solver::Cplex),
+            ForArg::Cbc => Target::One(Solver::Cbc),
+            ForArg::Glpk => Target::One(Solver::Glpk),
+        }
+    }
+}
+
+/// `--for SOLVER`: every subcommand that writes a model file takes it.
+#[derive(Debug, Args)]
+pub struct TargetArgs {
+    /// Solver the model file is for: refuses constructs it does not read as meant (any: all six alike).
+    ///
+    /// Checked against the capability table (docs/solvers.md) before any work: with --relu
+    /// indicator or both, HiGHS, CBC and GLPK (which ignore or reject indicator constraints)
+    /// and `any` are refused, and so is a construct a solver reads differently in the chosen
+    /// format.
+    #[arg(long = "for", value_enum, value_name = "SOLVER", default_value_t = ForArg::Any)]
+    pub for_solver: ForArg,
+}
+
+impl TargetArgs {
+    pub fn target(&self) -> Target {
+        self.for_solver.into()
+    }
+
+    /// Refuses, before any work, a file the `--for` solver would not read as meant: `relu`'s
+    /// constructs in `format`, else the format of the file name `out` (nothing to check when
+    /// no file is written or its format is unknown).
+    pub fn check(&self, relu: ReluArg, format: Option<FormatArg>, out: Option<&str>) -> Result<(), CliError> {
+        let Some(out) = out else { return Ok(()) };
+        let used: &[Construct] = match relu {
+            ReluArg::Bigm => &[],
+            ReluArg::Indicator | ReluArg::Both => &[Construct::Indicators],
+        };
+        match format.map(Format::from).or_else(|| Format::from_path(out)) {
+            Some(f) => target::check(self.target(), used, f).map_err(|e| CliError::Usage(e.to_string())),
+            None => Ok(()),
+        }
+    }
+}
+
 /// A ball around an image (`--image IMG --eps E`, both or neither: flattened as an `Option`,
 /// whose fields must not be `required` themselves, clap-rs/clap#5092).
 #[derive(Debug, Args)]
@@ -228,6 +290,8 @@ pub struct ModelArgs {
     /// Needed when -o is `-` (stdout) or the file name has no .mps / .lp extension.
     #[arg(long, value_enum, required_if_eq("output", "-"))]
     pub format: Option<FormatArg>,
+    #[command(flatten)]
+    pub target: TargetArgs,
     /// Solve with the embedded HiGHS, replay the solution through the network and report.
     ///
     /// Every point HiGHS returns is replayed through the f64 forward pass; a mismatch beyond
@@ -279,7 +343,7 @@ impl ModelArgs {
                 ));
             }
         }
-        Ok(())
+        self.target.check(self.relu, self.format, self.output.as_deref())
     }
 
     pub fn solve_options(&self) -> SolveOptions {

@@ -75,6 +75,10 @@ commands! {
     Verify(verify),
     /// Run every instance of a VNN-COMP instances.csv (resumable, shardable), or merge shard results.
     Batch(batch),
+    /// Read a solver's solution file, replay its input through the network, check the model's rows and goal.
+    Replay(replay),
+    /// Write the network's exact MILP alone (zero objective) and an interface file, to embed it in your own model.
+    Compile(compile),
 }
 
 /// What the command line can fail with.

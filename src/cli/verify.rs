@@ -1,6 +1,6 @@
 //! `nnmilp verify`: a VNN-LIB property on a network: MILP files per input box and/or a verdict.
 
-use super::args::{DecideArgs, FormatArg, ReluArg};
+use super::args::{DecideArgs, FormatArg, ReluArg, TargetArgs};
 use super::{CliError, Output};
 use crate::bounds::Method;
 use crate::tasks::verify::{self, Objective};
@@ -45,6 +45,8 @@ pub struct Args {
     /// Needed when -o is `-` (stdout).
     #[arg(long, value_enum)]
     pub format: Option<FormatArg>,
+    #[command(flatten)]
+    pub target: TargetArgs,
     /// ReLU and disjunction encoding of the written files.
     ///
     /// --solve always uses big-M rows.
@@ -106,6 +108,7 @@ impl Args {
                 self.time_limit
             )));
         }
+        self.target.check(self.relu, self.format, self.output.as_deref())?;
         let mut cfg = verify::Config::new(self.network, self.property);
         cfg.output = self.output.clone();
         cfg.format = self.format.map(Into::into);

@@ -13,11 +13,13 @@
 pub mod adversarial;
 mod attack;
 pub mod bounds_file;
+pub mod compile;
 pub mod inspect;
 pub mod output;
 pub mod range;
 pub mod region;
 pub mod replay;
+pub mod replay_file;
 pub mod report;
 pub mod source;
 pub mod unit;
@@ -127,6 +129,14 @@ pub enum TaskError {
     },
     #[error("cannot draw {path}: the network's input (shape {shape:?}) is not an image")]
     NoPicture { path: PathBuf, shape: Vec<usize> },
+    #[error("{summary}replay failed: the point does not satisfy the network or the model's goal (see above)")]
+    ReplayFailed { summary: String },
+    #[error("input bounds file {path}: {reason}")]
+    InputBounds { path: PathBuf, reason: String },
+    #[error("cannot write {path}: {reason}")]
+    Target { path: String, reason: String },
+    #[error("cannot replay {path}: {reason}")]
+    Replay { path: PathBuf, reason: String },
     #[error("cannot write report {path}: {source}")]
     Report { path: PathBuf, source: std::io::Error },
     #[error(transparent)]

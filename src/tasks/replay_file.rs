@@ -1,0 +1,620 @@
+//! `nnmilp replay`: the way back from a solver. A solution file written by any of the six
+//! solvers (for a model nnmilp wrote, or one the user built around a `compile`d network) is
+//! read, its input columns `in_j` are mapped back to an input, the `f64` forward pass runs,
+//! and the report says what the network really does there: the outputs, the predicted class,
+//! how far the solver's own output columns `y_j` are from the forward pass, the largest
+//! violation of any row of the model (with `--model`), and, for a model whose header says it is
+//! an adversarial problem, whether the goal (target or untargeted margin, distance budget)
+//! holds on the forward pass.
+//!
+//! The point *violates* the network when the solver's outputs differ from the forward pass, or a
+//! row of the model is violated, by more than [`REPLAY_TOLERANCE`] relative to the magnitudes
+//! involved; the CLI then exits non-zero, as it does when the goal does not hold.
+
+use super::output::{picture_dims, write_report};
+use super::report::{tool, NetworkInfo};
+use super::{ImageSource, NetworkSource, Norm, TaskError, REPLAY_TOLERANCE};
+use crate::data;
+use crate::front::solution::{self, model, Values};
+use crate::ir::argmax;
+use crate::milp::{Milp, Sense};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub network: PathBuf,
+    pub solution: PathBuf,
+    /// The solver's format; `None` detects it from the file.
+    pub format: Option<solution::SolutionFormat>,
+    /// The model file the solution belongs to (needed for GLPK, whose solutions number the columns).
+    pub model: Option<PathBuf>,
+    /// The image of an adversarial model, when the path in its header does not lead to it.
+    pub image: Option<String>,
+    /// Prefix of the network's column names (`compile --prefix`); empty for nnmilp's own models.
+    pub prefix: String,
+    /// A picture of the input (original | replayed | difference when the image is known).
+    pub png: Option<PathBuf>,
+    pub report: Option<PathBuf>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub tool: String,
+    pub task: &'static str,
+    pub network: NetworkInfo,
+    pub solution: SolutionInfo,
+    pub model: Option<ModelCheck>,
+    /// The input read from the solution's `in_j` columns.
+    pub input: Vec<f64>,
+    /// The forward pass at `input`.
+    pub outputs: Vec<f64>,
+    pub predicted: usize,
+    /// `max_j |y_j (solver) - y_j (forward pass)|`, when the solution has output columns.
+    pub output_error: Option<f64>,
+    pub goal: Option<GoalCheck>,
+    /// The point disagrees with the network (outputs or rows) beyond the tolerance.
+    pub violates: bool,
+    pub tolerance: f64,
+    pub png: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SolutionInfo {
+    pub file: String,
+    pub format: &'static str,
+    pub status: Option<String>,
+    /// The objective the solver states (of the file's model, which nnmilp always minimises).
+    pub objective: Option<f64>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ModelCheck {
+    pub file: String,
+    pub columns: usize,
+    pub rows: usize,
+    pub indicators: usize,
+    /// The largest violation of a row, an active indicator or a column bound, with its name
+    /// (`None` when nothing is violated at all).
+    pub max_violation: f64,
+    pub max_violation_at: Option<String>,
+    /// `max_violation` relative to `1 + ` the largest term of that row (what the tolerance is
+    /// compared with).
+    pub max_relative_violation: f64,
+    /// Integer columns whose value is off an integer by more than 1e-5.
+    pub fractional_integers: usize,
+}
+
+/// The adversarial goal stated in an nnmilp model's header, checked on the forward pass.
+#[derive(Clone, Debug, Serialize)]
+pub struct GoalCheck {
+    pub task: &'static str,
+    /// `targeted` or `untargeted`.
+    pub mode: &'static str,
+    pub target: Option<usize>,
+    pub true_class: Option<usize>,
+    pub margin: f64,
+    /// `relative`, `absolute` or `magnitude`.
+    pub margin_kind: &'static str,
+    /// Targeted: the smallest slack over all other classes; untargeted: the largest over the
+    /// classes that may win. Non-negative (up to the tolerance) when the margin holds.
+    pub margin_slack: f64,
+    pub norm: Norm,
+    /// The image the distance is measured from, when it could be loaded.
+    pub image: Option<String>,
+    pub distance: Option<f64>,
+    /// The distance budget of the model (`--max-dist`, region tightening's radius).
+    pub budget: Option<f64>,
+    /// `|solver objective - distance|`.
+    pub objective_error: Option<f64>,
+    pub holds: bool,
+}
+
+/// The goal as the header of an adversarial model states it.
+#[derive(Clone, Debug, PartialEq)]
+struct Goal {
+    norm: Norm,
+    /// The image's file name as the header gives it (`mnist_7.png`, `t10k-images-idx3-ubyte.gz:17`).
+    image: String,
+    /// Its SHA-256, when the header states it.
+    image_sha256: Option<String>,
+    /// `(winner, loser)` pattern: targeted `T` beats all `j`, or some `j` beats `c`.
+    targeted: bool,
+    class: usize,
+    relative: bool,
+    /// `y_W >= y_L + m * |y_L|` (`--margin-kind magnitude`).
+    magnitude: bool,
+    margin: f64,
+    budget: Option<f64>,
+    /// The L1 distance in split form: `in_j = img_j + p_j - n_j` substituted, no `in_j` columns.
+    split: bool,
+}
+
+/// Reads the goal lines `adversarial`'s header writes; `None` for other models. Wrapped header
+/// lines (continuations start with two spaces) are joined first.
+fn parse_goal(header: &[String]) -> Option<Goal> {
+    let mut joined: Vec<String> = Vec::new();
+    for l in header {
+        match (l.strip_prefix("  "), joined.last_mut()) {
+            (Some(rest), Some(last)) => {
+                last.push(' ');
+                last.push_str(rest.trim_start());
+            }
+            _ => joined.push(l.clone()),
+        }
+    }
+    let header = &joined[..];
+    let task = header
+        .iter()
+        .find_map(|l| l.strip_prefix("task: adversarial, minimize "))?;
+    let (distance, image) = task.split_once(" to image ")?;
+    let norm = if distance.starts_with("L1 ") {
+        Norm::L1
+    } else if distance.starts_with("Linf ") {
+        Norm::Linf
+    } else {
+        return None;
+    };
+    let split = distance.contains("p_j + n_j");
+    // `y_W >= (1 + m) * y_L`, `y_W >= y_L + m * |y_L| (rows ...)` or `y_W >= y_L + m`.
+    let beats = |s: &str| -> Option<(bool, bool, f64)> {
+        let rhs = s.split_once(">= ")?.1;
+        if let Some((lhs, _)) = rhs.split_once(" * |") {
+            Some((false, true, lhs.rsplit_once(" + ")?.1.trim().parse().ok()?))
+        } else if let Some(r) = rhs.strip_prefix("(1 + ") {
+            Some((true, false, r.split_once(')')?.0.parse().ok()?))
+        } else {
+            Some((false, false, rhs.rsplit_once(" + ")?.1.trim().parse().ok()?))
+        }
+    };
+    let (targeted, class, (relative, magnitude, margin)) =
+        if let Some(l) = header.iter().find_map(|l| l.strip_prefix("target class ")) {
+            let (t, rest) = l.split_once(' ')?;
+            let inner = rest.strip_prefix("(margin ")?.split(" for all").next()?;
+            (true, t.parse().ok()?, beats(inner)?)
+        } else {
+            let l = header
+                .iter()
+                .find_map(|l| l.strip_prefix("untargeted away from class "))?;
+            let (c, rest) = l.split_once(':')?;
+            let inner = rest.split_once(" with ")?.1.split(" (big-M").next()?;
+            (false, c.parse().ok()?, beats(inner)?)
+        };
+    let max_dist = header
+        .iter()
+        .find_map(|l| l.strip_prefix("options: "))
+        .and_then(|o| o.split("max-dist ").nth(1))
+        .and_then(|d| d.trim().parse::<f64>().ok());
+    let radius = header
+        .iter()
+        .find_map(|l| l.split_once("inside the ball of radius "))
+        .and_then(|(_, r)| r.split_whitespace().next()?.parse::<f64>().ok());
+    let budget = match (max_dist, radius) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    };
+    let (image, image_sha256) = match image.trim().split_once(" sha256 ") {
+        Some((name, sha)) => (name.trim().to_string(), Some(sha.trim().to_string())),
+        None => (image.trim().to_string(), None),
+    };
+    Some(Goal {
+        norm,
+        image,
+        image_sha256,
+        targeted,
+        class,
+        relative,
+        magnitude,
+        margin,
+        budget,
+        split,
+    })
+}
+
+/// The solution's values by column name (GLPK's numbers through the model's column order).
+fn named_values(
+    sol: &solution::SolutionFile,
+    milp: Option<&Milp>,
+    path: &Path,
+) -> Result<HashMap<String, f64>, TaskError> {
+    match &sol.values {
+        Values::Named(m) => Ok(m.clone()),
+        Values::Numbered(m) => {
+            let milp = milp.ok_or_else(|| TaskError::Replay {
+                path: path.to_path_buf(),
+                reason: "a GLPK solution numbers the columns without names: give the model file with --model".into(),
+            })?;
+            let cols = milp.cols();
+            m.iter()
+                .map(|(&j, &v)| match j.checked_sub(1).and_then(|i| cols.get(i)) {
+                    Some(c) => Ok((c.name.clone(), v)),
+                    None => Err(TaskError::Replay {
+                        path: path.to_path_buf(),
+                        reason: format!("column {j} does not exist in the model ({} columns)", cols.len()),
+                    }),
+                })
+                .collect()
+        }
+    }
+}
+
+/// The largest violation of `milp`'s rows, active indicators and bounds at `values` (absent = 0).
+fn check_model(milp: &Milp, values: &HashMap<String, f64>, file: String) -> ModelCheck {
+    let x: Vec<f64> = milp
+        .cols()
+        .iter()
+        .map(|c| values.get(&c.name).copied().unwrap_or(0.0))
+        .collect();
+    let mut worst = (0.0f64, 0.0f64, None::<String>);
+    let mut consider = |v: f64, scale: f64, name: &str| {
+        let rel = v / (1.0 + scale);
+        if v > 0.0 && rel > worst.1 {
+            worst = (v, rel, Some(name.to_string()));
+        }
+    };
+    let violation = |terms: &[(crate::milp::Col, f64)], sense: Sense, rhs: f64| {
+        let act: f64 = terms.iter().map(|&(c, a)| a * x[c.index()]).sum();
+        let scale = terms
+            .iter()
+            .map(|&(c, a)| (a * x[c.index()]).abs())
+            .fold(rhs.abs(), f64::max);
+        let v = match sense {
+            Sense::Le => act - rhs,
+            Sense::Ge => rhs - act,
+            Sense::Eq => (act - rhs).abs(),
+        };
+        (v, scale)
+    };
+    for r in milp.rows() {
+        let (v, s) = violation(&r.terms, r.sense, r.rhs);
+        consider(v, s, &r.name);
+    }
+    for ind in milp.indicators() {
+        let on = (x[ind.binary.index()] - if ind.value { 1.0 } else { 0.0 }).abs() <= 0.5;
+        if on {
+            let (v, s) = violation(&ind.terms, ind.sense, ind.rhs);
+            consider(v, s, &ind.name);
+        }
+    }
+    let mut fractional = 0;
+    for (c, &v) in milp.cols().iter().zip(&x) {
+        consider(c.lo - v, v.abs(), &format!("lower bound of {}", c.name));
+        consider(v - c.hi, v.abs(), &format!("upper bound of {}", c.name));
+        if c.kind != crate::milp::ColKind::Continuous && (v - v.round()).abs() > 1e-5 {
+            fractional += 1;
+        }
+    }
+    ModelCheck {
+        file,
+        columns: milp.cols().len(),
+        rows: milp.rows().len(),
+        indicators: milp.indicators().len(),
+        max_violation: worst.0,
+        max_violation_at: worst.2,
+        max_relative_violation: worst.1,
+        fractional_integers: fractional,
+    }
+}
+
+/// Loads the goal's image: `--image`, else the header's file name next to the model, next to
+/// the network, else in the working directory; a file whose SHA-256 differs from the header's
+/// is not the image.
+fn goal_image(cfg: &Config, goal: &Goal, src: &NetworkSource) -> Option<(String, data::Image)> {
+    let mut candidates = Vec::new();
+    if let Some(i) = &cfg.image {
+        return ImageSource::load_for(src, i).ok().map(|img| (i.clone(), img.image));
+    }
+    if let Some(dir) = cfg.model.as_deref().and_then(Path::parent) {
+        candidates.push(dir.join(&goal.image).to_string_lossy().into_owned());
+    }
+    if let Some(dir) = cfg.network.parent() {
+        candidates.push(dir.join(&goal.image).to_string_lossy().into_owned());
+    }
+    candidates.push(goal.image.clone());
+    candidates.into_iter().find_map(|c| {
+        let img = ImageSource::load_for(src, &c).ok()?;
+        let same = goal.image_sha256.as_deref().map_or(true, |s| s == img.sha256);
+        same.then(|| (c, img.image))
+    })
+}
+
+pub fn run(cfg: &Config) -> Result<Report, TaskError> {
+    let src = NetworkSource::load(&cfg.network)?;
+    let net = &src.network;
+    let sol = solution::read(&cfg.solution, cfg.format).map_err(|e| TaskError::Replay {
+        path: cfg.solution.clone(),
+        reason: e.to_string(),
+    })?;
+    let model_file = match &cfg.model {
+        Some(p) => Some(model::read(p).map_err(|e| TaskError::Replay {
+            path: p.clone(),
+            reason: e.to_string(),
+        })?),
+        None => None,
+    };
+    let values = named_values(&sol, model_file.as_ref().map(|m| &m.milp), &cfg.solution)?;
+    let n_in = net.input_size();
+    let col = |kind: &str, j: usize| format!("{}{kind}_{j}", cfg.prefix);
+    let goal_def = model_file.as_ref().and_then(|m| parse_goal(&m.header));
+    // A split-form L1 model has no `in_j`: the input is `img_j + p_j - n_j`.
+    let split_image = goal_def
+        .as_ref()
+        .filter(|g| g.split)
+        .and_then(|g| goal_image(cfg, g, &src))
+        .map(|(_, img)| img.pixels);
+    if split_image.is_some() {
+        // The input comes from the image and p_j / n_j: there are no in_j to look for.
+    } else if let Some(m) = &model_file {
+        let names: std::collections::HashSet<&str> = m.milp.cols().iter().map(|c| c.name.as_str()).collect();
+        if let Some(j) = (0..n_in).find(|&j| !names.contains(col("in", j).as_str())) {
+            return Err(TaskError::Replay {
+                path: cfg.model.clone().unwrap_or_default(),
+                reason: format!(
+                    "the model has no column {} although the network has {n_in} inputs: is it a model of this network?",
+                    col("in", j)
+                ),
+            });
+        }
+    } else if !(0..n_in).any(|j| values.contains_key(&col("in", j))) && !values.is_empty() {
+        return Err(TaskError::Replay {
+            path: cfg.solution.clone(),
+            reason: format!(
+                "no column {}..{} in the solution: is it a solution of an nnmilp model of this network?",
+                col("in", 0),
+                col("in", n_in - 1)
+            ),
+        });
+    }
+    let input: Vec<f64> = (0..n_in)
+        .map(|j| match (values.get(&col("in", j)), &split_image) {
+            (Some(&v), _) => v,
+            (None, Some(img)) => {
+                let get = |k: &str| values.get(&col(k, j)).copied().unwrap_or(0.0);
+                img[j] + get("p") - get("n")
+            }
+            (None, None) => 0.0,
+        })
+        .collect();
+    let outputs = net.forward(&input)?;
+    let predicted = argmax(&outputs);
+    let scale = 1.0 + outputs.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    let output_error = (0..outputs.len()).any(|k| values.contains_key(&col("y", k))).then(|| {
+        (0..outputs.len())
+            .map(|k| (values.get(&col("y", k)).copied().unwrap_or(0.0) - outputs[k]).abs())
+            .fold(0.0, f64::max)
+    });
+    let model = model_file.as_ref().map(|m| {
+        check_model(
+            &m.milp,
+            &values,
+            cfg.model.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+        )
+    });
+    let violates = output_error.is_some_and(|e| e > REPLAY_TOLERANCE * scale)
+        || model
+            .as_ref()
+            .is_some_and(|m| m.max_relative_violation > REPLAY_TOLERANCE);
+
+    let goal = goal_def.map(|g| {
+        let others = |c: usize| (0..outputs.len()).filter(move |&j| j != c);
+        let beat = |w: usize, l: usize| {
+            if g.magnitude {
+                outputs[w] - outputs[l] - g.margin * outputs[l].abs()
+            } else if g.relative {
+                outputs[w] - (1.0 + g.margin) * outputs[l]
+            } else {
+                outputs[w] - outputs[l] - g.margin
+            }
+        };
+        let slack = if g.targeted {
+            others(g.class).map(|j| beat(g.class, j)).fold(f64::INFINITY, f64::min)
+        } else {
+            others(g.class)
+                .map(|j| beat(j, g.class))
+                .fold(f64::NEG_INFINITY, f64::max)
+        };
+        let wins = if g.targeted {
+            predicted == g.class
+        } else {
+            predicted != g.class
+        };
+        let image = goal_image(cfg, &g, &src);
+        let distance = image.as_ref().map(|(_, img)| g.norm.distance(&input, &img.pixels));
+        let within = match (distance, g.budget) {
+            (Some(d), Some(b)) => d <= b + REPLAY_TOLERANCE * (1.0 + b),
+            _ => true,
+        };
+        let tol = REPLAY_TOLERANCE * scale;
+        GoalCheck {
+            task: "adversarial",
+            mode: if g.targeted { "targeted" } else { "untargeted" },
+            target: g.targeted.then_some(g.class),
+            true_class: (!g.targeted).then_some(g.class),
+            margin: g.margin,
+            margin_kind: if g.magnitude {
+                "magnitude"
+            } else if g.relative {
+                "relative"
+            } else {
+                "absolute"
+            },
+            margin_slack: slack,
+            norm: g.norm,
+            image: image.as_ref().map(|(s, _)| s.clone()),
+            distance,
+            budget: g.budget,
+            objective_error: distance.zip(sol.objective).map(|(d, o)| (d - o).abs()),
+            holds: slack >= -tol && (wins || g.margin <= 0.0) && within,
+        }
+    });
+
+    let png = match &cfg.png {
+        Some(path) => {
+            let image = goal.as_ref().and_then(|_| {
+                let g = parse_goal(&model_file.as_ref()?.header)?;
+                goal_image(cfg, &g, &src)
+            });
+            let dims = picture_dims(net, image.as_ref().map(|(_, i)| i)).ok_or_else(|| TaskError::NoPicture {
+                path: path.clone(),
+                shape: net.layer(net.input()).shape.clone(),
+            })?;
+            match &image {
+                Some((_, img)) => data::write_comparison_png(path, &img.pixels, &input, dims.0, dims.1)?,
+                None => data::write_grid_png(path, std::slice::from_ref(&input), dims.0, dims.1, 1)?,
+            }
+            Some(path.display().to_string())
+        }
+        None => None,
+    };
+
+    let report = Report {
+        tool: tool(),
+        task: "replay",
+        network: NetworkInfo::of(&src),
+        solution: SolutionInfo {
+            file: cfg.solution.display().to_string(),
+            format: sol.format.id(),
+            status: sol.status.clone(),
+            objective: sol.objective,
+        },
+        model,
+        input,
+        outputs,
+        predicted,
+        output_error,
+        goal,
+        violates,
+        tolerance: REPLAY_TOLERANCE,
+        png,
+    };
+    if let Some(path) = &cfg.report {
+        write_report(path, &report)?;
+    }
+    Ok(report)
+}
+
+impl Report {
+    /// The human summary the CLI prints.
+    pub fn to_text(&self) -> String {
+        let mut s = format!(
+            "replay of {} ({} solution{}{}) through {}\n",
+            self.solution.file,
+            self.solution.format,
+            self.solution
+                .status
+                .as_ref()
+                .map_or(String::new(), |st| format!(", status {st}")),
+            self.solution
+                .objective
+                .map_or(String::new(), |o| format!(", objective {o}")),
+            self.network.file
+        );
+        s += &format!("predicted class {}; outputs {:?}\n", self.predicted, self.outputs);
+        if let Some(e) = self.output_error {
+            s += &format!("solver's outputs differ from the forward pass by up to {e:.3e}\n");
+        }
+        if let Some(m) = &self.model {
+            s += &match &m.max_violation_at {
+                Some(at) => format!(
+                    "model {}: largest violation {:.3e} at {at} ({:.3e} relative){}\n",
+                    m.file,
+                    m.max_violation,
+                    m.max_relative_violation,
+                    if m.fractional_integers > 0 {
+                        format!("; {} fractional integer columns", m.fractional_integers)
+                    } else {
+                        String::new()
+                    }
+                ),
+                None => format!("model {}: every row and bound holds\n", m.file),
+            };
+        }
+        if let Some(g) = &self.goal {
+            let who = match (g.target, g.true_class) {
+                (Some(t), _) => format!("target {t}"),
+                (_, Some(c)) => format!("away from {c}"),
+                _ => String::new(),
+            };
+            s += &format!(
+                "goal ({who}, {} margin {}): margin slack {:.3e}{}{} -> {}\n",
+                g.margin_kind,
+                g.margin,
+                g.margin_slack,
+                g.distance
+                    .map_or(" (image not found: distance unknown)".to_string(), |d| format!(
+                        ", {} distance {d:.6}",
+                        g.norm.name()
+                    )),
+                g.budget.map_or(String::new(), |b| format!(" (budget {b})")),
+                if g.holds { "holds" } else { "DOES NOT HOLD" }
+            );
+        }
+        if self.violates {
+            s += "the point VIOLATES the network beyond the tolerance\n";
+        }
+        if let Some(p) = &self.png {
+            s += &format!("wrote {p}\n");
+        }
+        s
+    }
+
+    /// Whether the CLI should exit with an error: the point violates the network, or the goal
+    /// of the model does not hold on the forward pass.
+    pub fn failed(&self) -> bool {
+        self.violates || self.goal.as_ref().is_some_and(|g| !g.holds)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_goals_are_read() {
+        let h = |lines: &[&str]| lines.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let g = parse_goal(&h(&[
+            "task: adversarial, minimize L1 distance sum d_j to image tests/in/tiny_point.npy",
+            "target class 0 (margin y_0 >= y_j + 0.2 for all j != 0)",
+            "options: box [0, 1] relu bigm bounds interval max-dist none",
+        ]))
+        .unwrap();
+        assert_eq!(
+            (
+                g.norm,
+                g.image.as_str(),
+                g.targeted,
+                g.class,
+                g.relative,
+                g.margin,
+                g.budget
+            ),
+            (Norm::L1, "tests/in/tiny_point.npy", true, 0, false, 0.2, None)
+        );
+        let g = parse_goal(&h(&[
+            "task: adversarial, minimize Linf distance dmax to image x.png",
+            "untargeted away from class 7: binary t_j picks one j != 7 with y_j >= (1 + 0.25) * y_7 (big-M rows beat_j, sum t_j = 1)",
+            "options: box [0, 1] relu bigm bounds region-lp max-dist 3",
+            "region tightening: an example at linf distance 0.5 (first-order search + LP polishing) bounds the optimum, so bounds were tightened inside the ball of radius 0.5000005 around the image and the model has that distance budget; unstable ReLUs 3 -> 1",
+        ]))
+        .unwrap();
+        assert_eq!(
+            (g.norm, g.targeted, g.class, g.relative, g.margin, g.budget),
+            (Norm::Linf, false, 7, true, 0.25, Some(0.5000005))
+        );
+        // Main's headers: the image by file name and SHA-256, long lines wrapped.
+        let g = parse_goal(&h(&[
+            "task: adversarial, minimize Linf distance dmax to image x.png sha256 ab12",
+            "untargeted away from class 7: binary t_j picks one j != 7 with y_j >= y_7 + 0.1 (big-M rows beat_j, sum t_j = 1)",
+            "options: box [0, 1] relu bigm bounds region-lp max-dist none",
+            "region tightening: an example at linf distance 0.5 (first-order search + LP polishing) bounds the optimum, so bounds were tightened inside the ball of",
+            "  radius 0.25 around the image and the model has that distance budget; unstable ReLUs 3 -> 1",
+        ]))
+        .unwrap();
+        assert_eq!(
+            (g.image.as_str(), g.image_sha256.as_deref(), g.margin, g.budget),
+            ("x.png", Some("ab12"), 0.1, Some(0.25))
+        );
+        assert_eq!(parse_goal(&h(&["task: range of y_1"])), None);
+    }
+}

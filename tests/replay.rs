@@ -1,0 +1,280 @@
+//! `nnmilp replay` on solution files written by each of the six solvers, and `--for`.
+//!
+//! An adversarial model of the dense test net is written as MPS and LP and solved by HiGHS,
+//! SCIP, Gurobi, CPLEX, CBC and GLPK (`tests/solvers/run.py`), each writing its native solution
+//! file; `replay` must detect the format, find the example `--solve` found (same distance, the
+//! target class, margin held, no row violated), and call a tampered solution (one input
+//! changed) violating, with a non-zero exit.
+
+use crate::common::root;
+use crate::solver_matrix::{driver, nnmilp_ok, strings};
+use serde_json::{json, Value};
+use sha2::Digest;
+use std::path::Path;
+use std::process::Command;
+
+fn net() -> String {
+    root()
+        .join("tests/solvers/dense_6-8-8-4.onnx")
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn point() -> String {
+    root()
+        .join("tests/solvers/dense_point.npy")
+        .to_string_lossy()
+        .into_owned()
+}
+
+fn replay(args: &[&str], dir: &Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_nnmilp"))
+        .arg("replay")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("run nnmilp replay")
+}
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-5 * (1.0 + a.abs().max(b.abs()))
+}
+
+#[test]
+fn replay_reads_every_solvers_solution_file_and_finds_the_solve_example() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let (net, point) = (net(), point());
+    let mut reference = None;
+    let mut jobs = Vec::new();
+    for ext in ["mps", "lp"] {
+        let model = d.join(format!("adv.{ext}")).to_string_lossy().into_owned();
+        let out = nnmilp_ok(
+            &strings(&[
+                "adversarial",
+                &net,
+                "--image",
+                &point,
+                "--target",
+                "3",
+                "-o",
+                &model,
+                "--solve",
+                "--report",
+                "-",
+            ]),
+            d,
+        );
+        let r: Value = serde_json::from_slice(&out.stdout).expect("report");
+        assert_eq!(r["solve"]["status"], "optimal", "{r}");
+        reference = Some((
+            r["solve"]["example"]["distance"].as_f64().expect("distance"),
+            r["target"].as_u64().expect("target"),
+        ));
+        let sols = d.join(format!("sol_{ext}"));
+        std::fs::create_dir_all(&sols).expect("mkdir");
+        jobs.push(
+            json!({"file": model, "solvers": ["highs", "scip", "gurobi", "cplex", "cbc", "glpk"],
+                         "solution_dir": sols}),
+        );
+    }
+    let (distance, target) = reference.expect("solved");
+    let results = driver(&jobs, 60);
+    for r in &results {
+        let (solver, model) = (r["solver"].as_str().unwrap(), r["file"].as_str().unwrap());
+        let sol = r["solution"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{solver} wrote no solution for {model}: {r}"));
+        let out = replay(&[&net, sol, "--model", model, "--report", "-"], d);
+        assert!(
+            out.status.success(),
+            "replay of {solver}'s solution of {model}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let rep: Value = serde_json::from_slice(&out.stdout).expect("replay report");
+        let what = format!("{solver} on {model}");
+        assert_eq!(rep["solution"]["format"], solver, "{what}: detected format");
+        assert_eq!(rep["predicted"], target, "{what}");
+        assert_eq!(rep["violates"], false, "{what}: {rep}");
+        assert_eq!(rep["goal"]["holds"], true, "{what}: {rep}");
+        let got = rep["goal"]["distance"]
+            .as_f64()
+            .expect("distance (image found from the header)");
+        assert!(close(got, distance), "{what}: distance {got}, --solve found {distance}");
+        assert!(
+            rep["model"]["max_relative_violation"].as_f64().unwrap() <= 1e-5,
+            "{what}: {rep}"
+        );
+    }
+
+    // One input changed: the solver's outputs no longer match the forward pass, and the rows
+    // that tie the input to the first layer are violated.
+    let gurobi = d.join("sol_mps/gurobi.sol");
+    let text = std::fs::read_to_string(&gurobi).expect("gurobi.sol");
+    let tampered: String = text
+        .lines()
+        .map(|l| match l.split_once(' ') {
+            Some(("in_0", v)) => format!("in_0 {}", 1.0 - v.parse::<f64>().unwrap()),
+            _ => l.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert_ne!(tampered, text, "in_0 is in Gurobi's file");
+    let bad = d.join("tampered.sol");
+    std::fs::write(&bad, tampered + "\n").expect("write");
+    let report = d.join("tampered.json");
+    let model = d.join("adv.mps");
+    let out = replay(
+        &[
+            &net,
+            bad.to_str().unwrap(),
+            "--model",
+            model.to_str().unwrap(),
+            "--report",
+            report.to_str().unwrap(),
+        ],
+        d,
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("VIOLATES"));
+    let rep: Value = serde_json::from_str(&std::fs::read_to_string(&report).expect("report")).expect("json");
+    assert_eq!(rep["violates"], true);
+    assert!(rep["model"]["max_relative_violation"].as_f64().unwrap() > 1e-3, "{rep}");
+    // Without the model, the outputs alone give it away.
+    let out = replay(&[&net, bad.to_str().unwrap()], d);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+
+    // GLPK numbers its columns: without the model there are no names to map.
+    let glpk = d.join("sol_mps/glpk.sol");
+    let out = replay(&[&net, glpk.to_str().unwrap()], d);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--model"));
+}
+
+#[test]
+fn for_refuses_what_the_solver_misreads_or_does_not_read() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (net, point) = (net(), point());
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_nnmilp"))
+            .args(["adversarial", &net, "--image", &point])
+            .args(extra)
+            .current_dir(dir.path())
+            .output()
+            .expect("run nnmilp")
+    };
+    for (args, needles) in [
+        (
+            &["--relu", "indicator", "--for", "cbc", "-o", "x.lp"][..],
+            &["CBC", "indicator", "misread"][..],
+        ),
+        (&["--relu", "both", "--for", "cbc", "-o", "x.mps"], &["CBC", "not read"]),
+        (
+            &["--relu", "indicator", "--for", "highs", "-o", "x.mps.gz"],
+            &["HiGHS", "not read"],
+        ),
+        (&["--relu", "indicator", "--for", "glpk", "-o", "x.lp"], &["GLPK"]),
+        (
+            &["--relu", "indicator", "-o", "x.mps"],
+            &["HiGHS", "CBC", "GLPK", "--for"],
+        ),
+    ] {
+        let out = run(args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        for n in needles {
+            assert!(err.contains(n), "{args:?} should mention {n}: {err}");
+        }
+        assert!(
+            std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+            "nothing written"
+        );
+    }
+    for args in [
+        &["--relu", "indicator", "--for", "gurobi", "-o", "x.lp"][..],
+        &["--relu", "both", "--for", "scip", "-o", "x.mps"],
+        &["--for", "cbc", "-o", "y.lp"],
+        &["--relu", "indicator", "--solve"],
+    ] {
+        let out = run(args);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+/// `compile` + a user's model: the network alone (prefixed names, zero objective) read by
+/// Gurobi, SCIP and HiGHS through their Python APIs, an objective over `y` and a constraint on
+/// the inputs added by name from the interface file, solved; `replay` of each solver's
+/// solution gives outputs equal to the forward pass, and the three optima agree with it.
+#[test]
+fn compiled_network_in_a_user_model_replays_to_the_forward_pass() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let net = net();
+    let model = d.join("net.mps").to_string_lossy().into_owned();
+    let iface = d.join("net.json").to_string_lossy().into_owned();
+    nnmilp_ok(
+        &strings(&["compile", &net, "--prefix", "net_", "-o", &model, "--interface", &iface]),
+        d,
+    );
+    let i: Value = serde_json::from_str(&std::fs::read_to_string(&iface).expect("interface")).expect("json");
+    assert_eq!(i["format"], "nnmilp-interface/1");
+    assert_eq!(i["inputs"]["shape"], json!([6]));
+    assert_eq!(i["inputs"]["columns"][0], "net_in_0");
+    assert_eq!(i["outputs"]["columns"][3], "net_y_3");
+    assert_eq!(i["inputs"]["lo"], json!(vec![0.0; 6]));
+    let bytes = std::fs::read(&net).expect("net");
+    let sha = sha2::Sha256::digest(&bytes);
+    assert_eq!(i["network"]["sha256"], format!("{sha:x}"));
+    let text = std::fs::read_to_string(&model).expect("model");
+    assert!(
+        text.contains(" net_in_0 ") && text.contains("net_y_3"),
+        "prefixed names"
+    );
+
+    let mut optima = Vec::new();
+    for solver in ["gurobi", "scip", "highs"] {
+        let sol = d.join(format!("{solver}.sol")).to_string_lossy().into_owned();
+        let script = root().join("tests/solvers/embed.py");
+        let out = Command::new(crate::solver_matrix::python())
+            .args([script.to_str().unwrap(), &model, &iface, solver, &sol])
+            .output()
+            .expect("run embed.py");
+        assert!(
+            out.status.success(),
+            "{solver}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let optimum: f64 = String::from_utf8_lossy(&out.stdout).trim().parse().expect("optimum");
+        let out = replay(&[&net, &sol, "--model", &model, "--prefix", "net_", "--report", "-"], d);
+        assert!(
+            out.status.success(),
+            "{solver}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let rep: Value = serde_json::from_slice(&out.stdout).expect("replay report");
+        assert_eq!(rep["violates"], false, "{solver}: {rep}");
+        assert!(rep["output_error"].as_f64().unwrap() <= 1e-5, "{solver}: {rep}");
+        let y = &rep["outputs"];
+        let replayed = y[0].as_f64().unwrap() - y[1].as_f64().unwrap();
+        assert!(
+            close(replayed, optimum),
+            "{solver}: forward pass gives {replayed}, solver {optimum}"
+        );
+        let input_sum: f64 = rep["input"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .sum();
+        assert!(
+            input_sum <= 3.0 + 1e-6,
+            "{solver}: the user's constraint holds ({input_sum})"
+        );
+        optima.push(optimum);
+    }
+    assert!(optima.iter().all(|&o| close(o, optima[0])), "{optima:?}");
+}
