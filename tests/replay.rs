@@ -114,12 +114,16 @@ fn replay_reads_every_solvers_solution_file_and_finds_the_solve_example() {
     let tampered: String = text
         .lines()
         .map(|l| match l.split_once(' ') {
-            Some(("in_0", v)) => format!("in_0 {}", 1.0 - v.parse::<f64>().unwrap()),
+            // The split L1 form has no `in_j` columns: the input is `img + p - n`, so move
+            // every input column (whichever form the model has) by half the unit box.
+            Some((name, v)) if name.starts_with("in_") || name.starts_with("p_") || name.starts_with("n_") => {
+                format!("{name} {}", v.parse::<f64>().unwrap() + 0.5)
+            }
             _ => l.to_string(),
         })
         .collect::<Vec<_>>()
         .join("\n");
-    assert_ne!(tampered, text, "in_0 is in Gurobi's file");
+    assert_ne!(tampered, text, "input columns are in Gurobi's file");
     let bad = d.join("tampered.sol");
     std::fs::write(&bad, tampered + "\n").expect("write");
     let report = d.join("tampered.json");

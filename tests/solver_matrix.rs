@@ -171,8 +171,10 @@ struct Cell {
     failure: Option<String>,
 }
 
+/// nnmilp's own solve stops at HiGHS's default relative MIP gap (1e-4), so its optimum is known
+/// to that precision only: the readers (gap 0) may find one up to that much lower.
 fn close(a: f64, b: f64) -> bool {
-    (a - b).abs() <= 1e-6 * a.abs().max(b.abs()).max(1.0)
+    (a - b).abs() <= 1e-4 * a.abs().max(b.abs()).max(1.0)
 }
 
 fn judge(expected: Reading, optimum: Option<f64>, result: &Value) -> (String, Option<String>) {
@@ -321,7 +323,7 @@ fn render_doc(problems: &[Problem], cells: &[Cell]) -> String {
          binary and read, unchanged, by each solver's own reader (`tests/solvers/run.py`: `highspy` \
          `Highs.readModel`, `pyscipopt` `Model.readProblem`, `gurobipy.read`, `cplex.Cplex.read`, \
          `cbc FILE -preprocess off -solve`, `glpsol --freemps|--cpxlp`), one thread, relative MIP gap 0. \
-         **ok** = nnmilp's optimum (its own solve, replayed through the network) to 1e-6 relative; \
+         **ok** = nnmilp's optimum (its own solve, replayed through the network) to 1e-4 relative (HiGHS's default MIP gap in nnmilp's own solve); \
          **refused** = the reader stops with an error; **misread** = the file is accepted and a different \
          model solved, without an error.\n\n\
          ## The capability table (`src/back/target.rs`, `--for`)\n\n\
