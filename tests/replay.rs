@@ -243,7 +243,7 @@ fn compiled_network_in_a_user_model_replays_to_the_forward_pass() {
     for solver in ["gurobi", "scip", "highs"] {
         let sol = d.join(format!("{solver}.sol")).to_string_lossy().into_owned();
         let script = root().join("tests/solvers/embed.py");
-        let out = Command::new(crate::solver_matrix::python())
+        let out = Command::new(crate::common::python())
             .args([script.to_str().unwrap(), &model, &iface, solver, &sol])
             .output()
             .expect("run embed.py");

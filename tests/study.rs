@@ -6,7 +6,8 @@
 //! manifest SHA-256 and one of them solves to its recorded optimum (the committed bytes depend
 //! on the formulation of the nnmilp version that wrote them, their optimum does not).
 //!
-//! Needs python3 with numpy and onnx (the driver's only dependencies for these settings).
+//! Needs numpy and onnx (the driver's only dependencies for these settings) in the `.ci/setup`
+//! venv (`common::python()`).
 
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -110,7 +111,7 @@ fn solve_archived(file: &Path, scratch: &Path) -> f64 {
 fn run_study(dir: &Path) -> (PathBuf, PathBuf) {
     let out = dir.join("out");
     let archive = dir.join("archive");
-    let mut cmd = Command::new("python3");
+    let mut cmd = Command::new(common::python());
     cmd.arg(common::root().join("study/run.py"))
         .args(["--nnmilp", env!("CARGO_BIN_EXE_nnmilp"), "--nets", "DNN1", "--images"])
         .arg(IMAGES.to_string())
@@ -122,7 +123,9 @@ fn run_study(dir: &Path) -> (PathBuf, PathBuf) {
         .arg(&out)
         .arg("--archive")
         .arg(&archive);
-    let o = cmd.output().expect("python3 is needed for study/run.py");
+    let o = cmd
+        .output()
+        .expect("python3 (the `.ci/setup` venv) is needed for study/run.py");
     assert!(
         o.status.success(),
         "study/run.py failed ({}):\n{}",
