@@ -264,7 +264,7 @@ fn constant_broadcast_past_the_budget() {
         ],
         &[585, 585, 585],
     );
-    net_refused("broadcast.onnx", &bytes(g), &["node abc (Add)", "max_nonzeros"]);
+    net_refused("broadcast.onnx", &bytes(g), &["node abc (Add)", "--max-nonzeros"]);
 }
 
 #[test]
@@ -316,7 +316,7 @@ fn rank_one_chain_that_would_compose_densely() {
     net_refused(
         "rank_one.onnx",
         &bytes(g),
-        &["layer", "would need up to 400000000 weights", "max_nonzeros"],
+        &["layer", "would need up to 400000000 weights", "--max-nonzeros"],
     );
 }
 
@@ -332,7 +332,7 @@ fn concat_of_a_thousand_copies_of_the_input() {
     net_refused(
         "concat.onnx",
         &bytes(g),
-        &["node y (Concat)", "the concatenation would need", "max_nonzeros"],
+        &["node y (Concat)", "the concatenation would need", "--max-nonzeros"],
     );
 }
 
@@ -389,6 +389,58 @@ fn devices_and_huge_files_are_not_read_whole() {
         "big.json",
         &["more than the limit of"],
     );
+}
+
+#[test]
+fn load_caps_come_from_the_command_line() {
+    // `--max-units` / `--max-nonzeros` set the load's budget on every command that reads a
+    // network: a small cap refuses a real network naming the flag, a large one accepts it.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::copy(
+        crate::common::root().join("fixtures/mnist_20x3.onnx"),
+        d.join("net.onnx"),
+    )
+    .unwrap();
+    let bounds = |extra: &[&'static str]| [&["bounds", "net.onnx", "-o", "b.json"][..], extra].concat();
+    // 784 inputs alone are more than 500 units; 15,680 first-layer weights more than 10,000.
+    refused(
+        d,
+        &bounds(&["--max-units", "500"]),
+        "net.onnx",
+        &["more than the limit of 500 (--max-units)"],
+    );
+    refused(
+        d,
+        &bounds(&["--max-nonzeros", "10000"]),
+        "net.onnx",
+        &["budget of 10000 (--max-nonzeros)"],
+    );
+    let r = nnmilp(d, &bounds(&["--max-units", "2000", "--max-nonzeros", "100000"]));
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(d.join("b.json").is_file());
+    // Every command that loads a network takes both flags (clap would exit 2 on an unknown one).
+    for cmd in [
+        "inspect",
+        "adversarial",
+        "visualize",
+        "range",
+        "bounds",
+        "verify",
+        "batch",
+        "replay",
+        "compile",
+    ] {
+        let help = nnmilp(d, &[cmd, "--help"]);
+        assert_eq!(help.code, Some(0), "{cmd} --help: {}", help.stderr);
+        for flag in ["--max-units <N>", "--max-nonzeros <N>"] {
+            assert!(
+                help.stdout.contains(flag),
+                "{cmd} --help lacks {flag}:\n{}",
+                help.stdout
+            );
+        }
+    }
 }
 
 // ---- silent wrong results ------------------------------------------------------------------
