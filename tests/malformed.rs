@@ -6,7 +6,8 @@
 //! text, and no file left behind in the folder the command writes to.
 //!
 //! Cases that are valid (a slice step of `i64::MAX`, a long chain of relabelled constants) must
-//! instead load and compute the right function.
+//! instead load and compute the right function; the two that load in this process are run again
+//! in a child process under the same cap (`in_process_cases_under_the_memory_cap`).
 
 use crate::common::onnx_build::*;
 use nnmilp::front::onnx::load_bytes;
@@ -72,6 +73,33 @@ fn net_refused(name: &str, bytes: &[u8], needles: &[&str]) -> String {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join(name), bytes).unwrap();
     refused(dir.path(), &["bounds", name, "-o", "b.json"], name, needles)
+}
+
+/// The cases that load in this process (valid files that must load and compute the right
+/// function) run again in a child test process under the same 4 GB address-space cap as the
+/// binary, so that no case of the suite runs uncapped.
+#[test]
+fn in_process_cases_under_the_memory_cap() {
+    const CASES: [&str; 2] = [
+        "malformed::slice_with_step_i64_max_takes_one_element",
+        "malformed::opset_decides_where_squeeze_reads_its_axes",
+    ];
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 4000000 && exec timeout 60 \"$@\"")
+        .arg("sh")
+        .arg(std::env::current_exe().unwrap())
+        .args(CASES)
+        .args(["--exact", "--test-threads", "1"])
+        .output()
+        .expect("run the test binary under sh");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains(&format!("{} passed", CASES.len())),
+        "under the cap: {:?}\n{stdout}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 // ---- panics ------------------------------------------------------------------------------
