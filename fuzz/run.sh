@@ -7,7 +7,7 @@ cd "$(dirname "$0")"
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(onnx_raw onnx_structured images bounds_file lower)
+[ ${#targets[@]} -gt 0 ] || targets=(onnx_raw onnx_structured images bounds_file lower vnnlib)
 
 # libFuzzer's instrumentation needs unstable flags; the installed stable compiler takes them
 # with RUSTC_BOOTSTRAP=1 (no nightly toolchain can be installed here).

@@ -255,6 +255,7 @@ fn bounds_files_are_checked_against_network_and_box() {
     let path = dir.path().join("tiny.json");
     let file = tasks::bounds_file::run(&tasks::bounds_file::Config {
         network: fixture("tiny_2-3-2.onnx"),
+        load: Default::default(),
         input_box: tasks::InputRange::UNIT,
         around: None,
         method: Method::Lp,
@@ -267,6 +268,7 @@ fn bounds_files_are_checked_against_network_and_box() {
     let inspect = |network: &str, input_box: (f64, f64)| {
         tasks::inspect::run(&tasks::inspect::Config {
             network: fixture(network),
+            load: Default::default(),
             input_box: tasks::InputRange::new(input_box.0, input_box.1).unwrap(),
             bounds: Method::Interval,
             bounds_file: Some(path.clone()),

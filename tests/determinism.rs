@@ -1,10 +1,12 @@
 //! Determinism: the same inputs give byte-identical models and the same reports and bounds
-//! files (timings removed) across runs and with 1 or 2 bounds threads for `interval` and
-//! `symbolic`, whose results depend on nothing else. `lp` is byte-identical across runs with the
-//! same thread count, but not across thread counts: each worker's HiGHS is warm-started from
-//! the previous unit it solved, so the units' LP optima (equal up to HiGHS's tolerances) come
-//! out of different simplex paths and differ in their last bits. `milp` keeps whatever dual
-//! bound its per-unit time limit leaves, so it is not covered at all.
+//! files (timings removed) across runs and with 1 or 2 bounds threads, for every bounds method
+//! whose result does not depend on a time limit: `interval` and `symbolic` (which depend on
+//! nothing else), `lp` (its units are solved in chunks whose size depends on the layer alone,
+//! each chunk on its own HiGHS instance warm-started along the chunk, so a unit's simplex path
+//! is the same for any thread count), and `milp` with `--unit-time-limit inf` (the same chunks;
+//! HiGHS's branch and bound runs on one thread and is deterministic). `milp` with a finite
+//! per-unit time limit is *not* deterministic: where the limit stops a unit depends on the
+//! machine's speed and load, and so does the dual bound kept.
 
 use std::path::Path;
 use std::process::Command;
@@ -46,17 +48,39 @@ fn models_and_reports_do_not_depend_on_threads_or_runs() {
     let img = root.join("fixtures/images/mnist_test_0_label7.png");
     let (net, img) = (net.to_str().unwrap(), img.to_str().unwrap());
     let dir = tempfile::tempdir().unwrap();
-    for (method, across_threads) in [("interval", true), ("symbolic", true), ("lp", false)] {
-        // Runs 1 and 2 with one thread, run 3 with two (or, for lp, one again); each in its own
-        // folder with the same file names, since reports name their files.
+    // (`region-lp` is adversarial's: lp bounds inside the ball of a first example's distance.
+    // `milp` without a time limit runs over a small box, where its MILPs are quick.)
+    let methods = [
+        ("interval", "1", "0,1"),
+        ("symbolic", "1", "0,1"),
+        ("lp", "1", "0,1"),
+        ("milp", "inf", "0.45,0.55"),
+        ("region-lp", "1", "0,1"),
+    ];
+    for (method, time_limit, input_box) in methods {
+        // Runs 1 and 2 with one thread, run 3 with two; each in its own folder with the same
+        // file names, since reports name their files.
         let run_dir = |k: u32| dir.path().join(format!("{method}{k}"));
-        let third = if across_threads { "2" } else { "1" };
-        for (k, threads) in [(1, "1"), (2, "1"), (3, third)] {
+        for (k, threads) in [(1, "1"), (2, "1"), (3, "2")] {
             let d = run_dir(k);
             std::fs::create_dir(&d).unwrap();
+            let bounds_method = method.strip_prefix("region-").unwrap_or(method);
             nnmilp(
                 &d,
-                &["bounds", net, "--method", method, "--threads", threads, "-o", "b.json"],
+                &[
+                    "bounds",
+                    net,
+                    "--method",
+                    bounds_method,
+                    "--threads",
+                    threads,
+                    "--unit-time-limit",
+                    time_limit,
+                    "--box",
+                    input_box,
+                    "-o",
+                    "b.json",
+                ],
             );
             let adversarial = [
                 "adversarial",
@@ -67,6 +91,10 @@ fn models_and_reports_do_not_depend_on_threads_or_runs() {
                 method,
                 "--bounds-threads",
                 threads,
+                "--unit-time-limit",
+                time_limit,
+                "--box",
+                input_box,
                 "-o",
                 "m.mps",
                 "--report",

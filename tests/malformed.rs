@@ -6,7 +6,8 @@
 //! text, and no file left behind in the folder the command writes to.
 //!
 //! Cases that are valid (a slice step of `i64::MAX`, a long chain of relabelled constants) must
-//! instead load and compute the right function.
+//! instead load and compute the right function; the two that load in this process are run again
+//! in a child process under the same cap (`in_process_cases_under_the_memory_cap`).
 
 use crate::common::onnx_build::*;
 use nnmilp::front::onnx::load_bytes;
@@ -72,6 +73,33 @@ fn net_refused(name: &str, bytes: &[u8], needles: &[&str]) -> String {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join(name), bytes).unwrap();
     refused(dir.path(), &["bounds", name, "-o", "b.json"], name, needles)
+}
+
+/// The cases that load in this process (valid files that must load and compute the right
+/// function) run again in a child test process under the same 4 GB address-space cap as the
+/// binary, so that no case of the suite runs uncapped.
+#[test]
+fn in_process_cases_under_the_memory_cap() {
+    const CASES: [&str; 2] = [
+        "malformed::slice_with_step_i64_max_takes_one_element",
+        "malformed::opset_decides_where_squeeze_reads_its_axes",
+    ];
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg("ulimit -v 4000000 && exec timeout 60 \"$@\"")
+        .arg("sh")
+        .arg(std::env::current_exe().unwrap())
+        .args(CASES)
+        .args(["--exact", "--test-threads", "1"])
+        .output()
+        .expect("run the test binary under sh");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains(&format!("{} passed", CASES.len())),
+        "under the cap: {:?}\n{stdout}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 // ---- panics ------------------------------------------------------------------------------
@@ -264,7 +292,7 @@ fn constant_broadcast_past_the_budget() {
         ],
         &[585, 585, 585],
     );
-    net_refused("broadcast.onnx", &bytes(g), &["node abc (Add)", "max_nonzeros"]);
+    net_refused("broadcast.onnx", &bytes(g), &["node abc (Add)", "--max-nonzeros"]);
 }
 
 #[test]
@@ -316,7 +344,7 @@ fn rank_one_chain_that_would_compose_densely() {
     net_refused(
         "rank_one.onnx",
         &bytes(g),
-        &["layer", "would need up to 400000000 weights", "max_nonzeros"],
+        &["layer", "would need up to 400000000 weights", "--max-nonzeros"],
     );
 }
 
@@ -332,7 +360,7 @@ fn concat_of_a_thousand_copies_of_the_input() {
     net_refused(
         "concat.onnx",
         &bytes(g),
-        &["node y (Concat)", "the concatenation would need", "max_nonzeros"],
+        &["node y (Concat)", "the concatenation would need", "--max-nonzeros"],
     );
 }
 
@@ -389,6 +417,58 @@ fn devices_and_huge_files_are_not_read_whole() {
         "big.json",
         &["more than the limit of"],
     );
+}
+
+#[test]
+fn load_caps_come_from_the_command_line() {
+    // `--max-units` / `--max-nonzeros` set the load's budget on every command that reads a
+    // network: a small cap refuses a real network naming the flag, a large one accepts it.
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::copy(
+        crate::common::root().join("fixtures/mnist_20x3.onnx"),
+        d.join("net.onnx"),
+    )
+    .unwrap();
+    let bounds = |extra: &[&'static str]| [&["bounds", "net.onnx", "-o", "b.json"][..], extra].concat();
+    // 784 inputs alone are more than 500 units; 15,680 first-layer weights more than 10,000.
+    refused(
+        d,
+        &bounds(&["--max-units", "500"]),
+        "net.onnx",
+        &["more than the limit of 500 (--max-units)"],
+    );
+    refused(
+        d,
+        &bounds(&["--max-nonzeros", "10000"]),
+        "net.onnx",
+        &["budget of 10000 (--max-nonzeros)"],
+    );
+    let r = nnmilp(d, &bounds(&["--max-units", "2000", "--max-nonzeros", "100000"]));
+    assert_eq!(r.code, Some(0), "{}", r.stderr);
+    assert!(d.join("b.json").is_file());
+    // Every command that loads a network takes both flags (clap would exit 2 on an unknown one).
+    for cmd in [
+        "inspect",
+        "adversarial",
+        "visualize",
+        "range",
+        "bounds",
+        "verify",
+        "batch",
+        "replay",
+        "compile",
+    ] {
+        let help = nnmilp(d, &[cmd, "--help"]);
+        assert_eq!(help.code, Some(0), "{cmd} --help: {}", help.stderr);
+        for flag in ["--max-units <N>", "--max-nonzeros <N>"] {
+            assert!(
+                help.stdout.contains(flag),
+                "{cmd} --help lacks {flag}:\n{}",
+                help.stdout
+            );
+        }
+    }
 }
 
 // ---- silent wrong results ------------------------------------------------------------------

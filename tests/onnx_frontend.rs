@@ -274,7 +274,7 @@ fn expansions_too_large_for_memory_are_refused_before_allocating() {
     let (e, msg) = error_of(&bad("conv_too_large.onnx"));
     assert!(matches!(e, OnnxError::InputType { .. }), "{e:?}");
     assert!(
-        msg.contains("32000000 units, more than the limit of 10000000 (max_units)"),
+        msg.contains("32000000 units, more than the limit of 10000000 (--max-units)"),
         "{msg}"
     );
     let opts = LoadOptions {

@@ -37,6 +37,7 @@ fn opts() -> SolveOptions {
 fn visualize_cfg(net: &str, units: visualize::Units, sense: ObjSense) -> visualize::Config {
     visualize::Config {
         network: fixture(net),
+        load: Default::default(),
         units,
         sense,
         input_box: nnmilp::tasks::InputRange::UNIT,
@@ -56,6 +57,7 @@ fn visualize_cfg(net: &str, units: visualize::Units, sense: ObjSense) -> visuali
 fn range_cfg(net: &str, k: usize) -> range::Config {
     range::Config {
         network: fixture(net),
+        load: Default::default(),
         output_index: k,
         input_box: nnmilp::tasks::InputRange::UNIT,
         around: None,

@@ -324,6 +324,7 @@ fn bounds_files_over_a_ball_serve_only_queries_inside_it() {
     let image = fixture("images/mnist_test_0_label7.png");
     let file = tasks::bounds_file::run(&tasks::bounds_file::Config {
         network: fixture("mnist_8x3.onnx").into(),
+        load: Default::default(),
         input_box: tasks::InputRange::UNIT,
         around: Some((image.clone(), 5.0, Norm::L1)),
         method: Method::Symbolic,
@@ -336,6 +337,7 @@ fn bounds_files_over_a_ball_serve_only_queries_inside_it() {
     // The whole box is not inside the ball.
     let err = tasks::inspect::run(&tasks::inspect::Config {
         network: fixture("mnist_8x3.onnx").into(),
+        load: Default::default(),
         input_box: tasks::InputRange::UNIT,
         bounds: Method::Interval,
         bounds_file: Some(path.clone()),

@@ -121,7 +121,8 @@ impl Method {
 pub struct BoundsOptions {
     /// Seconds HiGHS may spend on one unit's minimisation or maximisation (default 1).
     pub unit_time_limit: f64,
-    /// Worker threads, each with its own HiGHS instance (`None`: one per core).
+    /// Worker threads of the lp / milp passes (`None`: one per core); each HiGHS instance serves
+    /// one chunk of a layer, and the bounds do not depend on this number.
     pub threads: Option<usize>,
     /// Show a progress bar on stderr for the solver-based methods (only when stderr is a
     /// terminal; otherwise nothing is drawn).

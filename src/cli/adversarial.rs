@@ -1,6 +1,6 @@
 //! `nnmilp adversarial`: Fischetti & Jo's smallest change of an image.
 
-use super::args::{BoxArgs, ModelArgs, NormArg, TighteningArgs};
+use super::args::{BoxArgs, LoadArgs, ModelArgs, NormArg, TighteningArgs};
 use super::{CliError, Output};
 use crate::bounds::Method;
 use crate::lower::DistanceForm;
@@ -88,6 +88,8 @@ pub struct Args {
     /// A classifier with at least two outputs; the header and report name it by file name and
     /// SHA-256.
     pub network: PathBuf,
+    #[command(flatten)]
+    pub load: LoadArgs,
     /// Image: an 8-bit grayscale PNG, a .npy array, or IDX_FILE:N.
     ///
     /// PNG pixels are scaled by 1/255, .npy values kept as stored, IDX_FILE:N is image N of an
@@ -186,6 +188,7 @@ impl Args {
         let (bounds, region_tightening) = self.bounds.split();
         let cfg = adversarial::Config {
             network: self.network,
+            load: self.load.options(),
             image: self.image,
             label: self.label,
             target: self.target,

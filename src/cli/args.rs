@@ -5,6 +5,7 @@ use super::CliError;
 use crate::back::target::{self, Construct, Solver, Target};
 use crate::back::Format;
 use crate::bounds::{BoundsOptions, Method};
+use crate::front::onnx::LoadOptions;
 use crate::lower::{Encoding, Norm};
 use crate::solve::SolveOptions;
 use crate::tasks::InputRange;
@@ -39,6 +40,35 @@ pub struct BoxArgs {
     /// to the unit interval (PNG pixels / 255).
     #[arg(long = "box", value_name = "LO,HI", default_value = "0,1", value_parser = parse_box)]
     pub input_box: InputRange,
+}
+
+/// What a network file may make the loader allocate (every command that reads a network).
+///
+/// The caps are checked before anything that large is allocated, so a small hostile file (a
+/// 90-byte net declaring 2e8 inputs, a broadcast folding to 2e8 constants) is refused in
+/// milliseconds instead of exhausting memory; raise them for a network larger than the defaults.
+#[derive(Debug, Args)]
+pub struct LoadArgs {
+    /// Most units (scalar values) the translated network's layers may have together.
+    ///
+    /// Counted before simplification, over every layer the loader makes.
+    #[arg(long, value_name = "N", default_value_t = LoadOptions::default().max_units)]
+    pub max_units: usize,
+    /// Most entries the whole load may create (weights, constants, pooling taps).
+    ///
+    /// Summed over every operator; it also caps the network file at 8 bytes per entry plus
+    /// 64 MiB (and never beyond protobuf's 2 GiB).
+    #[arg(long, value_name = "N", default_value_t = LoadOptions::default().max_nonzeros)]
+    pub max_nonzeros: usize,
+}
+
+impl LoadArgs {
+    pub fn options(&self) -> LoadOptions {
+        LoadOptions {
+            max_units: self.max_units,
+            max_nonzeros: self.max_nonzeros,
+        }
+    }
 }
 
 /// A bounds pass over a box or ball (no region-aware tightening: see `adversarial`).

@@ -1,7 +1,7 @@
 //! `nnmilp batch`: every instance of a VNN-COMP instances.csv (resumable, shardable), or a merge
 //! of shard result files.
 
-use super::args::DecideArgs;
+use super::args::{DecideArgs, LoadArgs};
 use super::{CliError, Output};
 use crate::tasks::verify::{self, batch};
 use std::path::PathBuf;
@@ -50,6 +50,8 @@ pub struct Args {
     #[arg(long, value_name = "SHARD.csv", num_args = 1.., conflicts_with_all = ["instances", "shard", "archive"])]
     pub merge: Option<Vec<PathBuf>>,
     #[command(flatten)]
+    pub load: LoadArgs,
+    #[command(flatten)]
     pub decide: DecideArgs,
 }
 
@@ -78,6 +80,7 @@ impl Args {
         let instances = self.instances.expect("clap requires INSTANCES without --merge");
         let mut verify_cfg = verify::Config::new("", "");
         self.decide.apply(&mut verify_cfg)?;
+        verify_cfg.load = self.load.options();
         let summary = batch::run(&batch::Config {
             instances,
             root: self.root,

@@ -1,6 +1,6 @@
 //! `nnmilp bounds`: compute bounds once and keep them in a file.
 
-use super::args::{bounds_options, parse_seconds, BallArgs, BoundsMethod, BoundsMethodParser, BoxArgs, NormArg};
+use super::args::{BallArgs, BoundsMethod, BoundsMethodParser, BoxArgs, LoadArgs, NormArg, bounds_options, parse_seconds};
 use super::{CliError, Output};
 use crate::tasks::bounds_file;
 use std::path::PathBuf;
@@ -11,6 +11,8 @@ pub struct Args {
     ///
     /// The file's SHA-256 is recorded, so that the bounds serve only this network.
     pub network: PathBuf,
+    #[command(flatten)]
+    pub load: LoadArgs,
     #[command(flatten)]
     pub input_box: BoxArgs,
     #[command(flatten)]
@@ -52,6 +54,7 @@ impl Args {
         let to_stderr = self.output.as_os_str() == "-";
         let report = bounds_file::run(&bounds_file::Config {
             network: self.network,
+            load: self.load.options(),
             input_box: self.input_box.input_box,
             around: self.around.map(|b| (b.image, b.eps, self.norm.into())),
             method: self.method.into(),

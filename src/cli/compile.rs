@@ -1,6 +1,6 @@
 //! `nnmilp compile`: the network's exact MILP alone (zero objective) and an interface file.
 
-use super::args::{BoundsMethod, BoundsMethodParser, BoxArgs, FormatArg, ReluArg, TargetArgs, TighteningArgs};
+use super::args::{BoundsMethod, BoundsMethodParser, BoxArgs, FormatArg, LoadArgs, ReluArg, TargetArgs, TighteningArgs};
 use super::{CliError, Output};
 use crate::tasks::compile;
 use std::path::PathBuf;
@@ -11,6 +11,8 @@ pub struct Args {
     ///
     /// Named in the header and the interface file by file name and SHA-256.
     pub network: PathBuf,
+    #[command(flatten)]
+    pub load: LoadArgs,
     #[command(flatten)]
     pub input_box: BoxArgs,
     /// Per-input bounds instead of --box: JSON {"lo": [...], "hi": [...]}.
@@ -71,6 +73,7 @@ impl Args {
         }
         let i = compile::run(&compile::Config {
             network: self.network,
+            load: self.load.options(),
             input_box: self.input_box.input_box,
             input_bounds: self.input_bounds,
             bounds: self.bounds.into(),

@@ -1,6 +1,6 @@
 //! `nnmilp inspect`: a network's layers and its MILP's size.
 
-use super::args::{BoundsMethod, BoundsMethodParser, BoxArgs, TighteningArgs};
+use super::args::{BoundsMethod, BoundsMethodParser, BoxArgs, LoadArgs, TighteningArgs};
 use super::{CliError, Output};
 use crate::tasks::inspect;
 use std::path::PathBuf;
@@ -12,6 +12,8 @@ pub struct Args {
     /// Gemm, MatMul, Conv, ReLU, max / average pooling, batch norm, reshapes and constants
     /// (see the README for the full list); anything else is an error naming the node.
     pub network: PathBuf,
+    #[command(flatten)]
+    pub load: LoadArgs,
     #[command(flatten)]
     pub input_box: BoxArgs,
     /// Bounds pass for big-M coefficients and ReLU stability.
@@ -40,6 +42,7 @@ impl Args {
     pub fn run(self) -> Result<Output, CliError> {
         let report = inspect::run(&inspect::Config {
             network: self.network,
+            load: self.load.options(),
             input_box: self.input_box.input_box,
             bounds: self.bounds.into(),
             bounds_options: self.tightening.options(),

@@ -1,6 +1,6 @@
 //! `nnmilp range`: the exact minimum and maximum of one output.
 
-use super::args::{BallArgs, UnitQueryArgs};
+use super::args::{BallArgs, LoadArgs, UnitQueryArgs};
 use super::{CliError, Output};
 use crate::tasks::range::{self, Around, Senses};
 use std::path::PathBuf;
@@ -11,6 +11,8 @@ pub struct Args {
     ///
     /// Named in the header and report by file name and SHA-256.
     pub network: PathBuf,
+    #[command(flatten)]
+    pub load: LoadArgs,
     /// Output column K.
     ///
     /// An index into the network's flat output.
@@ -48,6 +50,7 @@ impl Args {
         m.check(senses != Senses::Both)?;
         let cfg = range::Config {
             network: self.network,
+            load: self.load.options(),
             output_index: self.class,
             input_box: q.input_box.input_box,
             around: self.around.map(|b| Around {

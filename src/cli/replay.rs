@@ -1,5 +1,6 @@
 //! `nnmilp replay`: a solver's solution file replayed through the network.
 
+use super::args::LoadArgs;
 use super::{CliError, Output};
 use crate::front::solution::SolutionFormat;
 use crate::tasks::{replay_file, TaskError};
@@ -12,6 +13,8 @@ pub struct Args {
     ///
     /// Named in the report by file name and SHA-256.
     pub network: PathBuf,
+    #[command(flatten)]
+    pub load: LoadArgs,
     /// Solution file written by Gurobi (.sol), CPLEX (.sol XML), SCIP, HiGHS, CBC (-solu) or GLPK (-w).
     ///
     /// Its input columns in_j are read back as the input; output columns y_j, when present,
@@ -79,6 +82,7 @@ impl Args {
         let to_stdout = self.report.as_deref() == Some(Path::new("-"));
         let report = replay_file::run(&replay_file::Config {
             network: self.network,
+            load: self.load.options(),
             solution: self.solution,
             format: self.format.map(Into::into),
             model: self.model,

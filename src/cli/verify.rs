@@ -1,6 +1,6 @@
 //! `nnmilp verify`: a VNN-LIB property on a network: MILP files per input box and/or a verdict.
 
-use super::args::{DecideArgs, FormatArg, ReluArg, TargetArgs};
+use super::args::{DecideArgs, FormatArg, LoadArgs, ReluArg, TargetArgs};
 use super::{CliError, Output};
 use crate::bounds::Method;
 use crate::tasks::verify::{self, Objective};
@@ -29,6 +29,8 @@ pub struct Args {
     ///
     /// Named in the header and report by file name and SHA-256.
     pub network: PathBuf,
+    #[command(flatten)]
+    pub load: LoadArgs,
     /// VNN-LIB property (.vnnlib or .vnnlib.gz): the unsafe set.
     ///
     /// A union of cases, each an input box with a disjunction of conjunctions over the outputs;
@@ -110,6 +112,7 @@ impl Args {
         }
         self.target.check(self.relu, self.format, self.output.as_deref())?;
         let mut cfg = verify::Config::new(self.network, self.property);
+        cfg.load = self.load.options();
         cfg.output = self.output.clone();
         cfg.format = self.format.map(Into::into);
         cfg.encoding = self.relu.into();

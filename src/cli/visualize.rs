@@ -1,6 +1,6 @@
 //! `nnmilp visualize`: the input that maximises (or minimises) one unit.
 
-use super::args::{NormArg, UnitQueryArgs};
+use super::args::{LoadArgs, NormArg, UnitQueryArgs};
 use super::{CliError, Output};
 use crate::milp::ObjSense;
 use crate::tasks::visualize::{self, Near, Units};
@@ -63,6 +63,8 @@ pub struct Args {
     /// Named in the header and report by file name and SHA-256.
     pub network: PathBuf,
     #[command(flatten)]
+    pub load: LoadArgs,
+    #[command(flatten)]
     pub unit: UnitArgs,
     #[command(flatten)]
     pub near: Option<NearArgs>,
@@ -104,6 +106,7 @@ impl Args {
         m.check(units != Units::AllOutputs)?;
         let cfg = visualize::Config {
             network: self.network,
+            load: self.load.options(),
             units,
             sense: if self.minimize {
                 ObjSense::Minimize

@@ -45,7 +45,7 @@ impl Network {
                     new_nonzeros = new_nonzeros.saturating_add(bound);
                     if new_nonzeros > max_new_nonzeros {
                         return Err(bad(format!(
-                            "fusing it with affine layer {} ({}) would need up to {bound} weights, beyond the load's budget (max_nonzeros)",
+                            "fusing it with affine layer {} ({}) would need up to {bound} weights, beyond the load's budget (--max-nonzeros)",
                             input.index(),
                             inner.name
                         )));

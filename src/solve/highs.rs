@@ -558,6 +558,41 @@ impl Highs {
         Ok(self.solution_arrays()?.1)
     }
 
+    /// The simplex basis HiGHS holds (after an LP solve), to start another instance of the same
+    /// model from: `None` when it has no valid basis.
+    pub fn basis(&self) -> Result<Option<Basis>, SolveError> {
+        if self.int_info("basis_validity")? != BASIS_VALIDITY_VALID {
+            return Ok(None);
+        }
+        // SAFETY: live instance.
+        let n_row = usize::try_from(unsafe { sys::Highs_getNumRow(self.raw()) }).unwrap_or(0);
+        let mut b = Basis {
+            cols: vec![0; self.num_col()],
+            rows: vec![0; n_row],
+        };
+        // SAFETY: the arrays have the model's column and row counts, as HiGHS writes.
+        let st = unsafe { sys::Highs_getBasis(self.raw(), b.cols.as_mut_ptr(), b.rows.as_mut_ptr()) };
+        check(st, || "no basis available".into())?;
+        Ok(Some(b))
+    }
+
+    /// Starts the next solve from `basis` (from [`Highs::basis`] on the same model).
+    pub fn set_basis(&mut self, basis: &Basis) -> Result<(), SolveError> {
+        // SAFETY: live instance; HiGHS reads one status per column and per row.
+        let n_row = usize::try_from(unsafe { sys::Highs_getNumRow(self.raw()) }).unwrap_or(0);
+        if basis.cols.len() != self.num_col() || basis.rows.len() != n_row {
+            return Err(SolveError::Highs(format!(
+                "basis for {} columns and {} rows, the model has {} and {n_row}",
+                basis.cols.len(),
+                basis.rows.len(),
+                self.num_col()
+            )));
+        }
+        // SAFETY: live instance; the array lengths were checked above.
+        let st = unsafe { sys::Highs_setBasis(self.raw(), basis.cols.as_ptr(), basis.rows.as_ptr()) };
+        check(st, || "basis rejected".into())
+    }
+
     /// Column values and row duals of HiGHS's current solution.
     fn solution_arrays(&self) -> Result<(Vec<f64>, Vec<f64>), SolveError> {
         let n_col = self.num_col();
@@ -581,6 +616,16 @@ impl Highs {
         Ok((col_value, row_dual))
     }
 }
+
+/// A simplex basis: HiGHS's status (`kHighsBasisStatus`) of every column and row.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Basis {
+    cols: Vec<sys::HighsInt>,
+    rows: Vec<sys::HighsInt>,
+}
+
+/// HiGHS's `kHighsBasisValidityValid` (`highs_c_api.h`; highs-sys does not export it).
+const BASIS_VALIDITY_VALID: sys::HighsInt = 1;
 
 /// What a failed read says when HiGHS logged no reason.
 pub const GENERIC_READ_FAILURE: &str = "HiGHS could not read the model";

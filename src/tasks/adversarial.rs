@@ -21,6 +21,7 @@ use super::{ImageSource, InputRange, NetworkSource, Norm, TaskError, Timing};
 use crate::back;
 use crate::bounds::{self, Bounds, BoundsOptions, InputBox, Region};
 use crate::data;
+use crate::front::onnx::LoadOptions;
 use crate::ir::{argmax, Network};
 use crate::lower::hygiene::{self, HygieneStats};
 use crate::lower::presolve::PresolveStats;
@@ -58,6 +59,8 @@ impl MarginKind {
 #[derive(Clone, Debug)]
 pub struct Config {
     pub network: PathBuf,
+    /// What the network file may make the loader allocate.
+    pub load: LoadOptions,
     /// An image spec for [`data::load_image`]: PNG, `.npy`, or `IDX_FILE:N`.
     pub image: String,
     /// The true label, if known (otherwise taken from the image source when it has one).
@@ -110,6 +113,7 @@ impl Config {
     pub fn new(network: impl Into<PathBuf>, image: impl Into<String>) -> Self {
         Config {
             network: network.into(),
+            load: LoadOptions::default(),
             image: image.into(),
             label: None,
             target: None,
@@ -658,7 +662,7 @@ pub fn run(cfg: &Config) -> Result<Report, TaskError> {
     let outputs = [cfg.output.as_deref().map(std::path::Path::new), cfg.report.as_deref()];
     crate::back::atomic::preflight(outputs.into_iter().chain([cfg.png.as_deref()]))?;
     cfg.solve_options.validate()?;
-    let src = NetworkSource::load(&cfg.network)?;
+    let src = NetworkSource::load_with(&cfg.network, &cfg.load)?;
     let net = &src.network;
     let resolved;
     let cfg = if cfg.auto_bounds {

@@ -4,12 +4,15 @@
 use super::region::{ball_region, region_around};
 use super::{write_text_atomic, ImageSource, InputRange, NetworkSource, Norm, TaskError};
 use crate::bounds::{self, BoundsFile, BoundsOptions};
+use crate::front::onnx::LoadOptions;
 use std::fmt;
 use std::path::PathBuf;
 
 #[derive(Clone, Debug)]
 pub struct Config {
     pub network: PathBuf,
+    /// What the network file may make the loader allocate.
+    pub load: LoadOptions,
     pub input_box: InputRange,
     /// Bounds over the ball of this radius and norm around an image (clipped to the box)
     /// instead of the whole box: `(image spec, radius, norm)`.
@@ -28,7 +31,7 @@ pub struct Report {
 
 /// Computes the bounds, writes the file and returns its contents.
 pub fn run(cfg: &Config) -> Result<Report, TaskError> {
-    let src = NetworkSource::load(&cfg.network)?;
+    let src = NetworkSource::load_with(&cfg.network, &cfg.load)?;
     let net = &src.network;
     let region = match &cfg.around {
         None => cfg.input_box.input_box(net.input_size()).into(),

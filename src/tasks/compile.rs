@@ -14,6 +14,7 @@ use super::{write_text_atomic, InputRange, NetworkSource, Pipeline, TaskError};
 use crate::back::target::{self, Target};
 use crate::back::{self, Format};
 use crate::bounds::{self, BoundsOptions, InputBox};
+use crate::front::onnx::LoadOptions;
 use crate::lower::Encoding;
 use crate::milp::{Col, Milp};
 use serde::{Deserialize, Serialize};
@@ -22,6 +23,8 @@ use std::path::PathBuf;
 #[derive(Clone, Debug)]
 pub struct Config {
     pub network: PathBuf,
+    /// What the network file may make the loader allocate.
+    pub load: LoadOptions,
     /// `[lo, hi]` for every input, unless `input_bounds` gives them one by one.
     pub input_box: InputRange,
     /// JSON `{"lo": [...], "hi": [...]}`, one entry per input.
@@ -145,7 +148,7 @@ fn prefixed(milp: &Milp, prefix: &str) -> Milp {
 }
 
 pub fn run(cfg: &Config) -> Result<Interface, TaskError> {
-    let src = NetworkSource::load(&cfg.network)?;
+    let src = NetworkSource::load_with(&cfg.network, &cfg.load)?;
     let net = &src.network;
     let region = input_region(cfg, net.input_size())?;
     let (b, bounds_seconds) = src.bounds(&region.into(), cfg.bounds, None, &cfg.bounds_options)?;

@@ -2,6 +2,7 @@
 
 use super::{InputRange, NetworkSource, Pipeline, TaskError};
 use crate::bounds;
+use crate::front::onnx::LoadOptions;
 use crate::ir::Op;
 use crate::lower::Encoding;
 use serde::Serialize;
@@ -11,6 +12,8 @@ use std::path::PathBuf;
 #[derive(Clone, Debug)]
 pub struct Config {
     pub network: PathBuf,
+    /// What the network file may make the loader allocate.
+    pub load: LoadOptions,
     pub input_box: InputRange,
     pub bounds: bounds::Method,
     /// Read the bounds from this file (from `nnmilp bounds`) instead of computing them.
@@ -56,7 +59,7 @@ pub struct LayerInfo {
 }
 
 pub fn run(cfg: &Config) -> Result<Report, TaskError> {
-    let src = NetworkSource::load(&cfg.network)?;
+    let src = NetworkSource::load_with(&cfg.network, &cfg.load)?;
     let net = &src.network;
     let (b, seconds) = src.bounds(
         &cfg.input_box.input_box(net.input_size()).into(),

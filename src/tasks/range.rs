@@ -15,6 +15,7 @@ use super::unit::{exact, output_unit, sense_name, UnitProblem};
 use super::{ImageSource, InputRange, NetworkSource, Norm, TaskError};
 use crate::back;
 use crate::bounds;
+use crate::front::onnx::LoadOptions;
 use crate::lower::Encoding;
 use crate::milp::ObjSense;
 use crate::solve::SolveOptions;
@@ -43,6 +44,8 @@ pub struct Around {
 #[derive(Clone, Debug)]
 pub struct Config {
     pub network: PathBuf,
+    /// What the network file may make the loader allocate.
+    pub load: LoadOptions,
     /// The output index `K`.
     pub output_index: usize,
     /// The input box, `[lo, hi]` for every input.
@@ -99,7 +102,7 @@ pub fn run(cfg: &Config) -> Result<Report, TaskError> {
     let outputs = [cfg.output.as_deref().map(std::path::Path::new), cfg.report.as_deref()];
     crate::back::atomic::preflight(outputs)?;
     cfg.solve_options.validate()?;
-    let src = NetworkSource::load(&cfg.network)?;
+    let src = NetworkSource::load_with(&cfg.network, &cfg.load)?;
     let net = &src.network;
     let unit = output_unit(&src, cfg.output_index)?;
     let image = match &cfg.around {

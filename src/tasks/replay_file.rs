@@ -15,6 +15,7 @@ use super::output::{picture_dims, write_report};
 use super::report::{tool, NetworkInfo};
 use super::{ImageSource, NetworkSource, Norm, TaskError, REPLAY_TOLERANCE};
 use crate::data;
+use crate::front::onnx::LoadOptions;
 use crate::front::solution::{self, model, Values};
 use crate::ir::argmax;
 use crate::milp::{Milp, Sense};
@@ -25,6 +26,8 @@ use std::path::{Path, PathBuf};
 #[derive(Clone, Debug)]
 pub struct Config {
     pub network: PathBuf,
+    /// What the network file may make the loader allocate.
+    pub load: LoadOptions,
     pub solution: PathBuf,
     /// The solver's format; `None` detects it from the file.
     pub format: Option<solution::SolutionFormat>,
@@ -320,7 +323,7 @@ fn goal_image(cfg: &Config, goal: &Goal, src: &NetworkSource) -> Option<(String,
 }
 
 pub fn run(cfg: &Config) -> Result<Report, TaskError> {
-    let src = NetworkSource::load(&cfg.network)?;
+    let src = NetworkSource::load_with(&cfg.network, &cfg.load)?;
     let net = &src.network;
     let sol = solution::read(&cfg.solution, cfg.format).map_err(|e| TaskError::Replay {
         path: cfg.solution.clone(),

@@ -23,10 +23,6 @@ pub struct NetworkSource {
 }
 
 impl NetworkSource {
-    pub fn load(path: &Path) -> Result<Self, TaskError> {
-        Self::load_with(path, &LoadOptions::default())
-    }
-
     /// Reads the file once (size-capped), hashes that buffer and translates it within `opts`.
     pub fn load_with(path: &Path, opts: &LoadOptions) -> Result<Self, TaskError> {
         let start = Instant::now();

@@ -18,6 +18,7 @@ use super::{ImageSource, InputRange, NetworkSource, TaskError, Timing};
 use crate::back;
 use crate::bounds;
 use crate::data;
+use crate::front::onnx::LoadOptions;
 use crate::lower::Encoding;
 use crate::milp::ObjSense;
 use crate::solve::SolveOptions;
@@ -51,6 +52,8 @@ pub struct Near {
 #[derive(Clone, Debug)]
 pub struct Config {
     pub network: PathBuf,
+    /// What the network file may make the loader allocate.
+    pub load: LoadOptions,
     pub units: Units,
     pub sense: ObjSense,
     /// The input box, `[lo, hi]` for every input.
@@ -111,7 +114,7 @@ pub fn run(cfg: &Config) -> Result<Report, TaskError> {
     let outputs = [cfg.output.as_deref().map(std::path::Path::new), cfg.report.as_deref()];
     crate::back::atomic::preflight(outputs.into_iter().chain([cfg.png.as_deref()]))?;
     cfg.solve_options.validate()?;
-    let src = NetworkSource::load(&cfg.network)?;
+    let src = NetworkSource::load_with(&cfg.network, &cfg.load)?;
     let net = &src.network;
     let units: Vec<UnitInfo> = match &cfg.units {
         Units::Output(k) => vec![output_unit(&src, *k)?],

@@ -10,8 +10,17 @@
 //!
 //! Which units: those of affine, sum and max-pool layers that are read by a ReLU and still
 //! unstable, every unit read by a max-pool (its big-Ms depend on them) and every output unit.
-//! One HiGHS instance per worker thread loads a layer's model once; between units only the
-//! objective changes (one cost and the sense), so HiGHS starts each LP from the last basis.
+//! A layer's units are cut into chunks ([`chunk_len`]) whose size depends on the layer alone,
+//! never on the number of threads; each chunk gets its own HiGHS instance, which loads the
+//! layer's model once and solves the chunk's units in order. Between units only the objective
+//! changes (one cost and the sense), so HiGHS starts each LP from the last basis. For `lp` a
+//! chunk's first LP does not start from scratch either: one LP per layer (the first unit's
+//! minimum) is solved first and every chunk starts from its optimal basis, so a layer costs one
+//! cold solve however many chunks it has. A unit's result thus depends only on the layer's model
+//! and the units before it in its chunk, so the bounds are bit-identical for any number of
+//! threads (the chunks are spread over the threads and their results read back in order);
+//! `milp` with no unit time limit likewise, while a time limit makes a unit's dual bound depend
+//! on the machine's speed.
 //!
 //! For `milp` the bound kept is HiGHS's *dual* bound (what branch and bound has proved), never
 //! the incumbent: a time-limited incumbent is only a value the unit can take, not a bound on all
@@ -23,7 +32,7 @@ use crate::bounds::{refresh_layer, Bounds, BoundsOptions, Method, Region};
 use crate::ir::{Handle, Network, Op};
 use crate::lower::{add_distance, lower, LowerOptions, Norm};
 use crate::milp::{Milp, ObjSense};
-use crate::solve::highs::Highs;
+use crate::solve::highs::{Basis, Highs};
 use crate::solve::{SolveError, SolveOptions, Status};
 use indicatif::ProgressBar;
 use rayon::prelude::*;
@@ -81,12 +90,15 @@ pub(super) fn tighten(
         let units = targets(net, bounds, h);
         if !units.is_empty() {
             let (milp, cols) = prefix_model(net, region, bounds, h, method)?;
-            let workers = rayon::current_num_threads().max(1);
-            let chunk = units.len().div_ceil(workers * 2).max(1);
+            let start = match method {
+                Method::Lp => start_basis(&milp, cols[units[0]], &solve_options).map_err(solver_err)?,
+                _ => None,
+            };
+            let chunk = chunk_len(units.len());
             let bar = layer_bar(options.progress, method.name(), &net.layer(h).name, units.len());
             let results: Vec<Vec<UnitBounds>> = units
                 .par_chunks(chunk)
-                .map(|chunk| solve_units(&milp, &cols, chunk, &solve_options, &bar))
+                .map(|chunk| solve_units(&milp, &cols, chunk, start.as_ref(), &solve_options, &bar))
                 .collect::<Result<_, _>>()
                 .map_err(solver_err)?;
             bar.finish_and_clear();
@@ -103,6 +115,15 @@ pub(super) fn tighten(
         seconds[h.index()] = t0.elapsed().as_secs_f64();
     }
     Ok(seconds)
+}
+
+/// Units per HiGHS instance in a layer of `n` units to solve: about 8 chunks per layer (enough to
+/// spread over the threads of a common machine), at least 4 units per chunk (a chunk's first LP
+/// is solved from scratch, the others are warm-started) and at most 64 (a wide layer still
+/// gives work to many threads). A function of `n` only, so that the results do not depend on
+/// the number of threads.
+fn chunk_len(n: usize) -> usize {
+    n.div_ceil(8).clamp(4, 64)
 }
 
 /// The network up to layer `h`, lowered with the current bounds (relaxed for [`Method::Lp`]),
@@ -146,18 +167,37 @@ fn prefix_model(
     Ok((milp, lowered.outputs.iter().map(|c| c.index()).collect()))
 }
 
-/// Minimises and maximises each unit of `units` on one HiGHS instance. A failed or
-/// bound-less solve gives `None` (the caller keeps the previous bound).
+/// The optimal basis of minimising column `col` over the LP `milp`, for every chunk of the
+/// layer to start from (`None` when HiGHS ends without one; the chunks then start cold, which
+/// is as deterministic).
+fn start_basis(milp: &Milp, col: usize, options: &SolveOptions) -> Result<Option<Basis>, SolveError> {
+    let mut highs = Highs::new()?;
+    highs.apply_options(options)?;
+    highs.pass_milp(milp)?;
+    highs.change_col_cost(col, 1.0)?;
+    highs.set_objective_sense(ObjSense::Minimize)?;
+    if highs.run().is_err() || highs.model_status().condensed() != Status::Optimal {
+        return Ok(None);
+    }
+    highs.basis()
+}
+
+/// Minimises and maximises each unit of `units` on one HiGHS instance, starting from `start`
+/// when given. A failed or bound-less solve gives `None` (the caller keeps the previous bound).
 fn solve_units(
     milp: &Milp,
     cols: &[usize],
     units: &[usize],
+    start: Option<&Basis>,
     options: &SolveOptions,
     bar: &ProgressBar,
 ) -> Result<Vec<UnitBounds>, SolveError> {
     let mut highs = Highs::new()?;
     highs.apply_options(options)?;
     highs.pass_milp(milp)?;
+    if let Some(b) = start {
+        highs.set_basis(b)?;
+    }
     let mut out = Vec::with_capacity(units.len());
     for &j in units {
         let col = cols[j];

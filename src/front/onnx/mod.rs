@@ -48,11 +48,12 @@ const MAX_FILE_BYTES: u64 = 2 << 30;
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct LoadOptions {
     /// Most units (scalar values) all layers of the translated network may have together
-    /// before simplification (default 10⁷; the `--max-units` flag is to come).
+    /// before simplification (default 10⁷; the CLI's `--max-units`).
     pub max_units: usize,
     /// Most entries the whole load may create: constant tensor elements, weight-matrix
     /// non-zeros, pooling window taps and index maps, summed over every operator
-    /// (default [`MAX_ENTRIES`] = 10⁸, about 1.2 GB of weights; the `--max-nonzeros` flag is to come).
+    /// (default [`MAX_ENTRIES`] = 10⁸, about 1.2 GB of weights; the CLI's `--max-nonzeros`). It
+    /// also caps the file's size ([`LoadOptions::max_file_bytes`]).
     pub max_nonzeros: usize,
 }
 
@@ -200,7 +201,7 @@ pub fn read_file(path: &Path, opts: &LoadOptions) -> Result<Vec<u8>, OnnxError> 
     crate::data::read_capped(path, opts.max_file_bytes()).map_err(|error| match error.kind() {
         std::io::ErrorKind::FileTooLarge => OnnxError::Malformed {
             file,
-            message: error.to_string(),
+            message: format!("{error} (8 per entry of --max-nonzeros, plus 64 MiB)"),
         },
         _ => OnnxError::Io { file, error },
     })
@@ -224,7 +225,7 @@ pub fn load_file_bytes(path: &Path, bytes: &[u8], opts: &LoadOptions) -> Result<
     if unpacked.len() as u64 > cap {
         return Err(OnnxError::Malformed {
             file,
-            message: format!("unpacks to more than {cap} bytes (see LoadOptions::max_nonzeros)"),
+            message: format!("unpacks to more than {cap} bytes (8 per entry of --max-nonzeros, plus 64 MiB)"),
         });
     }
     load_bytes_with(&unpacked, &file, opts)

@@ -32,6 +32,7 @@ use super::output::{write_model, write_report, Header};
 use super::{write_text_atomic, ModelInfo, NetworkInfo, NetworkSource, TaskError};
 use crate::back::Format;
 use crate::bounds::Method;
+use crate::front::onnx::LoadOptions;
 use crate::front::vnnlib::{self, Property};
 use crate::lower::Encoding;
 use falsify::Candidate;
@@ -46,6 +47,8 @@ pub const FALSIFY_SHARE: f64 = 0.1;
 #[derive(Clone, Debug)]
 pub struct Config {
     pub network: PathBuf,
+    /// What the network file may make the loader allocate.
+    pub load: LoadOptions,
     pub property: PathBuf,
     /// Model file(s): with several cases, `.cK` is inserted before the extension.
     pub output: Option<String>,
@@ -73,6 +76,7 @@ impl Config {
     pub fn new(network: impl Into<PathBuf>, property: impl Into<PathBuf>) -> Self {
         Config {
             network: network.into(),
+            load: LoadOptions::default(),
             property: property.into(),
             output: None,
             format: None,
@@ -304,7 +308,7 @@ pub fn result_text(verdict: Verdict, ce: Option<&Counterexample>) -> String {
 /// Runs the task: writes the files, decides, writes result and report.
 pub fn run(cfg: &Config) -> Result<Report, TaskError> {
     let start = Instant::now();
-    let src = NetworkSource::load(&cfg.network)?;
+    let src = NetworkSource::load_with(&cfg.network, &cfg.load)?;
     let prop = PropertySource::load(&cfg.property)?;
     let net = &src.network;
     prop.property

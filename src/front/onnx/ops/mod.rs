@@ -54,7 +54,7 @@ pub enum NodeError {
     #[error("{0}")]
     Invalid(String),
     #[error(
-        "{what} would need {count} entries, more than the {left} left of the load's budget of {limit} (max_nonzeros)"
+        "{what} would need {count} entries, more than the {left} left of the load's budget of {limit} (--max-nonzeros)"
     )]
     TooLarge {
         what: String,
@@ -62,7 +62,7 @@ pub enum NodeError {
         left: u64,
         limit: u64,
     },
-    #[error("the network would have {count} units, more than the limit of {limit} (max_units)")]
+    #[error("the network would have {count} units, more than the limit of {limit} (--max-units)")]
     TooManyUnits { count: u64, limit: u64 },
 }
 
