@@ -17,7 +17,7 @@ use super::{ImageSource, NetworkSource, Norm, TaskError, REPLAY_TOLERANCE};
 use crate::data;
 use crate::front::solution::{self, model, Values};
 use crate::ir::argmax;
-use crate::milp::{Milp, Sense};
+use crate::milp::Milp;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -246,54 +246,16 @@ fn check_model(milp: &Milp, values: &HashMap<String, f64>, file: String) -> Mode
         .iter()
         .map(|c| values.get(&c.name).copied().unwrap_or(0.0))
         .collect();
-    let mut worst = (0.0f64, 0.0f64, None::<String>);
-    let mut consider = |v: f64, scale: f64, name: &str| {
-        let rel = v / (1.0 + scale);
-        if v > 0.0 && rel > worst.1 {
-            worst = (v, rel, Some(name.to_string()));
-        }
-    };
-    let violation = |terms: &[(crate::milp::Col, f64)], sense: Sense, rhs: f64| {
-        let act: f64 = terms.iter().map(|&(c, a)| a * x[c.index()]).sum();
-        let scale = terms
-            .iter()
-            .map(|&(c, a)| (a * x[c.index()]).abs())
-            .fold(rhs.abs(), f64::max);
-        let v = match sense {
-            Sense::Le => act - rhs,
-            Sense::Ge => rhs - act,
-            Sense::Eq => (act - rhs).abs(),
-        };
-        (v, scale)
-    };
-    for r in milp.rows() {
-        let (v, s) = violation(&r.terms, r.sense, r.rhs);
-        consider(v, s, &r.name);
-    }
-    for ind in milp.indicators() {
-        let on = (x[ind.binary.index()] - if ind.value { 1.0 } else { 0.0 }).abs() <= 0.5;
-        if on {
-            let (v, s) = violation(&ind.terms, ind.sense, ind.rhs);
-            consider(v, s, &ind.name);
-        }
-    }
-    let mut fractional = 0;
-    for (c, &v) in milp.cols().iter().zip(&x) {
-        consider(c.lo - v, v.abs(), &format!("lower bound of {}", c.name));
-        consider(v - c.hi, v.abs(), &format!("upper bound of {}", c.name));
-        if c.kind != crate::milp::ColKind::Continuous && (v - v.round()).abs() > 1e-5 {
-            fractional += 1;
-        }
-    }
+    let worst = milp.worst_violation(&x);
     ModelCheck {
         file,
         columns: milp.cols().len(),
         rows: milp.rows().len(),
         indicators: milp.indicators().len(),
-        max_violation: worst.0,
-        max_violation_at: worst.2,
-        max_relative_violation: worst.1,
-        fractional_integers: fractional,
+        max_violation: worst.absolute,
+        max_violation_at: worst.at,
+        max_relative_violation: worst.relative,
+        fractional_integers: worst.fractional_integers,
     }
 }
 
