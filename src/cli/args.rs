@@ -364,7 +364,8 @@ impl ModelArgs {
         if !self.start {
             return Ok(Vec::new());
         }
-        StartFormat::for_target(self.target.target()).map_err(CliError::Usage)
+        let indicators = !matches!(self.relu, ReluArg::Bigm);
+        StartFormat::for_target(self.target.target(), indicators).map_err(CliError::Usage)
     }
 
     pub fn solve_options(&self) -> SolveOptions {

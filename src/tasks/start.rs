@@ -61,9 +61,17 @@ impl StartFormat {
     }
 
     /// The start files a model for `target` gets; CBC and GLPK get none (no start format of
-    /// theirs is tested), which is an error naming the solver.
-    pub fn for_target(target: Target) -> Result<Vec<StartFormat>, String> {
+    /// theirs is tested), which is an error naming the solver. SCIP gets none for a model with
+    /// indicator constraints (`indicators`): its readers add a slack column per indicator
+    /// (`indslack_...`, named differently by its MPS and LP readers) that is not in the file, a
+    /// start cannot value it, and SCIP then takes it as 0 and rejects the point (tested).
+    pub fn for_target(target: Target, indicators: bool) -> Result<Vec<StartFormat>, String> {
         match target {
+            Target::One(Solver::Scip) if indicators => Err(
+                "--start: SCIP adds its own slack column for every indicator constraint it reads, which no start \
+                 file can value, so it rejects such a start; write big-M rows (--relu bigm) for a SCIP start"
+                    .to_string(),
+            ),
             Target::Any => Ok(StartFormat::ALL.to_vec()),
             Target::One(Solver::Gurobi | Solver::Scip) => Ok(vec![StartFormat::Mst]),
             Target::One(Solver::Cplex) => Ok(vec![StartFormat::CplexMst]),
@@ -94,7 +102,8 @@ pub struct StartInfo {
     /// (the first-order example, LP-polished).
     pub source: &'static str,
     pub files: Vec<String>,
-    /// The model's objective at the point (offset included).
+    /// The file's objective at the point, as a solver reading the file states it: minimised (a
+    /// maximisation is written negated) and without the constant offset (the header gives it).
     pub objective: f64,
     /// The point's worst violation of the written model, relative (at most [`START_TOLERANCE`]).
     pub max_relative_violation: f64,
@@ -176,7 +185,11 @@ pub(crate) fn write(
             worst.relative
         )));
     }
-    let objective = milp.objective_value(&values);
+    // What a solver reading the file states: minimised, without the offset the header gives.
+    let objective: f64 = crate::back::file_objective(milp)
+        .iter()
+        .map(|&(c, a)| a * values[c.index()])
+        .sum();
     let mut files = Vec::new();
     for &f in formats {
         let path = start_path(model, f);
@@ -260,13 +273,16 @@ mod tests {
         assert_eq!(start_path("out/adv.mps.gz", StartFormat::Mst), "out/adv.mst");
         assert_eq!(start_path("r.max.LP", StartFormat::CplexMst), "r.max.cplex.mst");
         assert_eq!(start_path("model", StartFormat::HighsSol), "model.highs.sol");
-        assert!(StartFormat::for_target(Target::One(Solver::Cbc))
+        assert!(StartFormat::for_target(Target::One(Solver::Cbc), false)
             .unwrap_err()
             .contains("CBC"));
         assert_eq!(
-            StartFormat::for_target(Target::One(Solver::Scip)),
+            StartFormat::for_target(Target::One(Solver::Scip), false),
             Ok(vec![StartFormat::Mst])
         );
+        assert!(StartFormat::for_target(Target::One(Solver::Scip), true)
+            .unwrap_err()
+            .contains("SCIP"));
     }
 
     #[test]
