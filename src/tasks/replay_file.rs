@@ -14,8 +14,9 @@
 use super::output::{picture_dims, write_report};
 use super::report::{tool, NetworkInfo};
 use super::{ImageSource, NetworkSource, Norm, TaskError, REPLAY_TOLERANCE};
+use crate::back::read as model;
 use crate::data;
-use crate::front::solution::{self, model, Values};
+use crate::front::solution::{self, Values};
 use crate::ir::argmax;
 use crate::milp::Milp;
 use serde::Serialize;
