@@ -567,7 +567,7 @@ fn lp_bound(b: &mut Builder, l: &str, n: usize) -> Result<(), Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use super::{write_string, WriteOptions};
+    use crate::back::{write_string, WriteOptions};
     use crate::milp::LinExpr;
 
     fn sample() -> Milp {

@@ -947,4 +947,58 @@ mod tests {
         );
         assert_eq!(parse_goal(&h(&["task: range of y_1"])), None);
     }
+
+    #[test]
+    fn unit_and_verify_headers_are_read() {
+        let h = |lines: &[&str]| lines.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let v = parse_unit(&h(&[
+            "task: visualize, minimize unit 3 of layer L2 (relu2, number 4)",
+            "options: box [0, 1] within l1 distance 0.5 of image p.npy sha256 ab12 relu bigm bounds interval",
+        ]))
+        .unwrap();
+        assert_eq!(
+            (v.task, v.maximize, v.layer, v.index, v.unit.as_str(), v.lo, v.hi),
+            ("visualize", false, Some(4), 3, "unit 3 of layer L2 (relu2)", 0.0, 1.0)
+        );
+        assert_eq!(v.near, Some((Norm::L1, 0.5, "p.npy".into(), Some("ab12".into()))));
+        let r = parse_unit(&h(&[
+            "task: range, maximize output y_1 over the Linf ball of radius 0.1 around image p.npy sha256 ab12,",
+            "  clipped to box [-1, 2]",
+        ]))
+        .unwrap();
+        assert_eq!(
+            (r.task, r.maximize, r.layer, r.index, r.lo, r.hi),
+            ("range", true, None, 1, -1.0, 2.0)
+        );
+        assert_eq!(r.near, Some((Norm::Linf, 0.1, "p.npy".into(), Some("ab12".into()))));
+        let r = parse_unit(&h(&["task: range, minimize output y_0 over the input box [0, 1]"])).unwrap();
+        assert_eq!((r.index, r.near), (0, None));
+        assert_eq!(
+            objective_map(&h(&[
+                "objective: maximize, written negated as minimize: optimum = -(file optimum)"
+            ])),
+            (true, 0.0)
+        );
+        assert_eq!(
+            objective_map(&h(&[
+                "objective: maximize, written negated as minimize; offset 0.25 not written: optimum = 0.25 - (file optimum)"
+            ])),
+            (true, 0.25)
+        );
+        assert_eq!(objective_map(&h(&["model m: 3 columns"])), (false, 0.0));
+        let g = parse_verify(&h(&[
+            "property: prop_6.vnnlib sha256 194f",
+            "case 1 of 2: inputs in the case's box, 4 disjunct(s) over the outputs (0 ruled out by symbolic bounds)",
+        ]))
+        .unwrap();
+        assert_eq!(
+            g,
+            VerifyGoal {
+                property: "prop_6.vnnlib".into(),
+                property_sha256: Some("194f".into()),
+                case: 1
+            }
+        );
+        assert_eq!(parse_unit(&h(&["task: compile - the network alone"])), None);
+    }
 }
