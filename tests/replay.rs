@@ -446,3 +446,90 @@ fn replay_checks_the_goal_of_every_task() {
     assert_eq!(code, Some(1), "{rep}");
     assert_eq!(rep["goal"]["holds"], false, "{rep}");
 }
+
+/// The README's worked examples for `compile` (gurobipy, pyscipopt, Pyomo), run as they stand:
+/// every Python block of the README that reads `net.json` is copied out and run next to
+/// `nnmilp compile ... --prefix net_ -o net.mps --interface net.json`; each must write
+/// `net.sol`, which `replay` must find consistent with the network, with the user's constraint
+/// holding and the same optimum `y_0 - y_1` for all.
+#[test]
+fn readme_compile_examples_run_and_replay() {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    let blocks: Vec<&str> = readme
+        .split("```python\n")
+        .skip(1)
+        .filter_map(|b| b.split_once("\n```").map(|(code, _)| code))
+        .filter(|code| code.contains("net.json"))
+        .collect();
+    for (code, library) in blocks.iter().zip(["gurobipy", "pyscipopt", "pyomo"]) {
+        assert!(
+            code.lines().next().is_some_and(|l| l.contains(library)),
+            "README example order: {code}"
+        );
+    }
+    assert_eq!(
+        blocks.len(),
+        3,
+        "the README's compile examples: gurobipy, pyscipopt, Pyomo"
+    );
+    let net = net();
+    let mut optima = Vec::new();
+    for (k, code) in blocks.iter().enumerate() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let d = dir.path();
+        nnmilp_ok(
+            &strings(&[
+                "compile",
+                &net,
+                "--prefix",
+                "net_",
+                "-o",
+                "net.mps",
+                "--interface",
+                "net.json",
+            ]),
+            d,
+        );
+        std::fs::write(d.join("example.py"), code).expect("write example");
+        let out = Command::new(crate::solver_matrix::python())
+            .arg("example.py")
+            .current_dir(d)
+            .output()
+            .expect("run the README example");
+        assert!(
+            out.status.success(),
+            "README example {k}:\n{code}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = replay(
+            &[
+                &net, "net.sol", "--model", "net.mps", "--prefix", "net_", "--report", "-",
+            ],
+            d,
+        );
+        assert!(
+            out.status.success(),
+            "README example {k}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let rep: Value = serde_json::from_slice(&out.stdout).expect("replay report");
+        assert_eq!(rep["violates"], false, "README example {k}: {rep}");
+        assert!(
+            rep["output_error"].as_f64().unwrap() <= 1e-5,
+            "README example {k}: {rep}"
+        );
+        let x: f64 = rep["input"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .sum();
+        assert!(
+            x <= 3.0 + 1e-6,
+            "README example {k}: the user's constraint, sum x = {x}"
+        );
+        let y = &rep["outputs"];
+        optima.push(y[0].as_f64().unwrap() - y[1].as_f64().unwrap());
+    }
+    assert!(optima.iter().all(|&o| close(o, optima[0])), "{optima:?}");
+}
