@@ -188,6 +188,52 @@ fn every_solver_takes_the_start_files_as_feasible() {
     }
 }
 
+/// `verify --solve --start`: the counterexample as a start for its case's model, taken as
+/// feasible by all four, and by `replay` as a counterexample; an unsat property writes none.
+#[test]
+fn verify_writes_the_counterexample_as_a_start() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let vnn = crate::common::shared().join("fixtures/vnncomp/test");
+    let vnn = |f: &str| vnn.join(f).to_string_lossy().into_owned();
+    let (sat, unsat, prop) = (vnn("test_sat.onnx"), vnn("test_unsat.onnx"), vnn("test_prop.vnnlib"));
+    let m = d.join("sat.mps").to_string_lossy().into_owned();
+    let out = nnmilp_ok(
+        &strings(&["verify", &sat, &prop, "-o", &m, "--solve", "--start", "--report", "-"]),
+        d,
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).expect("report");
+    assert_eq!(r["verdict"], "sat", "{r}");
+    assert_eq!(r["start"]["source"], "counterexample");
+    let (objective, files) = start_of(&r);
+    assert_accepted(
+        &check(&m, &["gurobi", "cplex", "scip", "highs"]),
+        objective,
+        "verify sat",
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_nnmilp"))
+        .args(["replay", &sat, &files[0], "--model", &m, "--report", "-"])
+        .current_dir(d)
+        .output()
+        .expect("replay");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let rep: Value = serde_json::from_slice(&out.stdout).expect("replay report");
+    assert_eq!(
+        (rep["goal"]["task"].as_str(), rep["goal"]["holds"].as_bool()),
+        (Some("verify"), Some(true))
+    );
+
+    let m = d.join("unsat.mps").to_string_lossy().into_owned();
+    let out = nnmilp_ok(
+        &strings(&["verify", &unsat, &prop, "-o", &m, "--solve", "--start", "--report", "-"]),
+        d,
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).expect("report");
+    assert_eq!(r["verdict"], "unsat", "{r}");
+    assert!(r.get("start").is_none(), "no counterexample, no start: {r}");
+    assert!(!d.join("unsat.mst").exists());
+}
+
 #[test]
 fn start_needs_a_point_and_a_solver_that_reads_it() {
     let dir = tempfile::tempdir().expect("temp dir");
@@ -246,6 +292,7 @@ fn start_needs_a_point_and_a_solver_that_reads_it() {
             ],
             "beside the model",
         ),
+        (&["verify", &dense, "p.vnnlib", "-o", "v.mps", "--start"], "--solve"),
     ] {
         let out = run(args);
         let err = String::from_utf8_lossy(&out.stderr);

@@ -292,6 +292,11 @@ impl Milp {
     pub fn cols(&self) -> &[Column] {
         &self.cols
     }
+    /// Every column with its handle, in order (to find columns by name, say).
+    pub fn col_handles(&self) -> impl Iterator<Item = (Col, &Column)> {
+        self.cols.iter().enumerate().map(|(j, c)| (Col(j as u32), c))
+    }
+
     pub fn col(&self, c: Col) -> &Column {
         &self.cols[c.index()]
     }

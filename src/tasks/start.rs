@@ -99,7 +99,7 @@ pub fn start_path(model: &str, format: StartFormat) -> String {
 #[derive(Clone, Debug, Serialize)]
 pub struct StartInfo {
     /// Where the point comes from: `solver` (the embedded HiGHS's incumbent), `first_order`
-    /// (the first-order example, LP-polished).
+    /// (the first-order example, LP-polished), `counterexample` (`verify`'s).
     pub source: &'static str,
     pub files: Vec<String>,
     /// The file's objective at the point, as a solver reading the file states it: minimised (a
@@ -118,6 +118,7 @@ impl std::fmt::Display for StartInfo {
             self.files.join(", "),
             match self.source {
                 "solver" => "the solver's",
+                "counterexample" => "the counterexample's",
                 _ => "the first-order example's",
             },
             self.objective,
@@ -144,6 +145,35 @@ pub(crate) fn by_name(from: &Milp, values: &[f64], to: &Milp) -> Result<Vec<f64>
                 .ok_or_else(|| format!("the point has no value for column {}", c.name))
         })
         .collect()
+}
+
+/// Every column's value at a point given by its inputs (`in_j` columns and their values): the
+/// model solved with those columns fixed, on one thread for at most 10 s. With the input fixed
+/// the network's columns are determined (a ReLU's binary is forced unless the unit sits on its
+/// kink, where either value is right), so this evaluates the model's rows rather than guessing
+/// them; what is left (a property's disjunct binaries, its margin) is the solver's choice. `milp`
+/// must be a model HiGHS reads (big-M: no indicators).
+pub(crate) fn complete(milp: &Milp, inputs: &[(String, f64)]) -> Result<Vec<f64>, String> {
+    let mut fixed = milp.clone();
+    let index: HashMap<&str, crate::milp::Col> = milp.col_handles().map(|(c, col)| (col.name.as_str(), c)).collect();
+    for (name, v) in inputs {
+        let c = *index
+            .get(name.as_str())
+            .ok_or_else(|| format!("the model has no input column {name}"))?;
+        fixed.set_col_bounds(c, *v, *v);
+    }
+    let opts = crate::solve::SolveOptions {
+        time_limit: Some(10.0),
+        threads: Some(1),
+        ..Default::default()
+    };
+    let sol = crate::solve::solve(&fixed, &opts).map_err(|e| e.to_string())?;
+    sol.values.ok_or_else(|| {
+        format!(
+            "with the inputs fixed at the point, HiGHS found no solution ({})",
+            sol.status_text
+        )
+    })
 }
 
 /// Checks `values` (one per column of `milp`, the model written to `model`) and writes the start
