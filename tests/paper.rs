@@ -391,7 +391,7 @@ fn highs_read_status(file: &Path) -> i32 {
 fn gurobi_read_log(file: &Path) -> String {
     let script = "import sys, gurobipy as gp\nm = gp.read(sys.argv[1])\n";
     let out = crate::common::run(
-        "python3",
+        crate::common::python().to_str().expect("utf-8 path"),
         &["-c", script, file.to_str().unwrap()],
         "gurobipy (pip install gurobipy)",
     );

@@ -22,22 +22,10 @@ use nnmilp::back::Format;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-/// The interpreter with the solver packages: `NNMILP_PYTHON`, else the venv `.ci/setup`
-/// creates, else `python3`.
-pub fn python() -> PathBuf {
-    if let Some(p) = std::env::var_os("NNMILP_PYTHON") {
-        return PathBuf::from(p);
-    }
-    let venv = root().join(".venv/bin/python3");
-    if venv.exists() {
-        venv
-    } else {
-        PathBuf::from("python3")
-    }
-}
+pub use crate::common::python;
 
 /// Runs `tests/solvers/run.py` on `jobs` (see its doc string) and returns one result per job
 /// and solver, in order.

@@ -110,7 +110,7 @@ fn solve_archived(file: &Path, scratch: &Path) -> f64 {
 fn run_study(dir: &Path) -> (PathBuf, PathBuf) {
     let out = dir.join("out");
     let archive = dir.join("archive");
-    let mut cmd = Command::new("python3");
+    let mut cmd = Command::new(common::python());
     cmd.arg(common::root().join("study/run.py"))
         .args(["--nnmilp", env!("CARGO_BIN_EXE_nnmilp"), "--nets", "DNN1", "--images"])
         .arg(IMAGES.to_string())
