@@ -390,9 +390,8 @@ fn highs_read_status(file: &Path) -> i32 {
 /// What gurobipy prints on reading `file`.
 fn gurobi_read_log(file: &Path) -> String {
     let script = "import sys, gurobipy as gp\nm = gp.read(sys.argv[1])\n";
-    let py = crate::common::python();
     let out = crate::common::run(
-        py.to_str().expect("utf-8 path"),
+        crate::common::python().to_str().expect("utf-8 path"),
         &["-c", script, file.to_str().unwrap()],
         "gurobipy (pip install gurobipy)",
     );

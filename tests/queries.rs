@@ -51,6 +51,7 @@ fn visualize_cfg(net: &str, units: visualize::Units, sense: ObjSense) -> visuali
         solve_options: opts(),
         report: None,
         png: None,
+        start: Vec::new(),
     }
 }
 
@@ -70,6 +71,7 @@ fn range_cfg(net: &str, k: usize) -> range::Config {
         solve: true,
         solve_options: opts(),
         report: None,
+        start: Vec::new(),
     }
 }
 

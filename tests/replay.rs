@@ -282,3 +282,254 @@ fn compiled_network_in_a_user_model_replays_to_the_forward_pass() {
     }
     assert!(optima.iter().all(|&o| close(o, optima[0])), "{optima:?}");
 }
+
+/// `replay --model` checks the goal every task's header states: visualize and range (the
+/// unit's value on the forward pass equals the solver's objective, the point lies in the
+/// region), verify (a counterexample of the model's case, or not), compile (no goal: outputs
+/// only). Solutions from HiGHS and SCIP (`tests/solvers/run.py`); a solution replayed against
+/// the wrong model (range's min point as the max problem's answer) does not hold.
+#[test]
+fn replay_checks_the_goal_of_every_task() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let d = dir.path();
+    let (net, point) = (net(), point());
+    let vnn = crate::common::shared().join("fixtures/vnncomp/test");
+    let vnn = |f: &str| vnn.join(f).to_string_lossy().into_owned();
+    let models = [
+        (
+            "vis",
+            net.clone(),
+            strings(&[
+                "visualize",
+                &net,
+                "--unit",
+                "L2:3",
+                "--minimize",
+                "--near",
+                &point,
+                "--max-dist",
+                "0.5",
+                "--norm",
+                "l1",
+                "-o",
+                "vis.mps",
+            ]),
+        ),
+        (
+            "rmin",
+            net.clone(),
+            strings(&[
+                "range",
+                &net,
+                "--output",
+                "1",
+                "--image",
+                &point,
+                "--eps",
+                "0.1",
+                "--minimize",
+                "-o",
+                "rmin.lp",
+            ]),
+        ),
+        (
+            "rmax",
+            net.clone(),
+            strings(&["range", &net, "--output", "1", "--maximize", "-o", "rmax.mps"]),
+        ),
+        (
+            "sat",
+            vnn("test_sat.onnx"),
+            strings(&[
+                "verify",
+                &vnn("test_sat.onnx"),
+                &vnn("test_prop.vnnlib"),
+                "-o",
+                "sat.mps",
+            ]),
+        ),
+        (
+            "unsat",
+            vnn("test_unsat.onnx"),
+            strings(&[
+                "verify",
+                &vnn("test_unsat.onnx"),
+                &vnn("test_prop.vnnlib"),
+                "-o",
+                "unsat.mps",
+            ]),
+        ),
+        (
+            "net",
+            net.clone(),
+            strings(&["compile", &net, "-o", "net.mps", "--interface", "net.json"]),
+        ),
+    ];
+    let mut jobs = Vec::new();
+    for (name, _, args) in &models {
+        nnmilp_ok(args, d);
+        let file = &args[args.iter().position(|a| a == "-o").unwrap() + 1];
+        let sols = d.join(format!("sol_{name}"));
+        std::fs::create_dir_all(&sols).expect("mkdir");
+        jobs.push(json!({"file": d.join(file), "solvers": ["highs", "scip"], "solution_dir": sols}));
+    }
+    let results = driver(&jobs, 60);
+    let replay_of = |net: &str, sol: &str, model: &str| {
+        let out = replay(&[net, sol, "--model", model, "--report", "-"], d);
+        let rep: Value = serde_json::from_slice(&out.stdout).expect("replay report");
+        (out.status.code(), rep)
+    };
+    for r in &results {
+        let (solver, model) = (r["solver"].as_str().unwrap(), r["file"].as_str().unwrap());
+        let sol = r["solution"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{solver} wrote no solution for {model}: {r}"));
+        let name = Path::new(model).file_stem().unwrap().to_str().unwrap();
+        let net = &models.iter().find(|m| m.0 == name).unwrap().1;
+        let (code, rep) = replay_of(net, sol, model);
+        let what = format!("{solver} on {model}");
+        let g = &rep["goal"];
+        assert_eq!(rep["violates"], false, "{what}: {rep}");
+        match name {
+            "vis" | "rmin" | "rmax" => {
+                assert_eq!(code, Some(0), "{what}: {rep}");
+                assert_eq!(g["holds"], true, "{what}: {g}");
+                let value = g["value"].as_f64().unwrap();
+                let objective = g["objective"].as_f64().expect("the solver states its objective");
+                assert!(close(value, objective), "{what}: value {value}, objective {objective}");
+                let (task, sense) = match name {
+                    "vis" => ("visualize", "minimize"),
+                    "rmin" => ("range", "minimize"),
+                    _ => ("range", "maximize"),
+                };
+                assert_eq!(
+                    (g["task"].as_str(), g["sense"].as_str()),
+                    (Some(task), Some(sense)),
+                    "{what}"
+                );
+                if name == "rmax" {
+                    assert_eq!(g["unit"], "output y_1");
+                    assert!(close(value, rep["outputs"][1].as_f64().unwrap()), "{what}");
+                } else {
+                    let n = &g["near"];
+                    let dist = n["distance"].as_f64().expect("image found from the header");
+                    assert!(dist <= n["max_dist"].as_f64().unwrap() + 1e-6, "{what}: {n}");
+                }
+            }
+            "sat" => {
+                assert_eq!(code, Some(0), "{what}: {rep}");
+                assert_eq!(
+                    (g["task"].as_str(), g["holds"].as_bool()),
+                    (Some("verify"), Some(true)),
+                    "{what}: {g}"
+                );
+                assert!(g["slack"].as_f64().unwrap() >= 0.0, "{what}: {g}");
+                assert!(g["property_file"].as_str().unwrap().ends_with("test_prop.vnnlib"));
+            }
+            "unsat" => {
+                assert_eq!(code, Some(1), "{what}: not a counterexample is a failed goal: {rep}");
+                assert_eq!(g["holds"], false, "{what}: {g}");
+                assert!(g["slack"].as_f64().unwrap() < 0.0, "{what}: {g}");
+            }
+            _ => {
+                assert_eq!(code, Some(0), "{what}: {rep}");
+                assert!(g.is_null(), "compile's model states no goal: {g}");
+                assert_eq!(rep["outputs"].as_array().unwrap().len(), 4);
+                assert!(rep["output_error"].as_f64().unwrap() <= 1e-5, "{what}: {rep}");
+            }
+        }
+    }
+    // The min problem's answer handed in as the max problem's: its rows hold (same network),
+    // but the value is not what the max model's solver objective says.
+    let sol = d.join("sol_rmin/highs.sol");
+    let (code, rep) = replay_of(&net, sol.to_str().unwrap(), d.join("rmax.mps").to_str().unwrap());
+    assert_eq!(code, Some(1), "{rep}");
+    assert_eq!(rep["goal"]["holds"], false, "{rep}");
+}
+
+/// The README's worked examples for `compile` (gurobipy, pyscipopt, Pyomo), run as they stand:
+/// every Python block of the README that reads `net.json` is copied out and run next to
+/// `nnmilp compile ... --prefix net_ -o net.mps --interface net.json`; each must write
+/// `net.sol`, which `replay` must find consistent with the network, with the user's constraint
+/// holding and the same optimum `y_0 - y_1` for all.
+#[test]
+fn readme_compile_examples_run_and_replay() {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    let blocks: Vec<&str> = readme
+        .split("```python\n")
+        .skip(1)
+        .filter_map(|b| b.split_once("\n```").map(|(code, _)| code))
+        .filter(|code| code.contains("net.json"))
+        .collect();
+    for (code, library) in blocks.iter().zip(["gurobipy", "pyscipopt", "pyomo"]) {
+        assert!(
+            code.lines().next().is_some_and(|l| l.contains(library)),
+            "README example order: {code}"
+        );
+    }
+    assert_eq!(
+        blocks.len(),
+        3,
+        "the README's compile examples: gurobipy, pyscipopt, Pyomo"
+    );
+    let net = net();
+    let mut optima = Vec::new();
+    for (k, code) in blocks.iter().enumerate() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let d = dir.path();
+        nnmilp_ok(
+            &strings(&[
+                "compile",
+                &net,
+                "--prefix",
+                "net_",
+                "-o",
+                "net.mps",
+                "--interface",
+                "net.json",
+            ]),
+            d,
+        );
+        std::fs::write(d.join("example.py"), code).expect("write example");
+        let out = Command::new(crate::solver_matrix::python())
+            .arg("example.py")
+            .current_dir(d)
+            .output()
+            .expect("run the README example");
+        assert!(
+            out.status.success(),
+            "README example {k}:\n{code}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = replay(
+            &[
+                &net, "net.sol", "--model", "net.mps", "--prefix", "net_", "--report", "-",
+            ],
+            d,
+        );
+        assert!(
+            out.status.success(),
+            "README example {k}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let rep: Value = serde_json::from_slice(&out.stdout).expect("replay report");
+        assert_eq!(rep["violates"], false, "README example {k}: {rep}");
+        assert!(
+            rep["output_error"].as_f64().unwrap() <= 1e-5,
+            "README example {k}: {rep}"
+        );
+        let x: f64 = rep["input"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .sum();
+        assert!(
+            x <= 3.0 + 1e-6,
+            "README example {k}: the user's constraint, sum x = {x}"
+        );
+        let y = &rep["outputs"];
+        optima.push(y[0].as_f64().unwrap() - y[1].as_f64().unwrap());
+    }
+    assert!(optima.iter().all(|&o| close(o, optima[0])), "{optima:?}");
+}

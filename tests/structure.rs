@@ -7,6 +7,7 @@
 //! are the roots, not modules, but a path through one of `lib.rs`'s re-exports (`crate::Error`)
 //! is an edge to the module it re-exports from. An inline `mod name {` (a test module, by the
 //! crate's convention at the end of its file) moves the rest of its file one level down.
+//! Front ends have a stricter rule: they read `ir` and `data` only ([`FRONT_MAY_READ`]).
 
 use crate::common::root;
 use std::collections::{BTreeMap, BTreeSet};
@@ -268,6 +269,30 @@ fn top_level_modules_have_no_import_cycle() {
     );
     let found: Vec<String> = cycles(&graph).iter().map(|c| describe(&graph, c)).collect();
     assert!(found.is_empty(), "{}", found.join("\n"));
+}
+
+/// Front ends parse what comes in (ONNX, VNN-LIB, solvers' solution files) into `ir` terms: they
+/// read `ir`, and `data` for its capped file reads, and nothing else, so a front end never
+/// depends on the compiler's later stages or on a back end (the model-file reader, which needs
+/// `milp`, lives in `back::read`). Direct imports only: `data` itself writes its pictures through
+/// `back::atomic`.
+const FRONT_MAY_READ: &[&str] = &["ir", "data"];
+
+#[test]
+fn front_ends_read_only_ir() {
+    let graph = graph(&root().join("src"));
+    let edges = graph.get("front").expect("front reads ir: the scan missed it");
+    assert!(edges.contains_key("ir"), "front reads ir: the scan missed it");
+    let bad: Vec<String> = edges
+        .iter()
+        .filter(|(to, _)| !FRONT_MAY_READ.contains(&to.as_str()))
+        .map(|(to, (file, line))| format!("  front -> {to}  ({file}:{line})"))
+        .collect();
+    assert!(
+        bad.is_empty(),
+        "a front end imports past ir (allowed: {FRONT_MAY_READ:?}):\n{}",
+        bad.join("\n")
+    );
 }
 
 #[test]

@@ -18,6 +18,7 @@ mod replay;
 mod roundtrip;
 mod solve;
 mod solver_matrix;
+mod start;
 mod structure;
 mod study;
 mod verify;

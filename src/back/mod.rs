@@ -23,6 +23,7 @@ pub mod lp;
 pub mod mps;
 mod names;
 mod num;
+pub mod read;
 pub mod target;
 
 use crate::milp::{Col, ColKind, Column, Milp, ObjSense};

@@ -212,6 +212,7 @@ impl Args {
             solve_options: m.solve_options(),
             report: m.report.clone(),
             png: self.png,
+            start: m.start_formats()?,
         };
         let report = adversarial::run(&cfg)?;
         Ok(Output {

@@ -8,6 +8,7 @@ use crate::bounds::{BoundsOptions, Method};
 use crate::front::onnx::LoadOptions;
 use crate::lower::{Encoding, Norm};
 use crate::solve::SolveOptions;
+use crate::tasks::start::StartFormat;
 use crate::tasks::InputRange;
 use clap::builder::{EnumValueParser, PossibleValue, TypedValueParser};
 use clap::error::ErrorKind;
@@ -322,6 +323,14 @@ pub struct ModelArgs {
     pub format: Option<FormatArg>,
     #[command(flatten)]
     pub target: TargetArgs,
+    /// Write the known feasible point beside the model as a start file for external solvers.
+    ///
+    /// OUT.mst (`name value`: Gurobi, SCIP), OUT.cplex.mst (CPLEX's XML) and OUT.highs.sol
+    /// (HiGHS's solution file); --for picks its solver's one. The point is the solver's
+    /// incumbent with --solve, else the first-order example (adversarial); every column is
+    /// valued and the point is checked against the written model's rows before it is written.
+    #[arg(long, requires = "output")]
+    pub start: bool,
     /// Solve with the embedded HiGHS, replay the solution through the network and report.
     ///
     /// Every point HiGHS returns is replayed through the f64 forward pass; a mismatch beyond
@@ -373,7 +382,20 @@ impl ModelArgs {
                 ));
             }
         }
+        if self.start && to_stdout {
+            return usage("--start writes files beside the model: give -o a file name, not `-`".into());
+        }
+        self.start_formats()?;
         self.target.check(self.relu, self.format, self.output.as_deref())
+    }
+
+    /// The start files `--start` writes for the `--for` solver (none without `--start`).
+    pub fn start_formats(&self) -> Result<Vec<StartFormat>, CliError> {
+        if !self.start {
+            return Ok(Vec::new());
+        }
+        let indicators = !matches!(self.relu, ReluArg::Bigm);
+        StartFormat::for_target(self.target.target(), indicators).map_err(CliError::Usage)
     }
 
     pub fn solve_options(&self) -> SolveOptions {
@@ -411,6 +433,19 @@ pub struct UnitQueryArgs {
     pub tightening: TighteningArgs,
     #[command(flatten)]
     pub model: ModelArgs,
+}
+
+impl UnitQueryArgs {
+    /// `--start` for `visualize` and `range`: their only known feasible point is the solver's.
+    pub fn start_formats(&self) -> Result<Vec<StartFormat>, CliError> {
+        if self.model.start && !self.model.solve {
+            return Err(CliError::Usage(
+                "--start writes the solver's point here: add --solve (only adversarial knows a point without solving)"
+                    .into(),
+            ));
+        }
+        self.model.start_formats()
+    }
 }
 
 /// Settings of the VNN-LIB decision that `verify` and `batch` share.

@@ -66,6 +66,7 @@ impl Args {
             solve: m.solve,
             solve_options: m.solve_options(),
             report: m.report.clone(),
+            start: q.start_formats()?,
         };
         let report = range::run(&cfg)?;
         Ok(Output {

@@ -22,8 +22,10 @@ pub struct Args {
     pub solution: PathBuf,
     /// The model file that was solved (.mps/.lp[.gz]): row violations, the task's goal, GLPK's column names.
     ///
-    /// With it every row, active indicator and bound is checked at the solution, and an
-    /// adversarial model's goal (from its header) is checked on the forward pass.
+    /// With it every row, active indicator and bound is checked at the solution, and the goal
+    /// its header states is checked on the forward pass: adversarial (margin, distance budget),
+    /// visualize and range (the unit's value against the solver's objective, the region),
+    /// verify (a counterexample of the case); compile's models have none.
     #[arg(long, value_name = "MODEL")]
     pub model: Option<PathBuf>,
     /// Solver that wrote the solution file [default: detected from its contents].
@@ -37,6 +39,12 @@ pub struct Args {
     /// next to --model, next to the network, then in the working directory, and used only if its SHA-256 matches.
     #[arg(long, value_name = "IMG")]
     pub image: Option<String>,
+    /// The VNN-LIB property of a `verify` model, when it is not next to the model or the network.
+    ///
+    /// Found like the image otherwise (by the file name in the header, used only if its SHA-256
+    /// matches); the point is then checked as a counterexample of the model's case.
+    #[arg(long, value_name = "PROP.vnnlib")]
+    pub property: Option<PathBuf>,
     /// Prefix of the network's column names (as given to `compile --prefix`).
     ///
     /// Empty for nnmilp's own models.
@@ -87,6 +95,7 @@ impl Args {
             format: self.format.map(Into::into),
             model: self.model,
             image: self.image,
+            property: self.property,
             prefix: self.prefix,
             png: self.png,
             report: self.report,

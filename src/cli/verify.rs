@@ -4,6 +4,7 @@ use super::args::{DecideArgs, FormatArg, LoadArgs, ReluArg, TargetArgs};
 use super::{CliError, Output};
 use crate::bounds::Method;
 use crate::tasks::verify::{self, Objective};
+use crate::tasks::start::StartFormat;
 use clap::ValueEnum;
 use std::path::PathBuf;
 
@@ -81,6 +82,14 @@ pub struct Args {
     /// Split boxes run one single-threaded MILP each on the thread pool.
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
+    /// Write the counterexample, when one is found, as a start file beside its case's model.
+    ///
+    /// The same files as the other commands' --start (OUT.mst, OUT.cplex.mst, OUT.highs.sol, or
+    /// --for's one), for the case the counterexample lies in; every column valued by solving
+    /// that model with the inputs fixed, and checked against it. Nothing is written when the
+    /// verdict is unsat or unknown.
+    #[arg(long, requires_all = ["output", "solve"])]
+    pub start: bool,
     /// VNN-COMP result file: sat with the counterexample, unsat, timeout, unknown or error.
     ///
     /// Written atomically; needs --solve.
@@ -111,6 +120,17 @@ impl Args {
             )));
         }
         self.target.check(self.relu, self.format, self.output.as_deref())?;
+        let start = if self.start {
+            if self.output.as_deref() == Some("-") {
+                return Err(CliError::Usage(
+                    "--start writes files beside the model: give -o a file name, not `-`".into(),
+                ));
+            }
+            let indicators = !matches!(self.relu, ReluArg::Bigm);
+            StartFormat::for_target(self.target.target(), indicators).map_err(CliError::Usage)?
+        } else {
+            Vec::new()
+        };
         let mut cfg = verify::Config::new(self.network, self.property);
         cfg.load = self.load.options();
         cfg.output = self.output.clone();
@@ -129,6 +149,7 @@ impl Args {
         cfg.threads = self.threads;
         cfg.result = self.result;
         cfg.report = self.report.clone();
+        cfg.start = start;
         self.decide.apply(&mut cfg)?;
         let report = verify::run(&cfg)?;
         let to_stderr =

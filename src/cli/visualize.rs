@@ -127,6 +127,7 @@ impl Args {
             solve: m.solve,
             solve_options: m.solve_options(),
             report: m.report.clone(),
+            start: q.start_formats()?,
             png: self.png,
         };
         let report = visualize::run(&cfg)?;

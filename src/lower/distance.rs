@@ -24,6 +24,13 @@ impl Norm {
         }
     }
 
+    /// The norm [`Norm::name`] spells, any case.
+    pub fn from_name(name: &str) -> Option<Norm> {
+        [Norm::L1, Norm::Linf]
+            .into_iter()
+            .find(|n| n.name().eq_ignore_ascii_case(name))
+    }
+
     /// The distance between two points.
     pub fn distance(self, a: &[f64], b: &[f64]) -> f64 {
         let diffs = a.iter().zip(b).map(|(x, y)| (x - y).abs());

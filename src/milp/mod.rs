@@ -116,6 +116,19 @@ pub struct Objective {
     pub offset: f64,
 }
 
+/// The worst violation of a point ([`Milp::worst_violation`]).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Violation {
+    /// The amount by which the worst row or bound is violated (0 when none is).
+    pub absolute: f64,
+    /// `absolute / (1 + ` the largest term of that row`)`: what tolerances are compared with.
+    pub relative: f64,
+    /// The worst row's name, or `lower/upper bound of COL`; `None` when nothing is violated.
+    pub at: Option<String>,
+    /// Integer columns further than 1e-5 from an integer.
+    pub fractional_integers: usize,
+}
+
 /// A model; see the module docs for the invariants its methods keep.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Milp {
@@ -279,6 +292,11 @@ impl Milp {
     pub fn cols(&self) -> &[Column] {
         &self.cols
     }
+    /// Every column with its handle, in order (to find columns by name, say).
+    pub fn col_handles(&self) -> impl Iterator<Item = (Col, &Column)> {
+        self.cols.iter().enumerate().map(|(j, c)| (Col(j as u32), c))
+    }
+
     pub fn col(&self, c: Col) -> &Column {
         &self.cols[c.index()]
     }
@@ -321,6 +339,55 @@ impl Milp {
     /// Objective value of a point, offset included.
     pub fn objective_value(&self, x: &[f64]) -> f64 {
         self.objective.offset + self.objective.terms.iter().map(|&(c, v)| v * x[c.index()]).sum::<f64>()
+    }
+
+    /// The worst violation at `x` of a row, an active indicator or a column bound, measured
+    /// relative to `1 +` the largest term involved, so that a row of big-M coefficients and a
+    /// row of pixels are judged alike: what `replay` reports for a solver's point and what a
+    /// start file must pass before it is written. Integrality is counted, not folded in
+    /// (a solver's 0.9999999 is a tolerance, not a wrong answer).
+    pub fn worst_violation(&self, x: &[f64]) -> Violation {
+        let mut worst = Violation::default();
+        let mut consider = |v: f64, scale: f64, name: &dyn Fn() -> String| {
+            let rel = v / (1.0 + scale);
+            if v > 0.0 && rel > worst.relative {
+                worst.absolute = v;
+                worst.relative = rel;
+                worst.at = Some(name());
+            }
+        };
+        let violation = |terms: &[(Col, f64)], sense: Sense, rhs: f64| {
+            let act: f64 = terms.iter().map(|&(c, a)| a * x[c.index()]).sum();
+            let scale = terms
+                .iter()
+                .map(|&(c, a)| (a * x[c.index()]).abs())
+                .fold(rhs.abs(), f64::max);
+            let v = match sense {
+                Sense::Le => act - rhs,
+                Sense::Ge => rhs - act,
+                Sense::Eq => (act - rhs).abs(),
+            };
+            (v, scale)
+        };
+        for r in &self.rows {
+            let (v, s) = violation(&r.terms, r.sense, r.rhs);
+            consider(v, s, &|| r.name.clone());
+        }
+        for ind in &self.indicators {
+            let on = (x[ind.binary.index()] - if ind.value { 1.0 } else { 0.0 }).abs() <= 0.5;
+            if on {
+                let (v, s) = violation(&ind.terms, ind.sense, ind.rhs);
+                consider(v, s, &|| ind.name.clone());
+            }
+        }
+        for (c, &v) in self.cols.iter().zip(x) {
+            consider(c.lo - v, v.abs(), &|| format!("lower bound of {}", c.name));
+            consider(v - c.hi, v.abs(), &|| format!("upper bound of {}", c.name));
+            if c.kind != ColKind::Continuous && (v - v.round()).abs() > 1e-5 {
+                worst.fractional_integers += 1;
+            }
+        }
+        worst
     }
 
     /// The largest violation of any bound, row, integrality or indicator at `x` (0 when

@@ -17,6 +17,7 @@ use super::region::{ball_region, region_around};
 use super::replay::{check_replay, solver_input_exprs};
 use super::report::tool;
 use super::source::{Lowering, Pipeline, TaskModel};
+use super::start::{self, StartFormat, StartInfo};
 use super::{ImageSource, InputRange, NetworkSource, Norm, TaskError, Timing};
 use crate::back;
 use crate::bounds::{self, Bounds, BoundsOptions, InputBox, Region};
@@ -105,6 +106,10 @@ pub struct Config {
     pub solve_options: SolveOptions,
     pub report: Option<PathBuf>,
     pub png: Option<PathBuf>,
+    /// Start files to write beside the model (`--start`; empty: none): the solver's incumbent
+    /// with `solve`, else the first-order example, every column valued and checked against
+    /// the written model ([`super::start`]).
+    pub start: Vec<StartFormat>,
 }
 
 impl Config {
@@ -137,6 +142,7 @@ impl Config {
             solve_options: SolveOptions::default(),
             report: None,
             png: None,
+            start: Vec::new(),
         }
     }
 }
@@ -169,6 +175,9 @@ pub struct Report {
     pub region: Option<RegionInfo>,
     /// Present when `--solve` was given.
     pub solve: Option<SolveInfo>,
+    /// The start files written (`--start`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<StartInfo>,
     pub timing: Timing,
 }
 
@@ -660,7 +669,16 @@ fn region_bounds<'a>(cfg: &Config, spec: Spec<'a>) -> Result<Tightened<'a>, Task
 
 pub fn run(cfg: &Config) -> Result<Report, TaskError> {
     let outputs = [cfg.output.as_deref().map(std::path::Path::new), cfg.report.as_deref()];
-    crate::back::atomic::preflight(outputs.into_iter().chain([cfg.png.as_deref()]))?;
+    let starts: Vec<String> = match &cfg.output {
+        Some(out) => cfg.start.iter().map(|&f| start::start_path(out, f)).collect(),
+        None => Vec::new(),
+    };
+    crate::back::atomic::preflight(
+        outputs
+            .into_iter()
+            .chain([cfg.png.as_deref()])
+            .chain(starts.iter().map(|p| Some(std::path::Path::new(p)))),
+    )?;
     cfg.solve_options.validate()?;
     let src = NetworkSource::load_with(&cfg.network, &cfg.load)?;
     let net = &src.network;
@@ -696,7 +714,8 @@ pub fn run(cfg: &Config) -> Result<Report, TaskError> {
         plain_bounds(cfg, &src, spec)?
     };
     let method = bounds.method;
-    let lowering = Lowering::new(net, bounds, seconds, cfg.encoding, cfg.solve)?;
+    let want_start = !cfg.start.is_empty() && cfg.output.is_some();
+    let lowering = Lowering::new(net, bounds, seconds, cfg.encoding, cfg.solve || want_start)?;
     let written = spec.build(&lowering.written)?;
     let stats = lowering.written.lowered.stats;
     let mut timing = Timing {
@@ -709,13 +728,19 @@ pub fn run(cfg: &Config) -> Result<Report, TaskError> {
         let header = header(cfg, &src, &image, &spec, &written, method, region.as_ref());
         timing.write_seconds = write_model(&written.milp, out, cfg.format, header)?;
     }
-    let solve = if cfg.solve {
-        let solvable = lowering.try_for_highs(&written, |p| spec.build(p))?;
+    let solvable = if cfg.solve || want_start {
+        Some(lowering.try_for_highs(&written, |p| spec.build(p))?)
+    } else {
+        None
+    };
+    let mut solver_point = None;
+    let solve = if let (true, Some(solvable)) = (cfg.solve, &solvable) {
         let pipe = lowering.solved();
         if cfg.warm_start && incumbent.is_none() {
-            incumbent = spec.first_order_example(&solvable);
+            incumbent = spec.first_order_example(solvable);
         }
-        let sol = solve_and_replay(&spec, pipe, &solvable, incumbent.as_ref(), &cfg.solve_options)?;
+        let (sol, values) = solve_and_replay(&spec, pipe, solvable, incumbent.as_ref(), &cfg.solve_options)?;
+        solver_point = values;
         timing.solve_seconds = sol.seconds;
         if let (Some(path), Some(ex)) = (&cfg.png, &sol.example) {
             if let Some((w, h)) = picture_dims(net, Some(&image.image)) {
@@ -725,6 +750,30 @@ pub fn run(cfg: &Config) -> Result<Report, TaskError> {
         Some(sol)
     } else {
         None
+    };
+    let start = match (&cfg.output, &solvable) {
+        (Some(out), Some(solvable)) if want_start => {
+            let (source, values) = match solver_point {
+                Some(v) => ("solver", Some(v)),
+                None => {
+                    let inc = incumbent.or_else(|| spec.first_order_example(solvable));
+                    let v = inc.and_then(|inc| solvable.polish(inc.winner).start_point(&spec.search(), &inc.x));
+                    ("first_order", v)
+                }
+            };
+            let values = values.ok_or_else(|| TaskError::Start {
+                path: start::start_path(out, cfg.start[0]),
+                reason: "no feasible point is known: the first-order search found no example and nothing was solved \
+                         (add --solve)"
+                    .into(),
+            })?;
+            let values = start::by_name(&solvable.milp, &values, &written.milp).map_err(|reason| TaskError::Start {
+                path: start::start_path(out, cfg.start[0]),
+                reason,
+            })?;
+            Some(start::write(out, &written.milp, values, &cfg.start, source)?)
+        }
+        _ => None,
     };
 
     let report = Report {
@@ -761,6 +810,7 @@ pub fn run(cfg: &Config) -> Result<Report, TaskError> {
         hygiene: written.hygiene,
         region,
         solve,
+        start,
         timing,
     };
     if let Some(path) = &cfg.report {
@@ -777,14 +827,14 @@ fn solve_and_replay(
     solvable: &Built,
     incumbent: Option<&Incumbent>,
     opts: &SolveOptions,
-) -> Result<SolveInfo, TaskError> {
+) -> Result<(SolveInfo, Option<Vec<f64>>), TaskError> {
     let start = incumbent.and_then(|inc| solvable.polish(inc.winner).start_point(&spec.search(), &inc.x));
     let sol = solve::solve_from(&solvable.milp, opts, start.as_deref())?;
     let example = match (&sol.values, sol.objective) {
         (Some(v), Some(obj)) => Some(replay(spec, pipe, solvable, v, obj)?),
         _ => None,
     };
-    Ok(SolveInfo {
+    let info = SolveInfo {
         status: sol.status,
         status_text: sol.status_text.clone(),
         objective: sol.objective,
@@ -793,7 +843,8 @@ fn solve_and_replay(
         seconds: sol.seconds,
         warm_started: start.is_some(),
         example,
-    })
+    };
+    Ok((info, sol.values))
 }
 
 /// Replays the solver's input through the forward pass and checks the goal and the distance;
@@ -1037,6 +1088,9 @@ impl fmt::Display for Report {
         write!(f, "{}", self.model)?;
         if let Some(file) = &self.model.file {
             writeln!(f, "wrote {file}")?;
+        }
+        if let Some(s) = &self.start {
+            writeln!(f, "{s}")?;
         }
         let Some(sol) = &self.solve else { return Ok(()) };
         write!(

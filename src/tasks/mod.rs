@@ -22,6 +22,7 @@ pub mod replay;
 pub mod replay_file;
 pub mod report;
 pub mod source;
+pub mod start;
 pub mod unit;
 pub mod verify;
 pub mod visualize;
@@ -135,6 +136,8 @@ pub enum TaskError {
     InputBounds { path: PathBuf, reason: String },
     #[error("cannot write {path}: {reason}")]
     Target { path: String, reason: String },
+    #[error("cannot write start file {path}: {reason}")]
+    Start { path: String, reason: String },
     #[error("cannot replay {path}: {reason}")]
     Replay { path: PathBuf, reason: String },
     #[error("cannot write report {path}: {source}")]

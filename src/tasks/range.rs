@@ -61,6 +61,8 @@ pub struct Config {
     pub format: Option<back::Format>,
     pub solve: bool,
     pub solve_options: SolveOptions,
+    /// Start files of the solver's point beside each model (`--start`, needs `solve`).
+    pub start: Vec<crate::tasks::start::StartFormat>,
     pub report: Option<PathBuf>,
 }
 
@@ -141,7 +143,16 @@ pub fn run(cfg: &Config) -> Result<Report, TaskError> {
             timing.write_seconds += write_model(&milp, path, cfg.format, header(cfg, &src, sense, &around))?;
         }
         let solve = if cfg.solve {
-            let opt = problem.optimize(&prepared, &milp, &unit, sense, &solve_options)?;
+            let opt = problem.optimize(
+                &prepared,
+                &milp,
+                &unit,
+                sense,
+                &solve_options,
+                file.as_deref()
+                    .filter(|_| !cfg.start.is_empty())
+                    .map(|p| (p, &cfg.start[..])),
+            )?;
             timing.solve_seconds += opt.seconds;
             Some(opt)
         } else {

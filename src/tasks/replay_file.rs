@@ -13,12 +13,14 @@
 
 use super::output::{picture_dims, write_report};
 use super::report::{tool, NetworkInfo};
+use super::verify::PropertySource;
 use super::{ImageSource, NetworkSource, Norm, TaskError, REPLAY_TOLERANCE};
+use crate::back::read as model;
 use crate::data;
 use crate::front::onnx::LoadOptions;
-use crate::front::solution::{self, model, Values};
+use crate::front::solution::{self, Values};
 use crate::ir::argmax;
-use crate::milp::{Milp, Sense};
+use crate::milp::Milp;
 use serde::Serialize;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -35,6 +37,8 @@ pub struct Config {
     pub model: Option<PathBuf>,
     /// The image of an adversarial model, when the path in its header does not lead to it.
     pub image: Option<String>,
+    /// The property of a `verify` model, when the file name in its header does not lead to it.
+    pub property: Option<PathBuf>,
     /// Prefix of the network's column names (`compile --prefix`); empty for nnmilp's own models.
     pub prefix: String,
     /// A picture of the input (original | replayed | difference when the image is known).
@@ -89,9 +93,86 @@ pub struct ModelCheck {
     pub fractional_integers: usize,
 }
 
+/// The goal an nnmilp model's header states, checked on the forward pass; `compile`'s models
+/// have none (the network alone: the report's outputs are the whole answer).
+#[derive(Clone, Debug, Serialize)]
+#[serde(untagged)]
+pub enum GoalCheck {
+    Adversarial(AdversarialCheck),
+    /// `visualize` (a unit's value) and `range` (an output's value).
+    Unit(UnitCheck),
+    Verify(VerifyCheck),
+}
+
+impl GoalCheck {
+    pub fn holds(&self) -> bool {
+        match self {
+            GoalCheck::Adversarial(g) => g.holds,
+            GoalCheck::Unit(g) => g.holds,
+            GoalCheck::Verify(g) => g.holds,
+        }
+    }
+}
+
+/// `visualize` / `range`: the unit (or output) whose extreme the model asks for, its value on
+/// the forward pass, and whether the point lies in the model's region and the solver's
+/// objective is that value.
+#[derive(Clone, Debug, Serialize)]
+pub struct UnitCheck {
+    /// `visualize` or `range`.
+    pub task: &'static str,
+    /// `maximize` or `minimize`.
+    pub sense: &'static str,
+    /// `unit 3 of layer N5 (fc3)`, `output y_1`.
+    pub unit: String,
+    /// The layer's number (as `nnmilp inspect` lists them) and the flat index in it.
+    pub layer: usize,
+    pub index: usize,
+    /// The unit's value on the forward pass at the point.
+    pub value: f64,
+    /// The solver's objective in the model's sense, offset included (the header says how the
+    /// file's minimised objective maps back), when the solution states one.
+    pub objective: Option<f64>,
+    /// `|objective - value|`.
+    pub objective_error: Option<f64>,
+    /// How far the point lies outside the input box (0 inside).
+    pub box_violation: f64,
+    /// Near an image (`visualize --near`, `range --image --eps`): the norm, the radius, the image
+    /// when it was found, and the point's distance from it.
+    pub near: Option<NearCheck>,
+    pub holds: bool,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct NearCheck {
+    pub norm: Norm,
+    pub max_dist: f64,
+    pub image: Option<String>,
+    pub distance: Option<f64>,
+}
+
+/// `verify`: whether the point is a counterexample to the property in the model's case: the
+/// input in the case's box and the outputs meeting one of its disjuncts.
+#[derive(Clone, Debug, Serialize)]
+pub struct VerifyCheck {
+    pub task: &'static str,
+    /// The property's file name as the header gives it, and where it was found.
+    pub property: String,
+    pub property_file: Option<String>,
+    pub case: usize,
+    /// How far the input lies outside the case's box (0 inside); `None` without the property.
+    pub box_violation: Option<f64>,
+    /// The disjunct met best (largest smallest slack of its rows) and that slack (>= 0 up to
+    /// the tolerance: met).
+    pub disjunct: Option<usize>,
+    pub slack: Option<f64>,
+    /// The point is a counterexample: the property is violated (`sat`).
+    pub holds: bool,
+}
+
 /// The adversarial goal stated in an nnmilp model's header, checked on the forward pass.
 #[derive(Clone, Debug, Serialize)]
-pub struct GoalCheck {
+pub struct AdversarialCheck {
     pub task: &'static str,
     /// `targeted` or `untargeted`.
     pub mode: &'static str,
@@ -134,9 +215,8 @@ struct Goal {
     split: bool,
 }
 
-/// Reads the goal lines `adversarial`'s header writes; `None` for other models. Wrapped header
-/// lines (continuations start with two spaces) are joined first.
-fn parse_goal(header: &[String]) -> Option<Goal> {
+/// The header's lines with wrapped lines (continuations start with two spaces) joined.
+fn join_header(header: &[String]) -> Vec<String> {
     let mut joined: Vec<String> = Vec::new();
     for l in header {
         match (l.strip_prefix("  "), joined.last_mut()) {
@@ -147,6 +227,151 @@ fn parse_goal(header: &[String]) -> Option<Goal> {
             _ => joined.push(l.clone()),
         }
     }
+    joined
+}
+
+/// A `visualize` or `range` model as its header states it.
+#[derive(Clone, Debug, PartialEq)]
+struct UnitGoal {
+    task: &'static str,
+    maximize: bool,
+    /// `None`: the network's output layer (`range`).
+    layer: Option<usize>,
+    index: usize,
+    unit: String,
+    lo: f64,
+    hi: f64,
+    /// `(norm, radius, image file name, its SHA-256)`.
+    near: Option<(Norm, f64, String, Option<String>)>,
+}
+
+/// A `verify` model as its header states it.
+#[derive(Clone, Debug, PartialEq)]
+struct VerifyGoal {
+    property: String,
+    property_sha256: Option<String>,
+    case: usize,
+}
+
+/// `name sha256 HEX` -> `(name, Some(HEX))`.
+fn name_and_sha(s: &str) -> (String, Option<String>) {
+    match s.trim().split_once(" sha256 ") {
+        Some((name, sha)) => (name.trim().to_string(), Some(sha.trim().to_string())),
+        None => (s.trim().to_string(), None),
+    }
+}
+
+/// `[lo, hi]` at the start of `s`.
+fn parse_box(s: &str) -> Option<(f64, f64)> {
+    let (lo, rest) = s.trim_start().strip_prefix('[')?.split_once(',')?;
+    let hi = rest.split_once(']')?.0;
+    Some((lo.trim().parse().ok()?, hi.trim().parse().ok()?))
+}
+
+/// `maximize REST` / `minimize REST` -> `(maximize, REST)`.
+fn sense(s: &str) -> Option<(bool, &str)> {
+    if let Some(r) = s.strip_prefix("maximize ") {
+        Some((true, r))
+    } else {
+        s.strip_prefix("minimize ").map(|r| (false, r))
+    }
+}
+
+/// Reads the task line `visualize` and `range` write (see their `header`s).
+fn parse_unit(header: &[String]) -> Option<UnitGoal> {
+    let header = join_header(header);
+    if let Some(t) = header.iter().find_map(|l| l.strip_prefix("task: visualize, ")) {
+        // `maximize unit 3 of layer N5 (fc3, number 5)`
+        let (maximize, rest) = sense(t)?;
+        let (index, rest) = rest.strip_prefix("unit ")?.split_once(" of layer ")?;
+        let (label_name, number) = rest.rsplit_once(", number ")?;
+        let layer = number.trim_end_matches(')').parse().ok()?;
+        let options = header.iter().find_map(|l| l.strip_prefix("options: box "))?;
+        let (lo, hi) = parse_box(options)?;
+        // `within l1 distance 0.5 of image x.npy sha256 ab12 relu ...`
+        let near = match options.split_once(" within ") {
+            Some((_, w)) => {
+                let (norm, rest) = w.split_once(" distance ")?;
+                let (d, rest) = rest.split_once(" of image ")?;
+                let image = rest.rsplit_once(" relu ")?.0;
+                let (image, sha) = name_and_sha(image);
+                Some((Norm::from_name(norm)?, d.parse().ok()?, image, sha))
+            }
+            None => None,
+        };
+        return Some(UnitGoal {
+            task: "visualize",
+            maximize,
+            layer: Some(layer),
+            index: index.parse().ok()?,
+            unit: format!("unit {index} of layer {label_name})"),
+            lo,
+            hi,
+            near,
+        });
+    }
+    // `maximize output y_1 over the input box [0, 1]`, or `... over the Linf ball of radius
+    // 0.1 around image x.npy sha256 ab12, clipped to box [0, 1]`
+    let t = header.iter().find_map(|l| l.strip_prefix("task: range, "))?;
+    let (maximize, rest) = sense(t)?;
+    let (index, rest) = rest.strip_prefix("output y_")?.split_once(" over the ")?;
+    let (near, bx) = match rest.strip_prefix("Linf ball of radius ") {
+        Some(r) => {
+            let (eps, r) = r.split_once(" around image ")?;
+            let (image, bx) = r.split_once(", clipped to box ")?;
+            let (image, sha) = name_and_sha(image);
+            (Some((Norm::Linf, eps.parse().ok()?, image, sha)), bx)
+        }
+        None => (None, rest.strip_prefix("input box ")?),
+    };
+    let (lo, hi) = parse_box(bx)?;
+    Some(UnitGoal {
+        task: "range",
+        maximize,
+        layer: None,
+        index: index.parse().ok()?,
+        unit: format!("output y_{index}"),
+        lo,
+        hi,
+        near,
+    })
+}
+
+/// Reads `verify`'s provenance lines: the property and the case.
+fn parse_verify(header: &[String]) -> Option<VerifyGoal> {
+    let header = join_header(header);
+    let (property, property_sha256) = name_and_sha(header.iter().find_map(|l| l.strip_prefix("property: "))?);
+    let case = header
+        .iter()
+        .find_map(|l| l.strip_prefix("case "))?
+        .split_once(" of ")?
+        .0
+        .parse()
+        .ok()?;
+    Some(VerifyGoal {
+        property,
+        property_sha256,
+        case,
+    })
+}
+
+/// How the file's (minimised, offset-free) objective maps back to the model's, from the
+/// writer's `objective:` header line: `(negated, offset)`, model = offset ± file.
+fn objective_map(header: &[String]) -> (bool, f64) {
+    let header = join_header(header);
+    let Some(l) = header.iter().find_map(|l| l.strip_prefix("objective: ")) else {
+        return (false, 0.0);
+    };
+    let offset = l
+        .split_once("offset ")
+        .and_then(|(_, r)| r.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0.0);
+    (l.starts_with("maximize"), offset)
+}
+
+/// Reads the goal lines `adversarial`'s header writes; `None` for other models.
+fn parse_goal(header: &[String]) -> Option<Goal> {
+    let joined = join_header(header);
     let header = &joined[..];
     let task = header
         .iter()
@@ -249,77 +474,66 @@ fn check_model(milp: &Milp, values: &HashMap<String, f64>, file: String) -> Mode
         .iter()
         .map(|c| values.get(&c.name).copied().unwrap_or(0.0))
         .collect();
-    let mut worst = (0.0f64, 0.0f64, None::<String>);
-    let mut consider = |v: f64, scale: f64, name: &str| {
-        let rel = v / (1.0 + scale);
-        if v > 0.0 && rel > worst.1 {
-            worst = (v, rel, Some(name.to_string()));
-        }
-    };
-    let violation = |terms: &[(crate::milp::Col, f64)], sense: Sense, rhs: f64| {
-        let act: f64 = terms.iter().map(|&(c, a)| a * x[c.index()]).sum();
-        let scale = terms
-            .iter()
-            .map(|&(c, a)| (a * x[c.index()]).abs())
-            .fold(rhs.abs(), f64::max);
-        let v = match sense {
-            Sense::Le => act - rhs,
-            Sense::Ge => rhs - act,
-            Sense::Eq => (act - rhs).abs(),
-        };
-        (v, scale)
-    };
-    for r in milp.rows() {
-        let (v, s) = violation(&r.terms, r.sense, r.rhs);
-        consider(v, s, &r.name);
-    }
-    for ind in milp.indicators() {
-        let on = (x[ind.binary.index()] - if ind.value { 1.0 } else { 0.0 }).abs() <= 0.5;
-        if on {
-            let (v, s) = violation(&ind.terms, ind.sense, ind.rhs);
-            consider(v, s, &ind.name);
-        }
-    }
-    let mut fractional = 0;
-    for (c, &v) in milp.cols().iter().zip(&x) {
-        consider(c.lo - v, v.abs(), &format!("lower bound of {}", c.name));
-        consider(v - c.hi, v.abs(), &format!("upper bound of {}", c.name));
-        if c.kind != crate::milp::ColKind::Continuous && (v - v.round()).abs() > 1e-5 {
-            fractional += 1;
-        }
-    }
+    let worst = milp.worst_violation(&x);
     ModelCheck {
         file,
         columns: milp.cols().len(),
         rows: milp.rows().len(),
         indicators: milp.indicators().len(),
-        max_violation: worst.0,
-        max_violation_at: worst.2,
-        max_relative_violation: worst.1,
-        fractional_integers: fractional,
+        max_violation: worst.absolute,
+        max_violation_at: worst.at,
+        max_relative_violation: worst.relative,
+        fractional_integers: worst.fractional_integers,
     }
 }
 
 /// Loads the goal's image: `--image`, else the header's file name next to the model, next to
 /// the network, else in the working directory; a file whose SHA-256 differs from the header's
 /// is not the image.
-fn goal_image(cfg: &Config, goal: &Goal, src: &NetworkSource) -> Option<(String, data::Image)> {
-    let mut candidates = Vec::new();
+fn goal_image(cfg: &Config, name: &str, sha256: Option<&str>, src: &NetworkSource) -> Option<(String, data::Image)> {
     if let Some(i) = &cfg.image {
         return ImageSource::load_for(src, i).ok().map(|img| (i.clone(), img.image));
     }
-    if let Some(dir) = cfg.model.as_deref().and_then(Path::parent) {
-        candidates.push(dir.join(&goal.image).to_string_lossy().into_owned());
-    }
-    if let Some(dir) = cfg.network.parent() {
-        candidates.push(dir.join(&goal.image).to_string_lossy().into_owned());
-    }
-    candidates.push(goal.image.clone());
-    candidates.into_iter().find_map(|c| {
+    candidates(cfg, name).into_iter().find_map(|c| {
         let img = ImageSource::load_for(src, &c).ok()?;
-        let same = goal.image_sha256.as_deref().map_or(true, |s| s == img.sha256);
+        let same = sha256.map_or(true, |s| s == img.sha256);
         same.then(|| (c, img.image))
     })
+}
+
+/// Where a file the header names may be: next to the model, next to the network, then in the
+/// working directory.
+fn candidates(cfg: &Config, name: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(dir) = cfg.model.as_deref().and_then(Path::parent) {
+        out.push(dir.join(name).to_string_lossy().into_owned());
+    }
+    if let Some(dir) = cfg.network.parent() {
+        out.push(dir.join(name).to_string_lossy().into_owned());
+    }
+    out.push(name.to_string());
+    out
+}
+
+/// Loads the property a `verify` model names: `--property`, else by file name like the image,
+/// used only if its SHA-256 matches the header's.
+fn goal_property(cfg: &Config, goal: &VerifyGoal) -> Option<(String, PropertySource)> {
+    if let Some(p) = &cfg.property {
+        return PropertySource::load(p).ok().map(|s| (p.display().to_string(), s));
+    }
+    candidates(cfg, &goal.property).into_iter().find_map(|c| {
+        let prop = PropertySource::load(Path::new(&c)).ok()?;
+        let same = goal.property_sha256.as_deref().map_or(true, |s| s == prop.sha256);
+        same.then_some((c, prop))
+    })
+}
+
+/// The largest distance of `x` outside the box `[lo, hi]` per input.
+fn box_violation(x: &[f64], lo: impl Fn(usize) -> f64, hi: impl Fn(usize) -> f64) -> f64 {
+    x.iter()
+        .enumerate()
+        .map(|(j, &v)| (lo(j) - v).max(v - hi(j)).max(0.0))
+        .fold(0.0, f64::max)
 }
 
 pub fn run(cfg: &Config) -> Result<Report, TaskError> {
@@ -344,7 +558,7 @@ pub fn run(cfg: &Config) -> Result<Report, TaskError> {
     let split_image = goal_def
         .as_ref()
         .filter(|g| g.split)
-        .and_then(|g| goal_image(cfg, g, &src))
+        .and_then(|g| goal_image(cfg, &g.image, g.image_sha256.as_deref(), &src))
         .map(|(_, img)| img.pixels);
     if split_image.is_some() {
         // The input comes from the image and p_j / n_j: there are no in_j to look for.
@@ -422,14 +636,14 @@ pub fn run(cfg: &Config) -> Result<Report, TaskError> {
         } else {
             predicted != g.class
         };
-        let image = goal_image(cfg, &g, &src);
+        let image = goal_image(cfg, &g.image, g.image_sha256.as_deref(), &src);
         let distance = image.as_ref().map(|(_, img)| g.norm.distance(&input, &img.pixels));
         let within = match (distance, g.budget) {
             (Some(d), Some(b)) => d <= b + REPLAY_TOLERANCE * (1.0 + b),
             _ => true,
         };
         let tol = REPLAY_TOLERANCE * scale;
-        GoalCheck {
+        GoalCheck::Adversarial(AdversarialCheck {
             task: "adversarial",
             mode: if g.targeted { "targeted" } else { "untargeted" },
             target: g.targeted.then_some(g.class),
@@ -449,14 +663,76 @@ pub fn run(cfg: &Config) -> Result<Report, TaskError> {
             budget: g.budget,
             objective_error: distance.zip(sol.objective).map(|(d, o)| (d - o).abs()),
             holds: slack >= -tol && (wins || g.margin <= 0.0) && within,
-        }
+        })
+    });
+    let header = model_file.as_ref().map_or(&[][..], |m| &m.header[..]);
+    let goal = goal.or_else(|| {
+        let g = parse_unit(header)?;
+        let (negated, offset) = objective_map(header);
+        let layer = g.layer.unwrap_or(net.output().index());
+        let value = net.forward_all(&input).ok()?.get(layer)?.get(g.index).copied()?;
+        let objective = sol.objective.map(|f| if negated { offset - f } else { offset + f });
+        let objective_error = objective.map(|o| (o - value).abs());
+        let near = g.near.as_ref().map(|(norm, max_dist, name, sha)| {
+            let image = goal_image(cfg, name, sha.as_deref(), &src);
+            NearCheck {
+                norm: *norm,
+                max_dist: *max_dist,
+                distance: image.as_ref().map(|(_, img)| norm.distance(&input, &img.pixels)),
+                image: image.map(|(s, _)| s),
+            }
+        });
+        let bv = box_violation(&input, |_| g.lo, |_| g.hi);
+        let within = near.as_ref().and_then(|n| n.distance.map(|d| (d, n.max_dist)));
+        let holds = objective_error.is_none_or(|e| e <= REPLAY_TOLERANCE * (1.0 + value.abs()))
+            && bv <= REPLAY_TOLERANCE * (1.0 + g.lo.abs().max(g.hi.abs()))
+            && within.is_none_or(|(d, m)| d <= m + REPLAY_TOLERANCE * (1.0 + m));
+        Some(GoalCheck::Unit(UnitCheck {
+            task: g.task,
+            sense: if g.maximize { "maximize" } else { "minimize" },
+            unit: g.unit,
+            layer,
+            index: g.index,
+            value,
+            objective,
+            objective_error,
+            box_violation: bv,
+            near,
+            holds,
+        }))
+    });
+    let goal = goal.or_else(|| {
+        let g = parse_verify(header)?;
+        let found = goal_property(cfg, &g);
+        let case = found.as_ref().and_then(|(_, p)| p.property.cases.get(g.case));
+        let bv = case.map(|c| box_violation(&input, |j| c.lo[j], |j| c.hi[j]));
+        // The disjunct met best: the largest over disjuncts of its rows' smallest slack.
+        let best = case.and_then(|c| {
+            c.disjuncts
+                .iter()
+                .map(|d| d.iter().map(|r| r.slack(&outputs)).fold(f64::INFINITY, f64::min))
+                .enumerate()
+                .max_by(|a, b| a.1.total_cmp(&b.1))
+        });
+        let tol = REPLAY_TOLERANCE * scale;
+        let holds = bv.is_some_and(|v| v <= REPLAY_TOLERANCE) && best.is_some_and(|(_, s)| s >= -tol);
+        Some(GoalCheck::Verify(VerifyCheck {
+            task: "verify",
+            property: g.property,
+            property_file: found.map(|(f, _)| f),
+            case: g.case,
+            box_violation: bv,
+            disjunct: best.map(|b| b.0),
+            slack: best.map(|b| b.1).filter(|s| s.is_finite()),
+            holds,
+        }))
     });
 
     let png = match &cfg.png {
         Some(path) => {
             let image = goal.as_ref().and_then(|_| {
                 let g = parse_goal(&model_file.as_ref()?.header)?;
-                goal_image(cfg, &g, &src)
+                goal_image(cfg, &g.image, g.image_sha256.as_deref(), &src)
             });
             let dims = picture_dims(net, image.as_ref().map(|(_, i)| i)).ok_or_else(|| TaskError::NoPicture {
                 path: path.clone(),
@@ -497,6 +773,14 @@ pub fn run(cfg: &Config) -> Result<Report, TaskError> {
     Ok(report)
 }
 
+fn verdict(holds: bool) -> &'static str {
+    if holds {
+        "holds"
+    } else {
+        "DOES NOT HOLD"
+    }
+}
+
 impl Report {
     /// The human summary the CLI prints.
     pub fn to_text(&self) -> String {
@@ -533,25 +817,71 @@ impl Report {
                 None => format!("model {}: every row and bound holds\n", m.file),
             };
         }
-        if let Some(g) = &self.goal {
-            let who = match (g.target, g.true_class) {
-                (Some(t), _) => format!("target {t}"),
-                (_, Some(c)) => format!("away from {c}"),
-                _ => String::new(),
-            };
-            s += &format!(
-                "goal ({who}, {} margin {}): margin slack {:.3e}{}{} -> {}\n",
-                g.margin_kind,
-                g.margin,
-                g.margin_slack,
-                g.distance
-                    .map_or(" (image not found: distance unknown)".to_string(), |d| format!(
-                        ", {} distance {d:.6}",
-                        g.norm.name()
-                    )),
-                g.budget.map_or(String::new(), |b| format!(" (budget {b})")),
-                if g.holds { "holds" } else { "DOES NOT HOLD" }
-            );
+        match &self.goal {
+            Some(GoalCheck::Adversarial(g)) => {
+                let who = match (g.target, g.true_class) {
+                    (Some(t), _) => format!("target {t}"),
+                    (_, Some(c)) => format!("away from {c}"),
+                    _ => String::new(),
+                };
+                s += &format!(
+                    "goal ({who}, {} margin {}): margin slack {:.3e}{}{} -> {}\n",
+                    g.margin_kind,
+                    g.margin,
+                    g.margin_slack,
+                    g.distance
+                        .map_or(" (image not found: distance unknown)".to_string(), |d| format!(
+                            ", {} distance {d:.6}",
+                            g.norm.name()
+                        )),
+                    g.budget.map_or(String::new(), |b| format!(" (budget {b})")),
+                    verdict(g.holds)
+                );
+            }
+            Some(GoalCheck::Unit(g)) => {
+                s += &format!(
+                    "goal ({}, {} {}): value {:.6} on the forward pass{}{}{} -> {}\n",
+                    g.task,
+                    g.sense,
+                    g.unit,
+                    g.value,
+                    g.objective
+                        .map_or(String::new(), |o| format!(", solver's objective {o:.6}")),
+                    if g.box_violation > 1e-9 {
+                        format!(", {:.3e} outside the box", g.box_violation)
+                    } else {
+                        String::new()
+                    },
+                    g.near.as_ref().map_or(String::new(), |n| match n.distance {
+                        Some(d) => format!(", {} distance {d:.6} (at most {})", n.norm.name(), n.max_dist),
+                        None => " (image not found: distance unknown)".to_string(),
+                    }),
+                    verdict(g.holds)
+                );
+            }
+            Some(GoalCheck::Verify(g)) => {
+                s += &match (&g.property_file, g.disjunct, g.slack) {
+                    (None, _, _) => format!(
+                        "goal (verify {} case {}): property file not found (give --property) -> {}\n",
+                        g.property,
+                        g.case,
+                        verdict(g.holds)
+                    ),
+                    (Some(f), d, slack) => format!(
+                        "goal (verify {f} case {}): input {:.3e} outside the case's box, best disjunct {} with slack {} -> {}\n",
+                        g.case,
+                        g.box_violation.unwrap_or(f64::NAN),
+                        d.map_or("none".to_string(), |d| d.to_string()),
+                        slack.map_or("none".to_string(), |s| format!("{s:.3e}")),
+                        if g.holds {
+                            "a counterexample (the property is violated)"
+                        } else {
+                            "NOT a counterexample"
+                        }
+                    ),
+                };
+            }
+            None => {}
         }
         if self.violates {
             s += "the point VIOLATES the network beyond the tolerance\n";
@@ -565,7 +895,7 @@ impl Report {
     /// Whether the CLI should exit with an error: the point violates the network, or the goal
     /// of the model does not hold on the forward pass.
     pub fn failed(&self) -> bool {
-        self.violates || self.goal.as_ref().is_some_and(|g| !g.holds)
+        self.violates || self.goal.as_ref().is_some_and(|g| !g.holds())
     }
 }
 
@@ -619,5 +949,59 @@ mod tests {
             ("x.png", Some("ab12"), 0.1, Some(0.25))
         );
         assert_eq!(parse_goal(&h(&["task: range of y_1"])), None);
+    }
+
+    #[test]
+    fn unit_and_verify_headers_are_read() {
+        let h = |lines: &[&str]| lines.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let v = parse_unit(&h(&[
+            "task: visualize, minimize unit 3 of layer L2 (relu2, number 4)",
+            "options: box [0, 1] within l1 distance 0.5 of image p.npy sha256 ab12 relu bigm bounds interval",
+        ]))
+        .unwrap();
+        assert_eq!(
+            (v.task, v.maximize, v.layer, v.index, v.unit.as_str(), v.lo, v.hi),
+            ("visualize", false, Some(4), 3, "unit 3 of layer L2 (relu2)", 0.0, 1.0)
+        );
+        assert_eq!(v.near, Some((Norm::L1, 0.5, "p.npy".into(), Some("ab12".into()))));
+        let r = parse_unit(&h(&[
+            "task: range, maximize output y_1 over the Linf ball of radius 0.1 around image p.npy sha256 ab12,",
+            "  clipped to box [-1, 2]",
+        ]))
+        .unwrap();
+        assert_eq!(
+            (r.task, r.maximize, r.layer, r.index, r.lo, r.hi),
+            ("range", true, None, 1, -1.0, 2.0)
+        );
+        assert_eq!(r.near, Some((Norm::Linf, 0.1, "p.npy".into(), Some("ab12".into()))));
+        let r = parse_unit(&h(&["task: range, minimize output y_0 over the input box [0, 1]"])).unwrap();
+        assert_eq!((r.index, r.near), (0, None));
+        assert_eq!(
+            objective_map(&h(&[
+                "objective: maximize, written negated as minimize: optimum = -(file optimum)"
+            ])),
+            (true, 0.0)
+        );
+        assert_eq!(
+            objective_map(&h(&[
+                "objective: maximize, written negated as minimize; offset 0.25 not written: optimum = 0.25 - (file optimum)"
+            ])),
+            (true, 0.25)
+        );
+        assert_eq!(objective_map(&h(&["model m: 3 columns"])), (false, 0.0));
+        let g = parse_verify(&h(&[
+            "property: prop_6.vnnlib sha256 194f",
+            "case 1 of 2: inputs in the case's box, 4 disjunct(s) over the outputs (0 ruled out by symbolic bounds)",
+        ]))
+        .unwrap();
+        assert_eq!(
+            g,
+            VerifyGoal {
+                property: "prop_6.vnnlib".into(),
+                property_sha256: Some("194f".into()),
+                case: 1
+            }
+        );
+        assert_eq!(parse_unit(&h(&["task: compile - the network alone"])), None);
     }
 }

@@ -4,6 +4,7 @@
 use super::region::ball_region;
 use super::replay::{check_replay, solver_input, REPLAY_TOLERANCE};
 use super::source::{Lowering, Pipeline};
+use super::start::{StartFormat, StartInfo};
 use super::{NetworkSource, TaskError, Timing};
 use crate::bounds::{self, InputBox};
 use crate::ir::Network;
@@ -39,6 +40,9 @@ pub struct Optimum {
     pub seconds: f64,
     /// The point found, replayed through the forward pass.
     pub point: Option<Point>,
+    /// The start file of the solver's point (`--start`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<StartInfo>,
 }
 
 impl Optimum {
@@ -55,6 +59,9 @@ impl Optimum {
         }
         if let (Some(b), Some(g)) = (self.dual_bound, self.gap) {
             s += &format!(", bound {b:.6}, gap {:.2}%", 100.0 * g);
+        }
+        if let Some(st) = &self.start {
+            s += &format!("\n{st}");
         }
         s + "\n"
     }
@@ -145,7 +152,9 @@ impl UnitProblem<'_> {
 
     /// Solves `unit`'s model in `sense` (as HiGHS takes it, see [`Lowering::for_highs`]) and
     /// replays the answer: the unit's value by the forward pass must equal the solver's
-    /// objective, and the input must keep within the distance of the image.
+    /// objective, and the input must keep within the distance of the image. With `start`
+    /// (the written model's path and the start files wanted), the solver's point is written
+    /// beside it as a start for `written` ([`super::start`]).
     pub fn optimize(
         &self,
         prepared: &Prepared,
@@ -153,6 +162,7 @@ impl UnitProblem<'_> {
         unit: &UnitInfo,
         sense: ObjSense,
         opts: &SolveOptions,
+        start: Option<(&str, &[StartFormat])>,
     ) -> Result<Optimum, TaskError> {
         let milp = prepared
             .lowering
@@ -163,6 +173,22 @@ impl UnitProblem<'_> {
             (Some(v), Some(obj)) => Some(self.replay(v, obj, inputs, unit)?),
             _ => None,
         };
+        let start = match (start, &sol.values) {
+            (Some((path, formats)), Some(v)) => {
+                let values = super::start::by_name(&milp, v, written).map_err(|reason| TaskError::Start {
+                    path: super::start::start_path(path, formats[0]),
+                    reason,
+                })?;
+                Some(super::start::write(path, written, values, formats, "solver")?)
+            }
+            (Some((path, formats)), None) => {
+                return Err(TaskError::Start {
+                    path: super::start::start_path(path, formats[0]),
+                    reason: format!("the solver found no point ({})", sol.status_text),
+                })
+            }
+            (None, _) => None,
+        };
         Ok(Optimum {
             sense: sense_name(sense),
             status: sol.status,
@@ -172,6 +198,7 @@ impl UnitProblem<'_> {
             gap: sol.gap,
             seconds: sol.seconds,
             point,
+            start,
         })
     }
 

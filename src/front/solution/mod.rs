@@ -1,5 +1,5 @@
-//! Solution files, as the six solvers write them, read back (for `nnmilp replay`), and the
-//! model files they belong to ([`model`]).
+//! Solution files, as the six solvers write them, read back (for `nnmilp replay`). The model
+//! files they belong to are read by `back::read`, beside the writers.
 //!
 //! | solver | written by | shape |
 //! | --- | --- | --- |
@@ -11,10 +11,8 @@
 //! | GLPK | `glpsol -w FILE` (raw) | `s mip ROWS COLS STATUS OBJ`, then `j INDEX value`: by column number, no names |
 //!
 //! A column a file does not list is 0 (SCIP and CBC leave zeros out). GLPK's columns are numbered
-//! in the order its reader met them, which is the order of [`model::ModelFile`]'s columns, so a
-//! GLPK solution needs the model file.
-
-pub mod model;
+//! in the order its reader met them, which is the order of `back::read::ModelFile`'s columns, so
+//! a GLPK solution needs the model file.
 
 use std::collections::HashMap;
 use std::fmt;

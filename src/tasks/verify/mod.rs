@@ -70,6 +70,9 @@ pub struct Config {
     /// VNN-COMP result file.
     pub result: Option<PathBuf>,
     pub report: Option<PathBuf>,
+    /// Start files of the counterexample beside its case's model (`--start`; needs `output`
+    /// and `solve`; empty: none).
+    pub start: Vec<crate::tasks::start::StartFormat>,
 }
 
 impl Config {
@@ -91,6 +94,7 @@ impl Config {
             allow_split: true,
             result: None,
             report: None,
+            start: Vec::new(),
         }
     }
 }
@@ -216,6 +220,9 @@ pub struct Report {
     pub manifest: Option<String>,
     pub time_limit: f64,
     pub seconds: StageSeconds,
+    /// The counterexample's start file (`--start`), when there was one to write.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start: Option<crate::tasks::start::StartInfo>,
 }
 
 /// What [`decide`] found.
@@ -344,6 +351,7 @@ pub fn run(cfg: &Config) -> Result<Report, TaskError> {
         manifest: None,
         time_limit: cfg.time_limit,
         seconds: StageSeconds::default(),
+        start: None,
     };
     if let Some(out) = &cfg.output {
         let t0 = Instant::now();
@@ -366,6 +374,9 @@ pub fn run(cfg: &Config) -> Result<Report, TaskError> {
         if let Some(path) = &cfg.result {
             write_text_atomic(path, &result_text(verdict, report.counterexample.as_ref()))?;
         }
+        if let (Some(out), Some(ce), false) = (&cfg.output, &report.counterexample, cfg.start.is_empty()) {
+            report.start = Some(counterexample_start(cfg, out, net, p, ce)?);
+        }
     }
     seconds.total = start.elapsed().as_secs_f64();
     report.seconds = seconds;
@@ -373,6 +384,44 @@ pub fn run(cfg: &Config) -> Result<Report, TaskError> {
         write_report(path, &report)?;
     }
     Ok(report)
+}
+
+/// The model file of case `k` of `n`: `OUT` itself for one case (or stdout), else `OUT.cK.mps`.
+fn case_path(out: &str, k: usize, n: usize) -> String {
+    if n == 1 || out == "-" {
+        out.to_string()
+    } else {
+        super::tagged_path(out, &format!("c{k}"))
+    }
+}
+
+/// The start file of a counterexample for its case's model: the case's model built again (the
+/// same bytes as written), every column valued by solving it with the inputs fixed at the
+/// counterexample (big-M: HiGHS takes no indicators; mapped by name onto the written model),
+/// checked against the written model and written beside it.
+fn counterexample_start(
+    cfg: &Config,
+    out: &str,
+    net: &crate::ir::Network,
+    p: &Property,
+    ce: &Counterexample,
+) -> Result<crate::tasks::start::StartInfo, TaskError> {
+    use crate::tasks::start;
+    let path = case_path(out, ce.case, p.cases.len());
+    let case = &p.cases[ce.case];
+    let (written, _, _) = case_model(net, case, cfg.encoding, cfg.objective, cfg.bounds)?;
+    let solvable = match cfg.encoding {
+        Encoding::BigM => written.clone(),
+        _ => case_model(net, case, Encoding::BigM, cfg.objective, cfg.bounds)?.0,
+    };
+    let inputs: Vec<(String, f64)> = ce.x.iter().enumerate().map(|(j, &v)| (format!("in_{j}"), v)).collect();
+    let err = |reason: String| TaskError::Start {
+        path: start::start_path(&path, cfg.start[0]),
+        reason,
+    };
+    let values = start::complete(&solvable, &inputs).map_err(err)?;
+    let values = start::by_name(&solvable, &values, &written).map_err(err)?;
+    start::write(&path, &written, values, &cfg.start, "counterexample")
 }
 
 /// One model file per case and a manifest (`OUT.manifest.json`) naming them.
@@ -386,11 +435,7 @@ fn write_files(
     let p = &prop.property;
     let mut entries = Vec::new();
     for (k, case) in p.cases.iter().enumerate() {
-        let path = if p.cases.len() == 1 || out == "-" {
-            out.to_string()
-        } else {
-            super::tagged_path(out, &format!("c{k}"))
-        };
+        let path = case_path(out, k, p.cases.len());
         let (milp, stats, ruled) = case_model(&src.network, case, cfg.encoding, cfg.objective, cfg.bounds)?;
         let mut header = Header::new(src);
         header.line(format!("property: {} sha256 {}", prop.file_name(), prop.sha256));
@@ -636,6 +681,9 @@ pub fn summary(r: &Report) -> String {
             f.model.rows,
             f.model.binaries
         ));
+    }
+    if let Some(st) = &r.start {
+        s.push_str(&format!("\n  {st}"));
     }
     if let Some(v) = r.verdict {
         s.push_str(&format!(

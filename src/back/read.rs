@@ -2,13 +2,17 @@
 //! `replay` can measure how far a solution is from satisfying every row, and so that GLPK's
 //! numbered solution columns get their names.
 //!
+//! It sits with the writers because it is their inverse over the same formats ([`Format`], the
+//! constructs they emit, the round trip its tests check), and because a front end (`front`,
+//! which reads only `ir`) must not depend on `milp` or `back`.
+//!
 //! The readers take the constructs our writers emit (`shared/formats/README.md` §4) plus
 //! indicators; anything else (RANGES, OBJSENSE, ranged LP rows, SOS, semi-continuous columns) is
 //! an error naming the line. Columns come in the order GLPK numbers them: MPS in `COLUMNS`
 //! order; LP in the order of first appearance (objective, rows, bounds, then the integer
 //! sections), which is how `glpsol --cpxlp` creates them.
 
-use crate::back::Format;
+use super::Format;
 use crate::milp::{Col, ColKind, Milp, ObjSense, Sense};
 use std::collections::HashMap;
 use std::io::Read;
