@@ -129,7 +129,7 @@ fn exact_range(net: &Network, region: &InputBox, h: Handle, j: usize) -> (f64, f
     let mut ends = [0.0; 2];
     for (k, sense) in [ObjSense::Minimize, ObjSense::Maximize].into_iter().enumerate() {
         let mut milp = low.milp.clone();
-        milp.set_objective(sense, low.values[h.index()][j].clone());
+        milp.set_objective(sense, low.value(net, h, j));
         let sol = solve(&milp, &opts).unwrap();
         assert_eq!(sol.status, Status::Optimal);
         ends[k] = sol.objective.unwrap();

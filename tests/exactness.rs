@@ -62,7 +62,7 @@ fn check_bigm_exact(net: &Network, region: &InputBox, seed: u64) -> Result<(), T
             prop_assert!(milp.max_violation(&x) <= 1e-6);
             // Every layer's value, read back through the lowering's expressions.
             for h in net.handles() {
-                for (k, e) in low.values[h.index()].iter().enumerate() {
+                for (k, e) in (0..net.layer(h).size()).map(|k| (k, low.value(net, h, k))) {
                     let v = e.eval(&x);
                     let want = truth[h.index()][k];
                     prop_assert!(
@@ -151,7 +151,7 @@ fn check_forward_point_feasible(net: &Network, region: &InputBox, seed: u64) -> 
             prop_assert!(viol <= 1e-9, "{:?}: violation {} at {:?}", encoding, viol, input);
             let truth = net.forward_all(&input).unwrap();
             for h in net.handles() {
-                for (k, e) in low.values[h.index()].iter().enumerate() {
+                for (k, e) in (0..net.layer(h).size()).map(|k| (k, low.value(net, h, k))) {
                     prop_assert!(close(e.eval(&x), truth[h.index()][k], 1e-9));
                 }
             }

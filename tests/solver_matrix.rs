@@ -289,12 +289,12 @@ fn six_solvers_read_every_model_as_the_capability_table_says() {
     check_doc(&doc);
 }
 
-/// A written model's text (gunzipped).
+/// A written model's text (gunzipped, every member).
 fn read_model(path: &str) -> String {
     let bytes = std::fs::read(path).expect("model written");
     if path.ends_with(".gz") {
         let mut s = String::new();
-        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut s).expect("gzip");
+        std::io::Read::read_to_string(&mut flate2::read::MultiGzDecoder::new(&bytes[..]), &mut s).expect("gzip");
         s
     } else {
         String::from_utf8(bytes).expect("utf-8")
@@ -384,4 +384,73 @@ fn check_doc(text: &str) {
         "docs/solvers.md is out of date with the solver matrix; run \
          `UPDATE_SNAPSHOTS=1 cargo test --test tests solver_matrix::` and review `git diff docs/`"
     );
+}
+
+/// A model too large for one gzip member (`nnmilp::back::gzip::MEMBER_BYTES`), written as
+/// `.mps.gz` and `.lp.gz`: every one of the six solvers must read the members as one text and
+/// find the embedded HiGHS's optimum. Dense rows keep it within the licences' row and column
+/// limits (Gurobi 2,000, CPLEX Community Edition 1,000) while the text spans several members.
+#[test]
+fn six_solvers_read_multi_member_gzip() {
+    use nnmilp::back::{gzip::MEMBER_BYTES, write_file, WriteOptions};
+    use nnmilp::milp::{name, ColKind, LinExpr, Milp, ObjSense, Sense};
+    use nnmilp::solve::{solve, SolveOptions};
+    let mut m = Milp::with_generated_names("multi");
+    let x: Vec<_> = (0..400)
+        .map(|j| m.add_col(name("x", [&j]), 0.0, 1.0, ColKind::Continuous))
+        .collect();
+    let z: Vec<_> = (0..2)
+        .map(|j| m.add_col(name("z", [&j]), 0.0, 1.0, ColKind::Binary))
+        .collect();
+    for i in 0..300 {
+        let terms = (x.iter().enumerate())
+            .map(|(j, &c)| (c, 0.5 + ((i * 7 + j * 13) % 97) as f64 / 97.0))
+            .collect();
+        m.add_row(name("r", [&i]), terms, Sense::Ge, 10.0 + (i % 5) as f64);
+    }
+    m.add_row("pick", vec![(z[0], 1.0), (z[1], 1.0)], Sense::Ge, 1.0);
+    let mut obj = LinExpr::default();
+    for (j, &c) in x.iter().enumerate() {
+        obj.add_term(c, 1.0 + (j % 11) as f64 / 11.0);
+    }
+    obj.add_term(z[0], 0.5);
+    obj.add_term(z[1], 0.25);
+    m.set_objective(ObjSense::Minimize, obj);
+    let reference = solve(&m, &SolveOptions::default())
+        .expect("embedded HiGHS")
+        .objective
+        .expect("optimal");
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut jobs = Vec::new();
+    for ext in ["mps.gz", "lp.gz"] {
+        let file = dir.path().join(format!("multi.{ext}"));
+        let file = file.to_str().expect("utf-8 path").to_string();
+        write_file(&m, &file, None, &WriteOptions::default()).expect("write");
+        let bytes = std::fs::read(&file).expect("read back");
+        let mut first = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&bytes[..]), &mut first).expect("gunzip");
+        assert_eq!(
+            first.len(),
+            MEMBER_BYTES,
+            "{file}: the first member is one member's text"
+        );
+        assert!(
+            read_model(&file).len() > 2 * MEMBER_BYTES,
+            "{file}: at least three members"
+        );
+        let solvers: Vec<&str> = Solver::ALL.iter().map(|s| s.id()).collect();
+        jobs.push(json!({ "file": file, "solvers": solvers }));
+    }
+    let results = driver(&jobs, 120);
+    assert_eq!(results.len(), 2 * Solver::ALL.len());
+    for r in &results {
+        let objective = r["objective"].as_f64();
+        assert!(
+            r["outcome"] == "optimal" && objective.is_some_and(|o| close(o, reference)),
+            "{} read by {}: {r} (embedded HiGHS: {reference})",
+            r["file"],
+            r["solver"]
+        );
+    }
 }

@@ -19,6 +19,7 @@
 
 pub mod atomic;
 mod chunks;
+pub mod gzip;
 pub mod lp;
 pub mod mps;
 mod names;
@@ -539,11 +540,7 @@ pub fn write_file(milp: &Milp, path: &str, format: Option<Format>, opts: &WriteO
 /// The body of [`write_file`]: the text, gzip-compressed or not, flushed into `file`.
 fn write_into(milp: &Milp, format: Format, opts: &WriteOptions, file: &mut File, gzip: bool) -> io::Result<()> {
     if gzip {
-        // `GzEncoder::new` writes a header with mtime 0 and no file name: same bytes every time.
-        // Level 2 on zlib-rs: on the MPS text of a dense 784-1024³-10 net it gives 29% of the
-        // size, like level 6 (28%), in a fifth of the time; level 1 (zlib-rs's quick strategy)
-        // is twice as fast again but leaves 41%. Gzip was the slowest part of a compile.
-        let mut enc = flate2::write::GzEncoder::new(BufWriter::new(file), flate2::Compression::new(2));
+        let mut enc = gzip::ParallelGz::new(BufWriter::new(file));
         write(milp, format, opts, &mut enc)?;
         enc.finish()?.flush()
     } else {

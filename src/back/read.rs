@@ -54,7 +54,8 @@ pub fn read(path: &Path) -> Result<ModelFile, ModelReadError> {
     let bytes = std::fs::read(path).map_err(io)?;
     let mut text = String::new();
     if name.to_ascii_lowercase().ends_with(".gz") {
-        flate2::read::GzDecoder::new(&bytes[..])
+        // Multi-member: nnmilp writes large files as several gzip members (`back::gzip`).
+        flate2::read::MultiGzDecoder::new(&bytes[..])
             .read_to_string(&mut text)
             .map_err(io)?;
     } else {

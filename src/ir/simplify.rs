@@ -15,11 +15,14 @@ impl Network {
     /// (`1e200 · 1e200`), is an error naming the layer, not a panic or an abort.
     pub fn simplify(self, max_new_nonzeros: u64) -> Result<Network, IrError> {
         let mut new_nonzeros = 0u64;
-        let info = self.info().clone();
-        let output = self.output();
-        let mut layers: Vec<Layer> = Vec::with_capacity(self.layers().len());
-        for (i, layer) in self.layers().iter().enumerate() {
-            let mut layer = layer.clone();
+        // The layers are moved, not cloned: a copy would hold every weight twice.
+        let Network {
+            layers: source,
+            output,
+            info,
+        } = self;
+        let mut layers: Vec<Layer> = Vec::with_capacity(source.len());
+        for (i, mut layer) in source.into_iter().enumerate() {
             if let Op::Affine { input, weights, bias } = &layer.op {
                 let inner = &layers[input.index()];
                 let fusable = info.consumers(*input).len() == 1 && *input != output;

@@ -25,9 +25,23 @@ impl SparseMatrix {
         I: IntoIterator<Item = R>,
         R: IntoIterator<Item = (usize, f64)>,
     {
-        let mut row_start = vec![0];
-        let mut cols = Vec::new();
-        let mut vals = Vec::new();
+        Self::from_rows_with_capacity(n_cols, rows, 0)
+    }
+
+    /// [`SparseMatrix::from_rows`] with room reserved for `entries` entries, the caller's
+    /// bound on their number: a large matrix grown by doubling is copied at each step (glibc
+    /// serves such sizes from its heap once large blocks have been freed) and overshoots the
+    /// memory it needs by up to half.
+    pub fn from_rows_with_capacity<I, R>(n_cols: usize, rows: I, entries: usize) -> Self
+    where
+        I: IntoIterator<Item = R>,
+        R: IntoIterator<Item = (usize, f64)>,
+    {
+        let rows = rows.into_iter();
+        let mut row_start = Vec::with_capacity(rows.size_hint().0 + 1);
+        row_start.push(0);
+        let mut cols = Vec::with_capacity(entries);
+        let mut vals = Vec::with_capacity(entries);
         let mut scratch: Vec<(usize, f64)> = Vec::new();
         for row in rows {
             scratch.clear();

@@ -29,6 +29,7 @@ pub use distance::{add_distance, with_distance, DistanceForm, Norm, WithDistance
 use crate::bounds::Bounds;
 use crate::ir::{Handle, Network, Op};
 use crate::milp::{name, Col, ColKind, LinExpr, Milp, Sense};
+use std::borrow::Borrow;
 use thiserror::Error;
 
 /// How ReLU and max-pool disjunctions are written.
@@ -98,12 +99,27 @@ pub struct Lowered {
     /// One column per network output (`y_j`).
     pub outputs: Vec<Col>,
     /// The value of every unit of every layer as an expression over columns (indexed by layer
-    /// handle), for tasks that put a hidden unit in the objective.
-    pub values: Vec<Vec<LinExpr>>,
+    /// handle), empty for an affine or sum layer whose readers are all lowered (see
+    /// [`Lowered::value`]).
+    values: Vec<Vec<LinExpr>>,
     /// Every binary column and what it decides, so that a point of the network (an
     /// adversarial example found by a heuristic) can be turned into a fixing of all binaries.
     pub binaries: Vec<(Col, Binary)>,
     pub stats: LowerStats,
+}
+
+impl Lowered {
+    /// The value of unit `i` of layer `h` of `net` (the network this was lowered from) as an
+    /// expression over columns, for tasks that put a hidden unit in the objective. The
+    /// expressions of affine and sum layers of more than one term are not kept (they would hold
+    /// every weight a second time) but rebuilt here from their inputs' values.
+    pub fn value(&self, net: &Network, h: Handle, i: usize) -> LinExpr {
+        match self.values[h.index()].get(i) {
+            Some(e) => e.clone(),
+            None => linear_unit(&net.layer(h).op, i, |g, k| self.value(net, g, k))
+                .expect("only affine and sum values are dropped"),
+        }
+    }
 }
 
 /// What one binary column of the lowering means.
@@ -165,26 +181,8 @@ pub fn lower(net: &Network, bounds: &Bounds, options: LowerOptions) -> Result<Lo
             Op::Input => (0..layer.size())
                 .map(|j| LinExpr::var(milp.add_col(name("in", [&j]), lo[j], hi[j], ColKind::Continuous)))
                 .collect(),
-            Op::Affine { input, weights, bias } => {
-                let x = &values[input.index()];
-                (0..layer.size())
-                    .map(|i| {
-                        let mut e = LinExpr::constant(bias[i]);
-                        for (c, w) in weights.row(i) {
-                            e.add_scaled(&x[c], w);
-                        }
-                        e
-                    })
-                    .collect()
-            }
-            Op::Sum { inputs } => (0..layer.size())
-                .map(|i| {
-                    let mut e = LinExpr::default();
-                    for inp in inputs {
-                        e.add_scaled(&values[inp.index()][i], 1.0);
-                    }
-                    e
-                })
+            Op::Affine { .. } | Op::Sum { .. } => (0..layer.size())
+                .map(|i| linear_unit(&layer.op, i, |g, k| &values[g.index()][k]).expect("a linear op"))
                 .collect(),
             Op::Relu { input } => {
                 let (pl, pu) = bounds.layer(*input);
@@ -319,6 +317,17 @@ pub fn lower(net: &Network, bounds: &Bounds, options: LowerOptions) -> Result<Lo
             value
         };
         values.push(value);
+        // An affine or sum layer's expressions are dropped once its last reader is lowered: a
+        // dense layer's hold every weight again, which the rows already hold. Kept when every
+        // unit is one term (its own column when materialised, or a selection): those cost what
+        // columns cost. `Lowered::value` rebuilds a dropped unit on demand.
+        for input in layer.op.inputs() {
+            let last_reader = net.info().consumers(input).last() == Some(&h);
+            let linear = matches!(net.layer(input).op, Op::Affine { .. } | Op::Sum { .. });
+            if last_reader && linear && values[input.index()].iter().any(|e| e.terms.len() > 1) {
+                values[input.index()] = Vec::new();
+            }
+        }
     }
 
     let inputs = cols_of(&values[net.input().index()]);
@@ -340,6 +349,34 @@ fn needs_columns(net: &Network, consumers: &[Handle], op: &Op) -> bool {
         return false;
     }
     !(consumers.len() == 1 && matches!(net.layer(consumers[0]).op, Op::Relu { .. }))
+}
+
+/// Unit `i` of an affine or sum layer `op` as an expression over the values of its inputs
+/// (`input(h, k)` is unit `k` of layer `h`); `None` for the other ops. Lowering and
+/// [`Lowered::value`] both build expressions here, so a rebuilt value is the one the rows were
+/// made from, term for term.
+fn linear_unit<E: Borrow<LinExpr>>(op: &Op, i: usize, mut input: impl FnMut(Handle, usize) -> E) -> Option<LinExpr> {
+    match op {
+        Op::Affine {
+            input: x,
+            weights,
+            bias,
+        } => {
+            let mut e = LinExpr::constant(bias[i]);
+            for (c, w) in weights.row(i) {
+                e.add_scaled(input(*x, c).borrow(), w);
+            }
+            Some(e)
+        }
+        Op::Sum { inputs } => {
+            let mut e = LinExpr::default();
+            for h in inputs {
+                e.add_scaled(input(*h, i).borrow(), 1.0);
+            }
+            Some(e)
+        }
+        _ => None,
+    }
 }
 
 /// A new column `name` in `[lo, hi]` equal to `e` (row `row: col - e = 0`).

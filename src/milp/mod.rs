@@ -144,18 +144,21 @@ pub struct Milp {
     row_names: Option<HashSet<String>>,
 }
 
-/// Sorts by column, merges duplicates and drops zero coefficients.
+/// Sorts by column, merges duplicates (summing left to right) and drops zero coefficients, in
+/// place: a row is the largest object lowering makes, and a second buffer per row doubled the
+/// memory it passed through.
 fn normalize_terms(terms: &mut Vec<(Col, f64)>) {
     terms.sort_by_key(|t| t.0);
-    let mut out: Vec<(Col, f64)> = Vec::with_capacity(terms.len());
-    for &(c, v) in terms.iter() {
-        match out.last_mut() {
-            Some(last) if last.0 == c => last.1 += v,
-            _ => out.push((c, v)),
+    terms.dedup_by(|next, kept| {
+        let same = next.0 == kept.0;
+        if same {
+            kept.1 += next.1;
         }
-    }
-    out.retain(|t| t.1 != 0.0);
-    *terms = out;
+        same
+    });
+    terms.retain(|t| t.1 != 0.0);
+    // Rows are built by appending, so their buffers have up to twice the room they need.
+    terms.shrink_to_fit();
 }
 
 impl Milp {

@@ -134,7 +134,7 @@ pub fn run(cfg: &Config) -> Result<Report, TaskError> {
     let mut timing = prepared.timing.clone();
     let solve_options = exact(&cfg.solve_options);
     let mut extreme = |sense: ObjSense, tag: &str| -> Result<Extreme, TaskError> {
-        let milp = prepared.model(&unit, sense);
+        let milp = problem.model(&prepared, &unit, sense);
         let file = cfg.output.as_ref().map(|out| match cfg.senses {
             Senses::Both => tagged_path(out, tag),
             _ => out.clone(),

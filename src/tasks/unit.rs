@@ -7,7 +7,7 @@ use super::source::{Lowering, Pipeline};
 use super::start::{StartFormat, StartInfo};
 use super::{NetworkSource, TaskError, Timing};
 use crate::bounds::{self, InputBox};
-use crate::ir::Network;
+use crate::ir::{Handle, Network};
 use crate::lower::{add_distance, Encoding, Norm};
 use crate::milp::{Col, Milp, ObjSense};
 use crate::solve::{self, SolveOptions, Status};
@@ -166,7 +166,7 @@ impl UnitProblem<'_> {
     ) -> Result<Optimum, TaskError> {
         let milp = prepared
             .lowering
-            .for_highs(written, |p| with_objective(p, &self.base(p), unit, sense));
+            .for_highs(written, |p| with_objective(self.net, p, &self.base(p), unit, sense));
         let sol = solve::solve(&milp, opts)?;
         let inputs = &prepared.lowering.solved().lowered.inputs;
         let point = match (&sol.values, sol.objective) {
@@ -235,17 +235,18 @@ impl UnitProblem<'_> {
     }
 }
 
-impl Prepared {
+impl UnitProblem<'_> {
     /// The written model of `unit`'s value in `sense`.
-    pub fn model(&self, unit: &UnitInfo, sense: ObjSense) -> Milp {
-        with_objective(&self.lowering.written, &self.base, unit, sense)
+    pub fn model(&self, prepared: &Prepared, unit: &UnitInfo, sense: ObjSense) -> Milp {
+        with_objective(self.net, &prepared.lowering.written, &prepared.base, unit, sense)
     }
 }
 
-/// `base` (a model on `pipe`) with the objective `sense` of the unit's value.
-fn with_objective(pipe: &Pipeline, base: &Milp, unit: &UnitInfo, sense: ObjSense) -> Milp {
+/// `base` (a model on `pipe`, lowered from `net`) with the objective `sense` of the unit's value.
+fn with_objective(net: &Network, pipe: &Pipeline, base: &Milp, unit: &UnitInfo, sense: ObjSense) -> Milp {
     let mut milp = base.clone();
-    milp.set_objective(sense, pipe.lowered.values[unit.layer][unit.index].clone());
+    let value = pipe.lowered.value(net, Handle::from_index(unit.layer), unit.index);
+    milp.set_objective(sense, value);
     milp
 }
 

@@ -169,7 +169,7 @@ pub fn run(cfg: &Config) -> Result<Report, TaskError> {
 
     let mut results = Vec::with_capacity(units.len());
     for unit in &units {
-        let milp = prepared.model(unit, cfg.sense);
+        let milp = problem.model(&prepared, unit, cfg.sense);
         let file = cfg.output.as_ref().map(|out| match cfg.units {
             Units::AllOutputs => output::tagged_path(out, &format!("y{}", unit.index)),
             _ => out.clone(),
@@ -215,7 +215,7 @@ pub fn run(cfg: &Config) -> Result<Report, TaskError> {
 
     // Every unit's model differs from the first only in its objective.
     let model = ModelInfo::of(
-        &prepared.model(&units[0], cfg.sense),
+        &problem.model(&prepared, &units[0], cfg.sense),
         &pipe.lowered.stats,
         cfg.encoding,
         cfg.bounds,

@@ -24,7 +24,7 @@
 mod ops;
 mod tensor;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::path::Path;
 
@@ -239,11 +239,26 @@ pub fn load_bytes(bytes: &[u8], source: &str) -> Result<Network, OnnxError> {
 
 /// Translates the bytes of an ONNX model within `opts`; `source` names it in messages.
 pub fn load_bytes_with(bytes: &[u8], source: &str, opts: &LoadOptions) -> Result<Network, OnnxError> {
-    let model = ModelProto::parse_from_bytes(bytes).map_err(|e| OnnxError::Malformed {
+    let mut model = ModelProto::parse_from_bytes(bytes).map_err(|e| OnnxError::Malformed {
         file: source.to_string(),
         message: e.to_string(),
     })?;
-    translate(&model, source, opts)
+    // Each initializer is decoded into `f64`s and its encoded bytes freed at once, so the model
+    // never holds a weight twice (its raw bytes and its values); `translate` reports a decoding
+    // failure where it would have decoded the tensor itself.
+    let decoded: Vec<Result<Tensor, String>> = match model.graph.as_mut() {
+        None => Vec::new(),
+        Some(graph) => (graph.initializer.iter_mut())
+            .map(|t| {
+                let tensor = Tensor::from_proto(t);
+                t.raw_data = Vec::new();
+                t.float_data = Vec::new();
+                t.double_data = Vec::new();
+                tensor
+            })
+            .collect(),
+    };
+    translate(&model, decoded, source, opts)
 }
 
 /// How messages name a node: its name, or its index and first output when it has none.
@@ -277,7 +292,13 @@ fn default_opset(model: &ModelProto, file: &str) -> Result<Option<i64>, OnnxErro
     }
 }
 
-fn translate(model: &ModelProto, file: &str, opts: &LoadOptions) -> Result<Network, OnnxError> {
+/// Builds the network from `model`, whose initializers' values are `decoded` (in order).
+fn translate(
+    model: &ModelProto,
+    decoded: Vec<Result<Tensor, String>>,
+    file: &str,
+    opts: &LoadOptions,
+) -> Result<Network, OnnxError> {
     let file_s = || file.to_string();
     let graph = model.graph.as_ref().ok_or_else(|| OnnxError::Malformed {
         file: file_s(),
@@ -298,7 +319,7 @@ fn translate(model: &ModelProto, file: &str, opts: &LoadOptions) -> Result<Netwo
 
     let mut budget = Budget::new(*opts);
     let mut values: HashMap<&str, Value> = HashMap::new();
-    for t in &graph.initializer {
+    for (t, tensor) in graph.initializer.iter().zip(decoded) {
         let init_error = |message: String| OnnxError::Initializer {
             file: file_s(),
             tensor: t.name.clone(),
@@ -309,7 +330,7 @@ fn translate(model: &ModelProto, file: &str, opts: &LoadOptions) -> Result<Netwo
                 "defined twice (or unnamed): every value must have one definition".into(),
             ));
         }
-        let tensor = Tensor::from_proto(t).map_err(init_error)?;
+        let tensor = tensor.map_err(init_error)?;
         (budget.reserve("the initializer", &[tensor.data.len()])).map_err(|e| init_error(e.to_string()))?;
         values.insert(&t.name, Value::Const(tensor));
     }
@@ -352,6 +373,16 @@ fn translate(model: &ModelProto, file: &str, opts: &LoadOptions) -> Result<Netwo
         }
     }
 
+    // Readers left per value name: a constant is dropped after its last reader (unless it is
+    // the graph's output), so a layer's weights are freed once its matrix holds them. Its
+    // name stays `retired`, so that a later node defining it again is still refused.
+    let mut readers_left: HashMap<&str, usize> = HashMap::new();
+    for name in graph.node.iter().flat_map(|n| &n.input).filter(|i| !i.is_empty()) {
+        *readers_left.entry(name).or_default() += 1;
+    }
+    let mut retired: HashSet<&str> = HashSet::new();
+    let graph_output = graph.output.first().map_or("", |o| o.name.as_str());
+
     // Extra outputs (MaxPool's indices, BatchNormalization's running statistics, Dropout's
     // mask) are not computed; reading one is an error naming its producer.
     let mut extra_outputs: HashMap<&str, String> = HashMap::new();
@@ -367,7 +398,8 @@ fn translate(model: &ModelProto, file: &str, opts: &LoadOptions) -> Result<Netwo
         };
         for (k, name) in proto.output.iter().enumerate().filter(|(_, o)| !o.is_empty()) {
             let twice = proto.output[..k].contains(name);
-            if twice || values.contains_key(name.as_str()) || extra_outputs.contains_key(name.as_str()) {
+            let defined = values.contains_key(name.as_str()) || retired.contains(name.as_str());
+            if twice || defined || extra_outputs.contains_key(name.as_str()) {
                 return Err(OnnxError::Redefined {
                     file: file_s(),
                     node: node.clone(),
@@ -417,6 +449,15 @@ fn translate(model: &ModelProto, file: &str, opts: &LoadOptions) -> Result<Netwo
             extra_outputs.insert(extra, node.clone());
         }
         values.insert(output, value);
+        for name in proto.input.iter().filter(|i| !i.is_empty()) {
+            let left = readers_left.get_mut(name.as_str()).expect("every input was counted");
+            *left -= 1;
+            let constant = matches!(values.get(name.as_str()), Some(Value::Const(_)));
+            if *left == 0 && constant && name != graph_output {
+                values.remove(name.as_str());
+                retired.insert(name);
+            }
+        }
     }
 
     let out_name = &graph.output[0].name;

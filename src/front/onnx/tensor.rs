@@ -101,7 +101,9 @@ impl Tensor {
         if raw.is_empty() && stored != len {
             return Err(format!("{stored} values for shape {shape:?}"));
         }
-        fn decode<const N: usize>(raw: &[u8], f: impl Fn([u8; N]) -> f64) -> Vec<f64> {
+        // Collected straight into the shared storage: an exact-size iterator fills an `Arc<[f64]>`
+        // in place, where a `Vec` would be copied into one (a second copy of every weight).
+        fn decode<const N: usize>(raw: &[u8], f: impl Fn([u8; N]) -> f64) -> Arc<[f64]> {
             raw.chunks_exact(N)
                 .map(|c| f(c.try_into().expect("chunks_exact yields N bytes")))
                 .collect()
@@ -117,7 +119,7 @@ impl Tensor {
             ),
             x if x == DataType::DOUBLE as i32 => (
                 if raw.is_empty() {
-                    t.double_data.clone()
+                    t.double_data.as_slice().into()
                 } else {
                     decode(raw, f64::from_le_bytes)
                 },
@@ -141,7 +143,7 @@ impl Tensor {
             ),
             _ => unreachable!("element types were matched above"),
         };
-        let t = Tensor::new(shape, data, int);
+        let t = Tensor { shape, data, int };
         if let Some((index, value)) = t.non_finite() {
             return Err(format!("holds the non-finite value {value} at index {index}"));
         }

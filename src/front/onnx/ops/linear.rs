@@ -32,36 +32,70 @@ impl View {
     }
 }
 
-/// The entries of `l · r` per numpy matmul on views of rank >= 2: the result shape and, for
-/// each result entry, the `(offset in l, offset in r)` pairs whose products it sums.
-type Terms = (Vec<usize>, Vec<Vec<(usize, usize)>>);
+/// The entries of `l · r` per numpy matmul on views of rank >= 2, described rather than listed:
+/// result entry `e` sums the products of the `(offset in l, offset in r)` pairs
+/// [`Product::entry`] yields. Listing them (two `usize` per weight) and then the weighted rows
+/// (two more) cost 32 bytes per weight of a dense layer before its matrix was built; walking
+/// them lazily lets the matrix be built straight from the weights.
+struct Product {
+    /// The result shape (batch axes, then `m`, `cols`).
+    out: Vec<usize>,
+    /// Per broadcast batch, the flat offsets of its `l` and `r` matrices.
+    base: Vec<(usize, usize)>,
+    m: usize,
+    cols: usize,
+    k: usize,
+    /// Strides of `l`'s rows and columns and of `r`'s rows and columns.
+    lm: usize,
+    lk: usize,
+    rk: usize,
+    rn: usize,
+}
 
-fn product_terms(n: &mut Node<'_>, l: &View, r: &View) -> Result<Terms, NodeError> {
-    let (lb, rb) = (l.shape.len() - 2, r.shape.len() - 2);
-    let (m, k, k2, cols) = (l.shape[lb], l.shape[lb + 1], r.shape[rb], r.shape[rb + 1]);
-    let batch = broadcast_shape(&l.shape[..lb], &r.shape[..rb]).filter(|_| k == k2);
-    let Some(mut out) = batch else {
-        return Err(NodeError::Shape(format!(
-            "cannot multiply {:?} by {:?}",
-            l.shape, r.shape
-        )));
-    };
-    let batches = checked_product(out.iter().copied()).unwrap_or(usize::MAX);
-    // The terms, then the matrix (or constant) made from them.
-    n.reserve("the matrix product", &[batches, m, cols, k.max(1), 2])?;
-    let l_base = offsets(&l.shape[..lb], &l.strides[..lb], &out);
-    let r_base = offsets(&r.shape[..rb], &r.strides[..rb], &out);
-    let (lm, lk, rk, rn) = (l.strides[lb], l.strides[lb + 1], r.strides[rb], r.strides[rb + 1]);
-    let mut rows = Vec::with_capacity(batches * m * cols);
-    for (lo, ro) in l_base.into_iter().zip(r_base) {
-        for i in 0..m {
-            for j in 0..cols {
-                rows.push((0..k).map(|t| (lo + i * lm + t * lk, ro + t * rk + j * rn)).collect());
-            }
-        }
+impl Product {
+    fn new(n: &mut Node<'_>, l: &View, r: &View) -> Result<Self, NodeError> {
+        let (lb, rb) = (l.shape.len() - 2, r.shape.len() - 2);
+        let (m, k, k2, cols) = (l.shape[lb], l.shape[lb + 1], r.shape[rb], r.shape[rb + 1]);
+        let batch = broadcast_shape(&l.shape[..lb], &r.shape[..rb]).filter(|_| k == k2);
+        let Some(mut out) = batch else {
+            return Err(NodeError::Shape(format!(
+                "cannot multiply {:?} by {:?}",
+                l.shape, r.shape
+            )));
+        };
+        let batches = checked_product(out.iter().copied()).unwrap_or(usize::MAX);
+        // Counted twice, as when the terms were listed before their matrix was built, so that
+        // the load budget (`LoadOptions`) still refuses the same files.
+        n.reserve("the matrix product", &[batches, m, cols, k.max(1), 2])?;
+        let l_base = offsets(&l.shape[..lb], &l.strides[..lb], &out);
+        let r_base = offsets(&r.shape[..rb], &r.strides[..rb], &out);
+        out.extend([m, cols]);
+        Ok(Product {
+            out,
+            base: l_base.into_iter().zip(r_base).collect(),
+            m,
+            cols,
+            k,
+            lm: l.strides[lb],
+            lk: l.strides[lb + 1],
+            rk: r.strides[rb],
+            rn: r.strides[rb + 1],
+        })
     }
-    out.extend([m, cols]);
-    Ok((out, rows))
+
+    /// Number of result entries.
+    fn len(&self) -> usize {
+        self.base.len() * self.m * self.cols
+    }
+
+    /// The `(offset in l, offset in r)` pairs of result entry `e` (row-major), in `k` order.
+    fn entry(&self, e: usize) -> impl ExactSizeIterator<Item = (usize, usize)> + '_ {
+        let (b, ij) = (e / (self.m * self.cols), e % (self.m * self.cols));
+        let (i, j) = (ij / self.cols, ij % self.cols);
+        let (lo, ro) = self.base[b];
+        let (l0, r0) = (lo + i * self.lm, ro + j * self.rn);
+        (0..self.k).map(move |t| (l0 + t * self.lk, r0 + t * self.rk))
+    }
 }
 
 pub fn matmul(n: &mut Node<'_>) -> Result<Value, NodeError> {
@@ -73,15 +107,16 @@ pub fn matmul(n: &mut Node<'_>) -> Result<Value, NodeError> {
     // numpy: a 1-D left operand is a row, a 1-D right one a column; the added axis is dropped.
     let l = if sa.len() == 1 { vec![1, sa[0]] } else { sa.to_vec() };
     let r = if sb.len() == 1 { vec![sb[0], 1] } else { sb.to_vec() };
-    let (mut out, terms) = product_terms(n, &View::of(l), &View::of(r))?;
+    let product = Product::new(n, &View::of(l), &View::of(r))?;
+    let mut out = product.out.clone();
     if sb.len() == 1 {
         out.pop();
     }
     if sa.len() == 1 {
         out.remove(out.len() - if sb.len() == 1 { 1 } else { 2 });
     }
-    let bias = vec![0.0; terms.len()];
-    combine(n, a, b, terms, 1.0, bias, out)
+    let bias = vec![0.0; product.len()];
+    combine(n, a, b, &product, 1.0, bias, out)
 }
 
 pub fn gemm(n: &mut Node<'_>) -> Result<Value, NodeError> {
@@ -95,10 +130,11 @@ pub fn gemm(n: &mut Node<'_>) -> Result<Value, NodeError> {
     }
     let la = View::matrix(a.shape(), n.flag("transA", false)?);
     let lb = View::matrix(b.shape(), n.flag("transB", false)?);
-    let (out, terms) = product_terms(n, &la, &lb)?;
+    let product = Product::new(n, &la, &lb)?;
+    let out = product.out.clone();
     let (alpha, beta) = (n.float("alpha", 1.0)? as f64, n.float("beta", 1.0)? as f64);
     let bias = match n.opt_input(2) {
-        None => vec![0.0; terms.len()],
+        None => vec![0.0; product.len()],
         Some(_) => {
             let c = n.constant(2)?;
             if broadcast_shape(&c.shape, &out).as_ref() != Some(&out) {
@@ -113,41 +149,43 @@ pub fn gemm(n: &mut Node<'_>) -> Result<Value, NodeError> {
                 .collect()
         }
     };
-    combine(n, a, b, terms, alpha, bias, out)
+    combine(n, a, b, &product, alpha, bias, out)
 }
 
 /// `scale · (a · b) + bias` from the product terms, where at most one of `a`, `b` is a variable.
+/// The weighted rows stream into the matrix one at a time: no copy of the weights is made
+/// besides the matrix itself.
 fn combine(
     n: &mut Node<'_>,
     a: &Value,
     b: &Value,
-    terms: Vec<Vec<(usize, usize)>>,
+    product: &Product,
     scale: f64,
     bias: Vec<f64>,
     out: Vec<usize>,
 ) -> Result<Value, NodeError> {
-    let (layer, x_len, rows): (_, usize, Vec<Vec<(usize, f64)>>) = match (a, b) {
+    let entries = 0..product.len();
+    let (layer, matrix) = match (a, b) {
         (Value::Var { layer, shape }, Value::Const(w)) => (
             *layer,
-            shape.iter().product(),
-            terms
-                .iter()
-                .map(|row| row.iter().map(|&(i, j)| (i, scale * w.data[j])).collect())
-                .collect(),
+            SparseMatrix::from_rows_with_capacity(
+                shape.iter().product(),
+                entries.map(|e| product.entry(e).map(|(i, j)| (i, scale * w.data[j]))),
+                product.len() * product.k,
+            ),
         ),
         (Value::Const(w), Value::Var { layer, shape }) => (
             *layer,
-            shape.iter().product(),
-            terms
-                .iter()
-                .map(|row| row.iter().map(|&(i, j)| (j, scale * w.data[i])).collect())
-                .collect(),
+            SparseMatrix::from_rows_with_capacity(
+                shape.iter().product(),
+                entries.map(|e| product.entry(e).map(|(i, j)| (j, scale * w.data[i]))),
+                product.len() * product.k,
+            ),
         ),
         (Value::Const(x), Value::Const(y)) => {
-            let data = terms
-                .iter()
+            let data = entries
                 .zip(&bias)
-                .map(|(row, c)| scale * row.iter().map(|&(i, j)| x.data[i] * y.data[j]).sum::<f64>() + c)
+                .map(|(e, c)| scale * product.entry(e).map(|(i, j)| x.data[i] * y.data[j]).sum::<f64>() + c)
                 .collect();
             return Ok(Value::Const(Tensor::new(out, data, false)));
         }
@@ -157,5 +195,5 @@ fn combine(
             ))
         }
     };
-    Ok(n.affine(layer, SparseMatrix::from_rows(x_len, rows), bias, out))
+    Ok(n.affine(layer, matrix, bias, out))
 }
