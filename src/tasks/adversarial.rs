@@ -576,7 +576,12 @@ fn radius_for(d: f64) -> f64 {
 /// interval's 1.85 s and region-lp's 1.46 s); on `mnist_20-10-8-8` (46 ReLUs) region-lp and
 /// region-symbolic are even (5.6 + 1.7 s against 7.4 + 0.02 s); on `mnist_20x3` (60) region-lp
 /// wins (6.8 + 2.0 s against 11.5 + 0.15 s), until its per-unit LPs cost minutes
-/// (784-256-256-10: 165 s per image), where symbolic is kept.
+/// (784-256-256-10: 165 s per image), where symbolic is kept. With [`HIGHS_TUNING`] the solves
+/// got 2-4x cheaper and the lp pass did not: on `skl_8-8-8-8-8` (40 ReLUs, 5 images) region-lp
+/// took 9-22 s of bounds for solves of 0.6-8 s (median total 14.3 s), region-symbolic 0.7-1.6 s
+/// (median total 2.6 s, median solve 1.7 against 1.2 s); on `skl_20-10-8-8` (46, 4 images)
+/// median totals were 28 s against 4 s with solves even (bench/peers/README.md). So region-lp
+/// starts at 50 ReLUs.
 pub fn auto_bounds(relus: usize) -> (bounds::Method, bool) {
     if (AUTO_LP_FROM..=AUTO_LP_UP_TO).contains(&relus) {
         (bounds::Method::Lp, true)
@@ -586,7 +591,7 @@ pub fn auto_bounds(relus: usize) -> (bounds::Method, bool) {
 }
 
 /// ReLU counts for which [`auto_bounds`] picks region-lp.
-const AUTO_LP_FROM: usize = 40;
+const AUTO_LP_FROM: usize = 50;
 const AUTO_LP_UP_TO: usize = 200;
 
 /// The bounds of the final model, and what region-aware tightening found on the way.
