@@ -487,3 +487,81 @@ fn a_net_scaled_by_1e12_is_refused_with_a_clear_error() {
     let msg = e.to_string();
     assert!(msg.contains("magnitude") && msg.contains("beyond 1e9"), "{msg}");
 }
+
+/// The embedded solve and HiGHS reading the written file are one model under one option set:
+/// with the same options (the task's tuning included) and no start point, HiGHS does exactly
+/// the same work on both (nodes and simplex iterations), so a difference in seconds between
+/// them is the machine's load, not nnmilp.
+#[test]
+fn embedded_solve_and_solve_file_do_the_same_work() {
+    let (mut compared, mut branched) = (0, 0);
+    for seed in 0..12u64 {
+        let mut rng = Rng(100 + seed);
+        let sizes = [8, 8, 8, 6, 4];
+        let layers = random_mlp(&mut rng, &sizes);
+        let image = random_image(&mut rng, 8);
+        let c = case(&layers, &image, DataType::DOUBLE);
+        let file = c.net.with_file_name("model.mps");
+        let cfg = adversarial::Config {
+            margin_kind: Some(MarginKind::Relative),
+            output: Some(file.to_string_lossy().into_owned()),
+            ..config(&c)
+        };
+        let r = adversarial::run(&cfg).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        let emb = r.solve.as_ref().expect("solved");
+        assert!(!emb.warm_started, "seed {seed}: no start point was asked for");
+        let tuned = cfg.solve_options.with_tuning(adversarial::HIGHS_TUNING);
+        assert_eq!(emb.highs_options, tuned.highs_options, "seed {seed}");
+        let from_file = solve::solve_file(&file, &tuned).expect("solve the file");
+        assert_eq!(from_file.status, emb.status, "seed {seed}");
+        assert_eq!(
+            (from_file.nodes, from_file.lp_iterations),
+            (emb.nodes, emb.lp_iterations),
+            "seed {seed}: the file's solve did other work than the embedded one"
+        );
+        assert!(emb.lp_iterations.is_some() && emb.nodes.is_some(), "seed {seed}");
+        if let (Some(a), Some(b)) = (emb.objective, from_file.objective) {
+            assert!((a - b).abs() <= 1e-9 * (1.0 + a.abs()), "seed {seed}: {a} vs {b}");
+            compared += 1;
+        }
+        branched += usize::from(emb.nodes > Some(1));
+    }
+    assert!(compared >= 4, "only {compared} of 12 cases had an optimum to compare");
+    assert!(branched >= 1, "no case branched, so the node counts compared nothing");
+}
+
+/// `--highs-option` settings reach HiGHS after the task's tuning (so they override it), and
+/// one HiGHS does not know is refused before anything is written.
+#[test]
+fn highs_options_override_the_tuning_and_unknown_ones_are_refused() {
+    let mut rng = Rng(7);
+    let layers = random_mlp(&mut rng, &[5, 6, 4, 3]);
+    let image = random_image(&mut rng, 5);
+    let c = case(&layers, &image, DataType::DOUBLE);
+    let base = config(&c);
+    let with = |opts: &[(&str, &str)]| adversarial::Config {
+        solve_options: SolveOptions {
+            highs_options: opts.iter().map(|&(k, v)| (k.to_string(), v.to_string())).collect(),
+            ..base.solve_options.clone()
+        },
+        ..config(&c)
+    };
+    let r = adversarial::run(&with(&[("mip_heuristic_run_rins", "true")])).expect("solve");
+    let used = &r.solve.as_ref().unwrap().highs_options;
+    let last_rins = used.iter().rev().find(|(k, _)| k == "mip_heuristic_run_rins").unwrap();
+    assert_eq!(last_rins.1, "true", "the user's setting must come last: {used:?}");
+    assert_eq!(used.len(), adversarial::HIGHS_TUNING.len() + 1);
+
+    let file = c.net.with_file_name("never.mps");
+    for bad in [("no_such_option", "1"), ("threads", "many")] {
+        let cfg = adversarial::Config {
+            output: Some(file.to_string_lossy().into_owned()),
+            ..with(&[bad])
+        };
+        let err = adversarial::run(&cfg)
+            .expect_err("an unknown option must be refused")
+            .to_string();
+        assert!(err.contains(bad.0), "the error must name {}: {err}", bad.0);
+        assert!(!file.exists(), "nothing may be written before the options are checked");
+    }
+}

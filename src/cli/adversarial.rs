@@ -153,7 +153,7 @@ pub struct Args {
     /// interval, symbolic, lp or milp over the task's region; region-symbolic|region-lp|
     /// region-milp first find an example by a first-order search, tighten with that method
     /// inside the ball of its distance, add that budget row and start HiGHS from the example.
-    /// auto (the default) picks region-lp for networks of 40 to 200 ReLUs and
+    /// auto (the default) picks region-lp for networks of 50 to 200 ReLUs and
     /// region-symbolic otherwise (the fastest measured); --bounds-file overrides it.
     #[arg(long, value_enum, default_value_t = BoundsArg::Auto)]
     pub bounds: BoundsArg,

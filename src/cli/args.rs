@@ -358,6 +358,23 @@ pub struct ModelArgs {
     /// HiGHS's own output, for --solve.
     #[arg(long)]
     pub verbose: bool,
+    /// Set a HiGHS option for --solve, e.g. `presolve=off` (repeatable).
+    ///
+    /// Applied after nnmilp's own settings (which it overrides; `adversarial` turns HiGHS's
+    /// RINS and RENS sub-MIP heuristics off, see bench/peers/README.md). Names and values are
+    /// HiGHS's own; an unknown one is a usage error before anything is written.
+    #[arg(long, value_name = "NAME=VALUE", value_parser = parse_highs_option)]
+    pub highs_option: Vec<(String, String)>,
+}
+
+/// `NAME=VALUE`, both non-empty (HiGHS checks the name and the value's type).
+fn parse_highs_option(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.trim().is_empty() && !v.trim().is_empty() => {
+            Ok((k.trim().to_string(), v.trim().to_string()))
+        }
+        _ => Err(format!("{s:?} is not NAME=VALUE (e.g. presolve=off)")),
+    }
 }
 
 impl ModelArgs {
@@ -404,6 +421,7 @@ impl ModelArgs {
             threads: self.threads,
             mip_rel_gap: None,
             verbose: self.verbose,
+            highs_options: self.highs_option.clone(),
         }
     }
 

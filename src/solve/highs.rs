@@ -218,6 +218,19 @@ impl Highs {
         check(st, || format!("option {name} = {value} rejected"))
     }
 
+    /// Sets any HiGHS option from its text form (HiGHS parses the value by the option's type:
+    /// `true`/`false`, integers, numbers, or strings such as `off`), as `--highs-option` gives it.
+    pub fn set_option_text(&mut self, name: &str, value: &str) -> Result<(), SolveError> {
+        let (c_name, c_value) = (c_string(name)?, c_string(value)?);
+        // SAFETY: live instance, NUL-terminated name and value that outlive the call.
+        let st = unsafe { sys::Highs_setOptionValue(self.raw(), c_name.as_ptr(), c_value.as_ptr()) };
+        check(st, || format!("option {name} = {value} rejected")).map_err(|_| {
+            SolveError::Option(format!(
+                "HiGHS has no option {name:?} that takes the value {value:?} (see HiGHS's option list)"
+            ))
+        })
+    }
+
     fn double_option(&self, name: &str) -> Result<f64, SolveError> {
         let c = c_string(name)?;
         let mut v = 0.0;
@@ -539,6 +552,15 @@ impl Highs {
         // SAFETY: as above.
         let st = unsafe { sys::Highs_getIntInfoValue(self.raw(), c.as_ptr(), &mut v) };
         check(st, || format!("no int info {name}"))?;
+        Ok(v)
+    }
+
+    pub fn int64_info(&self, name: &str) -> Result<i64, SolveError> {
+        let c = c_string(name)?;
+        let mut v: i64 = 0;
+        // SAFETY: as above; the info is HiGHS's `int64_t`.
+        let st = unsafe { sys::Highs_getInt64InfoValue(self.raw(), c.as_ptr(), &mut v) };
+        check(st, || format!("no int64 info {name}"))?;
         Ok(v)
     }
 

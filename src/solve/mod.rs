@@ -24,7 +24,7 @@ const RANDOM_SEED: i32 = 0;
 const DEBUG_VIOLATION_TOLERANCE: f64 = 1e-4;
 
 /// How to run HiGHS. The default is HiGHS's own behaviour, without its console output.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SolveOptions {
     /// Seconds before HiGHS stops with [`Status::TimeLimit`].
     pub time_limit: Option<f64>,
@@ -34,6 +34,10 @@ pub struct SolveOptions {
     pub mip_rel_gap: Option<f64>,
     /// Show HiGHS's log on the console.
     pub verbose: bool,
+    /// Further HiGHS options by name and text value (`--highs-option NAME=VALUE`), applied
+    /// after the ones above in this order, so a later one overrides an earlier one. A task's
+    /// own tuned settings go first and a user's after them.
+    pub highs_options: Vec<(String, String)>,
 }
 
 impl SolveOptions {
@@ -51,7 +55,26 @@ impl SolveOptions {
         if let Some(g) = self.mip_rel_gap.filter(|g| g.is_nan() || *g < 0.0) {
             return Err(SolveError::Option(format!("relative MIP gap {g} is not >= 0")));
         }
+        if !self.highs_options.is_empty() {
+            // Only HiGHS knows its option names and types: ask a throw-away instance.
+            let mut h = Highs::new()?;
+            for (name, value) in &self.highs_options {
+                h.set_option_text(name, value)?;
+            }
+        }
         Ok(())
+    }
+
+    /// These options with `tuned` (a task's measured settings) applied before the caller's own
+    /// `highs_options`, which therefore still win.
+    pub fn with_tuning(&self, tuned: &[(&str, &str)]) -> SolveOptions {
+        let mut highs_options: Vec<(String, String)> =
+            tuned.iter().map(|&(k, v)| (k.to_string(), v.to_string())).collect();
+        highs_options.extend(self.highs_options.iter().cloned());
+        SolveOptions {
+            highs_options,
+            ..self.clone()
+        }
     }
 }
 
@@ -85,6 +108,11 @@ pub struct Solution {
     pub gap: Option<f64>,
     /// Wall-clock seconds of the run.
     pub seconds: f64,
+    /// Branch-and-bound nodes (MIP) and simplex iterations of the run: the solver's work,
+    /// which, unlike seconds, does not depend on the machine's load, so that settings can be
+    /// compared on a shared machine (and two runs of one model with one option set match).
+    pub nodes: Option<i64>,
+    pub lp_iterations: Option<i64>,
 }
 
 #[derive(Debug, Error)]
@@ -121,6 +149,9 @@ impl Highs {
         if let Some(g) = opts.mip_rel_gap {
             self.set_double_option("mip_rel_gap", g)?;
         }
+        for (name, value) in &opts.highs_options {
+            self.set_option_text(name, value)?;
+        }
         Ok(())
     }
 
@@ -153,6 +184,7 @@ impl Highs {
         } else {
             (None, None)
         };
+        let mip = self.is_mip()?;
         Ok(Solution {
             status,
             status_text: model_status.text(),
@@ -161,6 +193,12 @@ impl Highs {
             dual_bound,
             gap,
             seconds: self.last_run_seconds(),
+            nodes: if mip {
+                self.int64_info("mip_node_count").ok()
+            } else {
+                None
+            },
+            lp_iterations: self.int_info("simplex_iteration_count").ok().map(i64::from),
         })
     }
 }

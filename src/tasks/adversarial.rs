@@ -220,6 +220,12 @@ pub struct SolveInfo {
     pub dual_bound: Option<f64>,
     pub gap: Option<f64>,
     pub seconds: f64,
+    /// HiGHS's branch-and-bound nodes and simplex iterations (its work, independent of the
+    /// machine's load).
+    pub nodes: Option<i64>,
+    pub lp_iterations: Option<i64>,
+    /// The HiGHS options set by name for this solve: [`HIGHS_TUNING`], then `--highs-option`.
+    pub highs_options: Vec<(String, String)>,
     /// Whether HiGHS was handed a start point (the first-order example).
     pub warm_started: bool,
     /// The replayed adversarial example, when the solver found one.
@@ -583,7 +589,12 @@ fn radius_for(d: f64) -> f64 {
 /// interval's 1.85 s and region-lp's 1.46 s); on `mnist_20-10-8-8` (46 ReLUs) region-lp and
 /// region-symbolic are even (5.6 + 1.7 s against 7.4 + 0.02 s); on `mnist_20x3` (60) region-lp
 /// wins (6.8 + 2.0 s against 11.5 + 0.15 s), until its per-unit LPs cost minutes
-/// (784-256-256-10: 165 s per image), where symbolic is kept.
+/// (784-256-256-10: 165 s per image), where symbolic is kept. With [`HIGHS_TUNING`] the solves
+/// got 2-4x cheaper and the lp pass did not: on `skl_8-8-8-8-8` (40 ReLUs, 5 images) region-lp
+/// took 9-22 s of bounds for solves of 0.6-8 s (median total 14.3 s), region-symbolic 0.7-1.6 s
+/// (median total 2.6 s, median solve 1.7 against 1.2 s); on `skl_20-10-8-8` (46, 4 images)
+/// median totals were 28 s against 4 s with solves even (bench/peers/README.md). So region-lp
+/// starts at 50 ReLUs.
 pub fn auto_bounds(relus: usize) -> (bounds::Method, bool) {
     if (AUTO_LP_FROM..=AUTO_LP_UP_TO).contains(&relus) {
         (bounds::Method::Lp, true)
@@ -593,7 +604,7 @@ pub fn auto_bounds(relus: usize) -> (bounds::Method, bool) {
 }
 
 /// ReLU counts for which [`auto_bounds`] picks region-lp.
-const AUTO_LP_FROM: usize = 40;
+const AUTO_LP_FROM: usize = 50;
 const AUTO_LP_UP_TO: usize = 200;
 
 /// The bounds of the final model, and what region-aware tightening found on the way.
@@ -819,6 +830,16 @@ pub fn run(cfg: &Config) -> Result<Report, TaskError> {
     Ok(report)
 }
 
+/// HiGHS settings for the adversarial MILP, set before the user's `--highs-option`s (which
+/// override them). Measured on the paper's protocol (bench/peers/README.md, "HiGHS settings"):
+/// HiGHS's RINS and RENS sub-MIPs, each a presolve and a search on a model with ~1,000
+/// continuous columns, took 60-70% of the run on these small models while the first-order
+/// example (the start point) or the root's own heuristics already gave a near-optimal
+/// incumbent. Without them HiGHS did the same search in a fraction of the time (medians over
+/// 5 images, HiGHS reading the written files: 3.7 -> 2.4 s on mnist_8x3, 5.3 -> 1.3 s on
+/// skl_8-8-8, 32 -> 11 s on skl_20-10-8-8).
+pub const HIGHS_TUNING: &[(&str, &str)] = &[("mip_heuristic_run_rins", "false"), ("mip_heuristic_run_rens", "false")];
+
 /// Solves `solvable` (the big-M model on `pipe`), started from the incumbent when there is one,
 /// and replays the answer.
 fn solve_and_replay(
@@ -829,7 +850,8 @@ fn solve_and_replay(
     opts: &SolveOptions,
 ) -> Result<(SolveInfo, Option<Vec<f64>>), TaskError> {
     let start = incumbent.and_then(|inc| solvable.polish(inc.winner).start_point(&spec.search(), &inc.x));
-    let sol = solve::solve_from(&solvable.milp, opts, start.as_deref())?;
+    let opts = opts.with_tuning(HIGHS_TUNING);
+    let sol = solve::solve_from(&solvable.milp, &opts, start.as_deref())?;
     let example = match (&sol.values, sol.objective) {
         (Some(v), Some(obj)) => Some(replay(spec, pipe, solvable, v, obj)?),
         _ => None,
@@ -841,6 +863,9 @@ fn solve_and_replay(
         dual_bound: sol.dual_bound,
         gap: sol.gap,
         seconds: sol.seconds,
+        nodes: sol.nodes,
+        lp_iterations: sol.lp_iterations,
+        highs_options: opts.highs_options.clone(),
         warm_started: start.is_some(),
         example,
     };
@@ -1095,9 +1120,10 @@ impl fmt::Display for Report {
         let Some(sol) = &self.solve else { return Ok(()) };
         write!(
             f,
-            "solve: {} in {:.2}s{}",
+            "solve: {} in {:.2}s{}{}",
             sol.status_text,
             sol.seconds,
+            sol.nodes.map_or(String::new(), |n| format!(", {n} nodes")),
             if sol.warm_started {
                 " (started from the example)"
             } else {

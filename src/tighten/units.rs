@@ -82,7 +82,7 @@ pub(super) fn tighten(
         time_limit: options.unit_time_limit.is_finite().then_some(options.unit_time_limit),
         threads: Some(1),
         mip_rel_gap: (method == Method::Milp).then_some(MIP_REL_GAP),
-        verbose: false,
+        ..SolveOptions::default()
     };
     for h in net.handles().skip(1) {
         let t0 = Instant::now();

@@ -130,8 +130,7 @@ impl BoxProblem<'_> {
         h.apply_options(&SolveOptions {
             time_limit: Some(time_limit.max(0.0)),
             threads: Some(threads),
-            mip_rel_gap: None,
-            verbose: false,
+            ..SolveOptions::default()
         })?;
         h.pass_milp(&model.lowered.milp)?;
         if let Some(x) = &start {
