@@ -831,14 +831,23 @@ pub fn run(cfg: &Config) -> Result<Report, TaskError> {
 }
 
 /// HiGHS settings for the adversarial MILP, set before the user's `--highs-option`s (which
-/// override them). Measured on the paper's protocol (bench/peers/README.md, "HiGHS settings"):
-/// HiGHS's RINS and RENS sub-MIPs, each a presolve and a search on a model with ~1,000
-/// continuous columns, took 60-70% of the run on these small models while the first-order
-/// example (the start point) or the root's own heuristics already gave a near-optimal
-/// incumbent. Without them HiGHS did the same search in a fraction of the time (medians over
-/// 5 images, HiGHS reading the written files: 3.7 -> 2.4 s on mnist_8x3, 5.3 -> 1.3 s on
-/// skl_8-8-8, 32 -> 11 s on skl_20-10-8-8).
-pub const HIGHS_TUNING: &[(&str, &str)] = &[("mip_heuristic_run_rins", "false"), ("mip_heuristic_run_rens", "false")];
+/// override them). Measured on the paper's protocol (bench/peers/README.md, "HiGHS settings"),
+/// 5 images per net, 1 thread:
+/// - RINS and RENS sub-MIPs off: each is a presolve and a search of its own on a model with
+///   ~1,000 continuous columns (the split deviations), and they took 60-70% of the run while
+///   the first-order example (the start point) or the root already gave a near-optimal
+///   incumbent. HiGHS reading the written files, median solve 3.7 -> 2.4 s on mnist_8x3,
+///   5.3 -> 1.3 s on skl_8-8-8, 32 -> 11 s on skl_20-10-8-8, node counts nearly unchanged.
+/// - presolve off on top: HiGHS's presolve removes 0-4 rows of these models (nnmilp's own
+///   presolve already did the work) but costs a large share of a short solve, again in every
+///   restart. Median solve (embedded) 0.97 -> 0.70 s on skl_8-8-8, 2.6 -> 1.7 s on mnist_8x3
+///   (files), 3.4 -> 1.1 s on skl_20-20-20; its price is on the longest images, where branching
+///   needs more nodes (skl_8-8-8 image 1: 1,245 -> 1,715 nodes, 8.3 -> 14.4 s).
+pub const HIGHS_TUNING: &[(&str, &str)] = &[
+    ("mip_heuristic_run_rins", "false"),
+    ("mip_heuristic_run_rens", "false"),
+    ("presolve", "off"),
+];
 
 /// Solves `solvable` (the big-M model on `pipe`), started from the incumbent when there is one,
 /// and replays the answer.
