@@ -14,8 +14,9 @@ so the manifest's command lines regenerate the archived files byte for byte.
 Settings (`--settings`):
 
     none             the paper's "no bound tightening": indicator constraints instead of big-M
-                     rows (`--relu indicator`; columns keep their interval bounds, the rows carry
-                     no big-M). HiGHS ignores indicators, so SCIP (pyscipopt) solves the file.
+                     rows (`--relu indicator --for scip`; columns keep their interval bounds, the
+                     rows carry no big-M). HiGHS refuses indicators, so SCIP (pyscipopt) solves
+                     the file.
     interval         big-M from interval arithmetic, HiGHS (nnmilp --solve)
     symbolic         big-M from symbolic bounds over the box
     lp, milp         box bounds computed once per network with `nnmilp bounds --method M
@@ -318,7 +319,9 @@ class Study:
 
     def setting_flags(self, name, setting):
         if setting == "none":
-            return ["--relu", "indicator", "--bounds", "interval"]
+            # Indicators are not read alike by all six solvers, so the file is written for SCIP,
+            # the solver that solves it here (Gurobi and CPLEX read the same file).
+            return ["--relu", "indicator", "--bounds", "interval", "--for", "scip"]
         if setting in ("interval", "symbolic"):
             return ["--bounds", setting]
         if setting in BOX_FILE_METHODS:
@@ -356,7 +359,7 @@ class Study:
             if p.returncode != 0:
                 return self.fail(row, f"{shlex.join(shown)}: exit {p.returncode}: {p.stderr.strip()}")
             rep = json.load(open(report))
-            ans = scip_solve(mps, self.a.time_limit)
+            ans = scip_solve(mps, self.a.time_limit, image)
             ans_path = os.path.join(self.out, "reports", f"{inst}.scip.json")
             write_atomic(ans_path, json.dumps(ans) + "\n")
             example = ans.pop("input", None)
@@ -554,7 +557,9 @@ class Study:
 # SCIP on the indicator model (the paper's "no bound tightening")
 # ---------------------------------------------------------------------------------------------
 
-def scip_solve(path, time_limit):
+def scip_solve(path, time_limit, image):
+    """SCIP on the file; the example's input is `in_j` where the model has that column, else the
+    split form's `img_j + p_j - n_j` (a direction the box fixes has no column: 0)."""
     import pyscipopt
     m = pyscipopt.Model()
     m.hideOutput()
@@ -574,7 +579,9 @@ def scip_solve(path, time_limit):
         sol = m.getBestSol()
         ans["objective"] = m.getSolObjVal(sol)
         vals = {v.name: m.getSolVal(sol, v) for v in m.getVars()}
-        ans["input"] = [vals.get(f"in_{j}", 0.0) for j in range(784)]
+        ans["input"] = [vals[f"in_{j}"] if f"in_{j}" in vals
+                        else float(image[j]) + vals.get(f"p_{j}", 0.0) - vals.get(f"n_{j}", 0.0)
+                        for j in range(len(image))]
         ans["gap"] = m.getGap()
     if status in ("optimal", "time_limit"):
         ans["dual_bound"] = m.getDualbound()

@@ -1,13 +1,14 @@
 //! Fischetti & Jo's study in small (issue 13): `study/run.py` drives the binary under test on
-//! DNN1, 3 images, 2 bounds settings, into a temporary folder. Every optimum it reports is
+//! DNN1, 3 images, 3 settings (`none`: indicators solved by SCIP; `interval` and `lp`: big-M
+//! solved by the embedded HiGHS), into a temporary folder. Every optimum it reports is
 //! replayed here through the library's forward pass, the settings must agree per image, and one
 //! archived file is regenerated from its manifest line byte for byte and re-solved by HiGHS
 //! reading the file. The committed archive is checked separately: its files match their
 //! manifest SHA-256 and one of them solves to its recorded optimum (the committed bytes depend
 //! on the formulation of the nnmilp version that wrote them, their optimum does not).
 //!
-//! Needs numpy and onnx (the driver's only dependencies for these settings) in the `.ci/setup`
-//! venv (`common::python()`).
+//! Needs numpy, onnx and pyscipopt (the driver's dependencies for these settings) in the
+//! `.ci/setup` venv (`common::python()`).
 
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
@@ -19,7 +20,7 @@ use nnmilp::solve::{solve_file, SolveOptions, Status};
 
 use crate::common;
 
-const SETTINGS: [&str; 2] = ["interval", "lp"];
+const SETTINGS: [&str; 3] = ["none", "interval", "lp"];
 const IMAGES: usize = 3;
 /// nnmilp's replay tolerance (`tasks::REPLAY_TOLERANCE`): 1e-5 (1 + |value|).
 const REPLAY_TOL: f64 = 1e-5;
@@ -149,10 +150,16 @@ fn small_study_replays_agrees_and_regenerates_its_archive() {
     let mut optima: HashMap<String, Vec<f64>> = HashMap::new();
     for r in &rows {
         assert_eq!(r["status"], "optimal", "DNN1 closes within 300 s: {r:?}");
+        // `none` is solved by SCIP: the driver stores its answer beside nnmilp's report.
+        let (report_path, input_at) = match r["setting"].as_str() {
+            "none" => (r["report"].replace(".json", ".scip.json"), "/input"),
+            _ => (r["report"].clone(), "/solve/example/input"),
+        };
         let report: serde_json::Value =
-            serde_json::from_str(&fs::read_to_string(common::root().join(&r["report"])).unwrap()).unwrap();
-        let x: Vec<f64> = report["solve"]["example"]["input"]
-            .as_array()
+            serde_json::from_str(&fs::read_to_string(common::root().join(&report_path)).unwrap()).unwrap();
+        let x: Vec<f64> = report
+            .pointer(input_at)
+            .and_then(|v| v.as_array())
             .expect("example input")
             .iter()
             .map(|v| v.as_f64().unwrap())
