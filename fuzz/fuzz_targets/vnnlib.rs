@@ -29,12 +29,19 @@ fuzz_target!(|data: &[u8]| {
         "meaning changed by the round trip"
     );
     let net = load_bytes(&bytes(dense(2, 3, 5)), "net.onnx").unwrap();
-    if property.check_shape("p.vnnlib", net.input_size(), net.output_size()).is_err() {
+    if property
+        .check_shape("p.vnnlib", net.input_size(), net.output_size())
+        .is_err()
+    {
         return;
     }
     for case in &property.cases {
         assert_eq!(case.lo.len(), 2);
-        assert!(case.lo.iter().zip(&case.hi).all(|(l, h)| l.is_finite() && h.is_finite() && l <= h));
+        assert!(case
+            .lo
+            .iter()
+            .zip(&case.hi)
+            .all(|(l, h)| l.is_finite() && h.is_finite() && l <= h));
         for rows in &case.disjuncts {
             assert!(rows.iter().all(|r| r.coeffs.iter().all(|&(j, _)| j < 3)));
         }
