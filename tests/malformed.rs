@@ -814,4 +814,22 @@ fn bad_options_and_paths_are_refused_before_anything_is_written() {
     assert_eq!(listing(d), before);
     refused(d, &with(&["--solve", "--png", "missing/p.png"]), "missing/p.png", &[]);
     refused(d, &with(&["--report", "missing/r.json"]), "missing/r.json", &[]);
+    // A HiGHS option HiGHS does not know, or a value of the wrong type, is refused by name
+    // before the model file is written; a flag that is not NAME=VALUE is a usage error.
+    refused(
+        d,
+        &with(&["--solve", "--highs-option", "no_such_option=1"]),
+        "no_such_option",
+        &[],
+    );
+    refused(
+        d,
+        &with(&["--solve", "--highs-option", "threads=many"]),
+        "threads",
+        &["many"],
+    );
+    let r = nnmilp(d, &with(&["--solve", "--highs-option", "presolve"]));
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    assert!(r.stderr.contains("NAME=VALUE"), "{}", r.stderr);
+    assert_eq!(listing(d), before);
 }

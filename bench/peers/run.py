@@ -101,6 +101,7 @@ def run_nnmilp(net, idx, target, limit, extra, tmp):
         "status": s["status"], "objective": s["objective"], "bound": s.get("dual_bound"), "solve": s["seconds"],
         "total": t["bounds_seconds"] + t["lower_seconds"] + s["seconds"],
         "rows": r["model"]["rows"], "columns": r["model"]["columns"],
+        "nodes": s.get("nodes"), "lp_iterations": s.get("lp_iterations"),
         "goal_class_wins": (s.get("example") or {}).get("goal_class_wins"),
     }
 
