@@ -32,7 +32,7 @@ const ROUNDING_MARGIN: f64 = 1e-10;
 
 /// `lower_slope·x + lower_icpt <= relu(x) <= upper_slope·x + upper_icpt` over `[l, u]`.
 #[derive(Clone, Copy, Debug)]
-struct Line {
+pub(super) struct Line {
     lower_slope: f64,
     lower_icpt: f64,
     upper_slope: f64,
@@ -72,20 +72,20 @@ impl Line {
 
 /// The upper relaxation of a max-pool output.
 #[derive(Clone, Copy, Debug)]
-enum PoolUpper {
+pub(super) enum PoolUpper {
     /// The output equals this input (it dominates its window).
     Input(usize),
     Constant(f64),
 }
 
 /// Relaxation of one nonlinear layer.
-enum Relax {
+pub(super) enum Relax {
     Relu(Vec<Line>),
     /// Per output: the input index of the lower line and the upper relaxation.
     Pool(Vec<(usize, PoolUpper)>),
 }
 
-fn relax_layer(net: &Network, bounds: &Bounds, h: Handle) -> Option<Relax> {
+pub(super) fn relax_layer(net: &Network, bounds: &Bounds, h: Handle) -> Option<Relax> {
     match &net.layer(h).op {
         Op::Relu { input } => {
             let (l, u) = bounds.layer(*input);
@@ -127,7 +127,7 @@ fn add(constant: &mut f64, magnitude: &mut f64, v: f64) {
 }
 
 /// A lower bound of `c · value(layer k)` over the box, `c` given densely.
-fn lower_bound(net: &Network, region: &Region, relax: &[Option<Relax>], k: Handle, c: Vec<f64>) -> f64 {
+pub(super) fn lower_bound(net: &Network, region: &Region, relax: &[Option<Relax>], k: Handle, c: Vec<f64>) -> f64 {
     let mut pending: Vec<Option<Vec<f64>>> = vec![None; k.index() + 1];
     pending[k.index()] = Some(c);
     let mut constant = 0.0;
@@ -251,4 +251,27 @@ pub fn symbolic(net: &Network, region: &super::InputBox) -> Bounds {
     let (mut b, _) = tighten(net, &region, &super::interval_in(net, &region));
     b.method = super::Method::Symbolic;
     b
+}
+
+/// Re-bounds the units of layer `h` by back-substitution over the relaxations that `bounds`
+/// gives the layers before it, intersecting with what `bounds` has. Costs one back-substitution
+/// per unit of `h` only: meant for a few units (the property's rows) after a cheaper pass
+/// bounded the rest ([`super::forward`]).
+pub(crate) fn tighten_layer(net: &Network, region: &Region, bounds: &mut Bounds, h: Handle) {
+    let relax: Vec<Option<Relax>> = net
+        .handles()
+        .take(h.index())
+        .map(|k| relax_layer(net, bounds, k))
+        .collect();
+    let n = net.layer(h).size();
+    let i = h.index();
+    for j in 0..n {
+        let mut c = vec![0.0; n];
+        c[j] = 1.0;
+        let lo = lower_bound(net, region, &relax, h, c.clone());
+        c[j] = -1.0;
+        let hi = -lower_bound(net, region, &relax, h, c);
+        bounds.lo[i][j] = bounds.lo[i][j].max(lo);
+        bounds.hi[i][j] = bounds.hi[i][j].min(hi);
+    }
 }
