@@ -280,14 +280,19 @@ fn forward_with(net: &Network, input_box: &InputBox, refine: bool) -> Option<Bou
     Some(bounds)
 }
 
-/// [`forward`], then the units of the network's output layer re-bounded by back-substitution
+/// [`forward`] (refined when `refine`), then the units of the network's output layer, when it
+/// is linear, re-bounded by back-substitution
 /// over the relaxations those bounds give (and intersected). Falls back to the full
 /// back-substitution ([`super::symbolic`]) when the box is not finite.
 pub fn forward_then_rows(net: &Network, input_box: &InputBox, refine: bool) -> Bounds {
     let Some(mut b) = forward_with(net, input_box, refine) else {
         return super::symbolic(net, input_box);
     };
-    let region = Region::from(input_box.clone());
-    super::symbolic::tighten_layer(net, &region, &mut b, net.output());
+    // A nonlinear output (ReLU, max-pool) keeps its forward bounds: back-substitution starts at
+    // a linear layer.
+    if matches!(net.layer(net.output()).op, Op::Affine { .. } | Op::Sum { .. }) {
+        let region = Region::from(input_box.clone());
+        super::symbolic::tighten_layer(net, &region, &mut b, net.output());
+    }
     b
 }

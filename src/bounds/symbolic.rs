@@ -253,7 +253,7 @@ pub fn symbolic(net: &Network, region: &super::InputBox) -> Bounds {
     b
 }
 
-/// Re-bounds the units of layer `h` by back-substitution over the relaxations that `bounds`
+/// Re-bounds the units of the linear (affine or sum) layer `h` by back-substitution over the relaxations that `bounds`
 /// gives the layers before it, intersecting with what `bounds` has. Costs one back-substitution
 /// per unit of `h` only: meant for a few units (the property's rows) after a cheaper pass
 /// bounded the rest ([`super::forward`]).
