@@ -32,8 +32,8 @@ pub use forward::{forward, forward_refined, forward_then_rows};
 pub use interval::{interval, interval_in};
 pub use region::{L1Ball, Region};
 pub use report::{BoundsReport, LayerReport, StageReport};
-pub use symbolic::symbolic;
 pub(crate) use symbolic::tighten as tighten_symbolic;
+pub use symbolic::{lower_bounds_of, symbolic};
 
 use crate::ir::{Handle, Network, Op};
 use thiserror::Error;

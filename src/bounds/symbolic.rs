@@ -253,25 +253,37 @@ pub fn symbolic(net: &Network, region: &super::InputBox) -> Bounds {
     b
 }
 
-/// Re-bounds the units of the linear (affine or sum) layer `h` by back-substitution over the relaxations that `bounds`
-/// gives the layers before it, intersecting with what `bounds` has. Costs one back-substitution
-/// per unit of `h` only: meant for a few units (the property's rows) after a cheaper pass
-/// bounded the rest ([`super::forward`]).
+/// Re-bounds the units of the linear (affine or sum) layer `h` by back-substitution over the
+/// relaxations that `bounds` gives the layers before it, intersecting with what `bounds` has.
+/// Costs one back-substitution per unit of `h` only: meant for a few units (the property's
+/// rows) after a cheaper pass bounded the rest ([`super::forward`]).
 pub(crate) fn tighten_layer(net: &Network, region: &Region, bounds: &mut Bounds, h: Handle) {
+    let n = net.layer(h).size();
+    let unit = |j: usize, v: f64| {
+        let mut c = vec![0.0; n];
+        c[j] = v;
+        c
+    };
+    let cs: Vec<Vec<f64>> = (0..n).flat_map(|j| [unit(j, 1.0), unit(j, -1.0)]).collect();
+    let lows = lower_bounds_of(net, region, bounds, h, &cs);
+    let i = h.index();
+    for j in 0..n {
+        bounds.lo[i][j] = bounds.lo[i][j].max(lows[2 * j]);
+        bounds.hi[i][j] = bounds.hi[i][j].min(-lows[2 * j + 1]);
+    }
+}
+
+/// Lower bounds of `c · value(h)` for each `c` in `cs` (dense over the linear layer `h`), by
+/// back-substitution over the relaxations that `bounds` gives the layers before `h`. Used for
+/// combinations of a disjunct's rows: if `Σ λ_r row_r` (`λ >= 0`) is positive everywhere, no
+/// input meets all the rows at once, which no single row's bound can show.
+pub fn lower_bounds_of(net: &Network, region: &Region, bounds: &Bounds, h: Handle, cs: &[Vec<f64>]) -> Vec<f64> {
     let relax: Vec<Option<Relax>> = net
         .handles()
         .take(h.index())
         .map(|k| relax_layer(net, bounds, k))
         .collect();
-    let n = net.layer(h).size();
-    let i = h.index();
-    for j in 0..n {
-        let mut c = vec![0.0; n];
-        c[j] = 1.0;
-        let lo = lower_bound(net, region, &relax, h, c.clone());
-        c[j] = -1.0;
-        let hi = -lower_bound(net, region, &relax, h, c);
-        bounds.lo[i][j] = bounds.lo[i][j].max(lo);
-        bounds.hi[i][j] = bounds.hi[i][j].min(hi);
-    }
+    cs.iter()
+        .map(|c| lower_bound(net, region, &relax, h, c.clone()))
+        .collect()
 }

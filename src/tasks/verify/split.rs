@@ -130,6 +130,9 @@ impl Work<'_> {
         stats.bounds_seconds += t0.elapsed().as_secs_f64();
         let mut ruled = self.spec.ruled_out(&bounds);
         ruled.iter_mut().zip(&inherited).for_each(|(r, i)| *r |= *i);
+        if !ruled.iter().all(|r| *r) {
+            self.spec.rule_out_jointly(&p.lo, &p.hi, &bounds, &mut ruled);
+        }
         if ruled.iter().all(|r| *r) {
             stats.safe_by_bounds += 1;
             return Step::Done(Outcome::Safe);
