@@ -39,14 +39,33 @@ pub(super) struct Line {
     upper_icpt: f64,
 }
 
+/// How an unstable ReLU's lower line `α x` is chosen: any `α ∈ [0, 1]` is sound, and which one
+/// gives the best bound depends on the query, so the property's rows try several.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) enum LowerSlope {
+    /// `α = 1` when `u > -l`, else `0` (the smaller area).
+    Area,
+    /// `α = u / (u - l)`, parallel to the upper chord.
+    Chord,
+    Zero,
+    One,
+}
+
 impl Line {
-    fn relu(l: f64, u: f64) -> Line {
+    fn relu_with(l: f64, u: f64, slope: LowerSlope) -> Line {
         let (slope, icpt) = if u <= 0.0 {
             (0.0, 0.0)
         } else if l >= 0.0 {
             (1.0, 0.0)
         } else {
-            let alpha = if u > -l { 1.0 } else { 0.0 };
+            let alpha = match slope {
+                LowerSlope::Area if u > -l => 1.0,
+                LowerSlope::Area | LowerSlope::Zero => 0.0,
+                LowerSlope::One => 1.0,
+                // Finite here unless u is infinite (then the chord is flat at 1).
+                LowerSlope::Chord if u.is_finite() && l.is_finite() => u / (u - l),
+                LowerSlope::Chord => 1.0,
+            };
             let (us, uc) = if l.is_finite() && u.is_finite() {
                 (u / (u - l), -u * l / (u - l))
             } else {
@@ -86,10 +105,16 @@ pub(super) enum Relax {
 }
 
 pub(super) fn relax_layer(net: &Network, bounds: &Bounds, h: Handle) -> Option<Relax> {
+    relax_layer_with(net, bounds, h, LowerSlope::Area)
+}
+
+fn relax_layer_with(net: &Network, bounds: &Bounds, h: Handle, slope: LowerSlope) -> Option<Relax> {
     match &net.layer(h).op {
         Op::Relu { input } => {
             let (l, u) = bounds.layer(*input);
-            Some(Relax::Relu(l.iter().zip(u).map(|(&l, &u)| Line::relu(l, u)).collect()))
+            Some(Relax::Relu(
+                l.iter().zip(u).map(|(&l, &u)| Line::relu_with(l, u, slope)).collect(),
+            ))
         }
         Op::MaxPool { input, windows } => {
             let (l, u) = bounds.layer(*input);
@@ -274,16 +299,22 @@ pub(crate) fn tighten_layer(net: &Network, region: &Region, bounds: &mut Bounds,
 }
 
 /// Lower bounds of `c · value(h)` for each `c` in `cs` (dense over the linear layer `h`), by
-/// back-substitution over the relaxations that `bounds` gives the layers before `h`. Used for
-/// combinations of a disjunct's rows: if `Σ λ_r row_r` (`λ >= 0`) is positive everywhere, no
-/// input meets all the rows at once, which no single row's bound can show.
+/// back-substitution over the relaxations that `bounds` gives the layers before `h`, the best
+/// of four lower-slope choices for the unstable ReLUs ([`LowerSlope`]; each is sound, so is
+/// their maximum, and for a few queries the extra passes are cheap). Used for the property's
+/// rows and for combinations of a disjunct's rows: if `Σ λ_r row_r` (`λ >= 0`) is positive
+/// everywhere, no input meets all the rows at once, which no single row's bound can show.
 pub fn lower_bounds_of(net: &Network, region: &Region, bounds: &Bounds, h: Handle, cs: &[Vec<f64>]) -> Vec<f64> {
-    let relax: Vec<Option<Relax>> = net
-        .handles()
-        .take(h.index())
-        .map(|k| relax_layer(net, bounds, k))
-        .collect();
-    cs.iter()
-        .map(|c| lower_bound(net, region, &relax, h, c.clone()))
-        .collect()
+    let mut best = vec![f64::NEG_INFINITY; cs.len()];
+    for slope in [LowerSlope::Area, LowerSlope::Chord, LowerSlope::Zero, LowerSlope::One] {
+        let relax: Vec<Option<Relax>> = net
+            .handles()
+            .take(h.index())
+            .map(|k| relax_layer_with(net, bounds, k, slope))
+            .collect();
+        for (b, c) in best.iter_mut().zip(cs) {
+            *b = b.max(lower_bound(net, region, &relax, h, c.clone()));
+        }
+    }
+    best
 }
