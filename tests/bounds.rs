@@ -357,3 +357,64 @@ fn bad_options_are_refused() {
     .to_string();
     assert!(e.contains("input region"), "{e}");
 }
+
+/// A random sub-box of `region` (what splitting bounds): each side a random slice of the
+/// original, now and then a single point.
+fn sub_box(rng: &mut Rng, region: &InputBox) -> InputBox {
+    let (mut lo, mut hi) = (Vec::new(), Vec::new());
+    for (&l, &h) in region.lo.iter().zip(&region.hi) {
+        let a = rng.uniform(l, h);
+        let b = if rng.coin(0.05) { a } else { rng.uniform(a, h) };
+        lo.push(a);
+        hi.push(b);
+    }
+    InputBox { lo, hi }
+}
+
+/// The per-box bounds of input splitting ([`nnmilp::bounds::forward`], and the same with the
+/// output layer back-substituted) are sound on every family, over the family's box and over
+/// random sub-boxes, at sampled points and corners; and they tighten interval bounds somewhere
+/// (else soundness would hold trivially).
+#[test]
+fn forward_bounds_are_sound_on_random_nets_and_boxes() {
+    let (mut forward_width, mut interval_width) = (0.0, 0.0);
+    for (f, &family) in Family::ALL.iter().enumerate() {
+        for seed in 0..6u64 {
+            let (net, region) = build(family, 7000 + 1000 * f as u64 + seed);
+            let mut rng = Rng(seed ^ 0xF0F0);
+            let mut boxes = vec![region.clone()];
+            boxes.extend((0..4).map(|_| sub_box(&mut rng, &region)));
+            for bx in &boxes {
+                let fwd = nnmilp::bounds::forward(&net, bx).expect("a finite box");
+                let rows = nnmilp::bounds::forward_then_rows(&net, bx, false);
+                let refined = nnmilp::bounds::forward_then_rows(&net, bx, true);
+                let interval = nnmilp::bounds::interval(&net, bx);
+                assert_nested(&net, &interval, &fwd, 1e-9, &format!("{family:?} seed {seed} forward"));
+                assert_nested(&net, &fwd, &rows, 1e-9, &format!("{family:?} seed {seed} rows"));
+                assert_nested(
+                    &net,
+                    &interval,
+                    &refined,
+                    1e-9,
+                    &format!("{family:?} seed {seed} refined"),
+                );
+                forward_width += total_width(&fwd);
+                interval_width += total_width(&interval);
+                let samples = (0..3_000).map(|_| point_in(&mut rng, bx)).chain(corners(bx));
+                for x in samples {
+                    let values = net.forward_all(&x).unwrap();
+                    for b in [&fwd, &rows, &refined] {
+                        assert!(
+                            b.contains(&values, 1e-9),
+                            "{family:?} seed {seed}: forward bounds miss the forward pass at {x:?} in {bx:?}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+    assert!(
+        forward_width < interval_width,
+        "forward {forward_width} vs interval {interval_width}"
+    );
+}

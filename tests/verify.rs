@@ -3,7 +3,9 @@
 //! with exhaustive sampling and with CBC reading the written file; the CLI writes one model per
 //! input box plus a manifest and VNN-COMP's result format; `batch` resumes and shards.
 //!
-//! The slow fixtures (ACAS Xu, mnist_fc) run with `NNMILP_VNNCOMP_SLOW=1`.
+//! The slow fixtures (ACAS Xu, mnist_fc) are `#[ignore]`d: run them with
+//! `cargo test --release --test tests -- --ignored vnncomp_` (they assert that no verdict is
+//! wrong and print how many were decided).
 
 use crate::common::nets::{Builder, Rng};
 use crate::common::{cbc, shared};
@@ -77,14 +79,26 @@ fn vnncomp_test_benchmark_verdicts_equal_the_published_ones() {
     assert_eq!((decided, undecided), (5, 0));
 }
 
+/// The 14 ACAS Xu fixtures, each within its published time-out (116 s): no decided verdict may
+/// differ from the published one (asserted per instance by `check_benchmark`). The count
+/// decided is printed, not asserted: properties 5 and 6 on net 1_1 are not decided in 116 s
+/// yet (README, "Measured"), and a count would depend on the machine's load. Minutes of run
+/// time, so ignored by default; run it (alone, on a quiet machine) with
+/// `cargo test --release --test tests -- --ignored vnncomp_acasxu`.
 #[test]
-fn vnncomp_acasxu_and_mnist_fc_verdicts_slow() {
-    if std::env::var("NNMILP_VNNCOMP_SLOW").as_deref() != Ok("1") {
-        eprintln!("set NNMILP_VNNCOMP_SLOW=1 to run the ACAS Xu and mnist_fc fixtures");
-        return;
-    }
+#[ignore = "slow: cargo test --release --test tests -- --ignored vnncomp_acasxu"]
+fn vnncomp_acasxu_verdicts_are_never_wrong() {
     let (d, u) = check_benchmark("acasxu", 1.0);
-    eprintln!("acasxu: {d} decided, {u} undecided");
+    eprintln!("acasxu: {d} decided, {u} undecided (of 14)");
+}
+
+/// The two mnist_fc fixtures: no wrong verdict (asserted per instance by `check_benchmark`);
+/// the count decided is printed, not asserted (784 inputs: no splitting, and the MILP does not
+/// always finish in 120 s). Ignored by default; run with
+/// `cargo test --release --test tests -- --ignored vnncomp_mnist_fc`.
+#[test]
+#[ignore = "slow: cargo test --release --test tests -- --ignored vnncomp_mnist_fc"]
+fn vnncomp_mnist_fc_verdicts_are_never_wrong() {
     let (d, u) = check_benchmark("mnist_fc", 1.0);
     eprintln!("mnist_fc: {d} decided, {u} undecided");
 }

@@ -12,6 +12,7 @@
 //! |---|---|---|
 //! | `interval` | interval arithmetic layer by layer | one pass over the weights |
 //! | `symbolic` | linear bounds back-substituted to the input (DeepPoly/CROWN-style ReLU relaxation) | per unit, one pass over all earlier weights |
+//! | ([`forward`]) | affine functions of the input pushed forward (symbolic intervals); what input splitting uses per box | per layer, its weights times the input size |
 //! | `lp` ([`crate::tighten`]) | per unit, min and max over the LP relaxation of the network up to it | two LPs per unstable unit |
 //! | `milp` ([`crate::tighten`]) | the same over the exact MILP, keeping HiGHS's dual bound | two time-limited MILPs per unit still unstable |
 //!
@@ -20,17 +21,19 @@
 //! over the region lies in the bounds.
 
 pub mod file;
+mod forward;
 mod interval;
 mod region;
 mod report;
 mod symbolic;
 
 pub use file::{BoundsFile, BoundsFileError};
+pub use forward::{forward, forward_refined, forward_then_rows};
 pub use interval::{interval, interval_in};
 pub use region::{L1Ball, Region};
 pub use report::{BoundsReport, LayerReport, StageReport};
-pub use symbolic::symbolic;
 pub(crate) use symbolic::tighten as tighten_symbolic;
+pub use symbolic::{lower_bounds_of, symbolic};
 
 use crate::ir::{Handle, Network, Op};
 use thiserror::Error;

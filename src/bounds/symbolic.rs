@@ -32,21 +32,40 @@ const ROUNDING_MARGIN: f64 = 1e-10;
 
 /// `lower_slope·x + lower_icpt <= relu(x) <= upper_slope·x + upper_icpt` over `[l, u]`.
 #[derive(Clone, Copy, Debug)]
-struct Line {
+pub(super) struct Line {
     lower_slope: f64,
     lower_icpt: f64,
     upper_slope: f64,
     upper_icpt: f64,
 }
 
+/// How an unstable ReLU's lower line `α x` is chosen: any `α ∈ [0, 1]` is sound, and which one
+/// gives the best bound depends on the query, so the property's rows try several.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) enum LowerSlope {
+    /// `α = 1` when `u > -l`, else `0` (the smaller area).
+    Area,
+    /// `α = u / (u - l)`, parallel to the upper chord.
+    Chord,
+    Zero,
+    One,
+}
+
 impl Line {
-    fn relu(l: f64, u: f64) -> Line {
+    fn relu_with(l: f64, u: f64, slope: LowerSlope) -> Line {
         let (slope, icpt) = if u <= 0.0 {
             (0.0, 0.0)
         } else if l >= 0.0 {
             (1.0, 0.0)
         } else {
-            let alpha = if u > -l { 1.0 } else { 0.0 };
+            let alpha = match slope {
+                LowerSlope::Area if u > -l => 1.0,
+                LowerSlope::Area | LowerSlope::Zero => 0.0,
+                LowerSlope::One => 1.0,
+                // Finite here unless u is infinite (then the chord is flat at 1).
+                LowerSlope::Chord if u.is_finite() && l.is_finite() => u / (u - l),
+                LowerSlope::Chord => 1.0,
+            };
             let (us, uc) = if l.is_finite() && u.is_finite() {
                 (u / (u - l), -u * l / (u - l))
             } else {
@@ -72,24 +91,30 @@ impl Line {
 
 /// The upper relaxation of a max-pool output.
 #[derive(Clone, Copy, Debug)]
-enum PoolUpper {
+pub(super) enum PoolUpper {
     /// The output equals this input (it dominates its window).
     Input(usize),
     Constant(f64),
 }
 
 /// Relaxation of one nonlinear layer.
-enum Relax {
+pub(super) enum Relax {
     Relu(Vec<Line>),
     /// Per output: the input index of the lower line and the upper relaxation.
     Pool(Vec<(usize, PoolUpper)>),
 }
 
-fn relax_layer(net: &Network, bounds: &Bounds, h: Handle) -> Option<Relax> {
+pub(super) fn relax_layer(net: &Network, bounds: &Bounds, h: Handle) -> Option<Relax> {
+    relax_layer_with(net, bounds, h, LowerSlope::Area)
+}
+
+fn relax_layer_with(net: &Network, bounds: &Bounds, h: Handle, slope: LowerSlope) -> Option<Relax> {
     match &net.layer(h).op {
         Op::Relu { input } => {
             let (l, u) = bounds.layer(*input);
-            Some(Relax::Relu(l.iter().zip(u).map(|(&l, &u)| Line::relu(l, u)).collect()))
+            Some(Relax::Relu(
+                l.iter().zip(u).map(|(&l, &u)| Line::relu_with(l, u, slope)).collect(),
+            ))
         }
         Op::MaxPool { input, windows } => {
             let (l, u) = bounds.layer(*input);
@@ -127,7 +152,7 @@ fn add(constant: &mut f64, magnitude: &mut f64, v: f64) {
 }
 
 /// A lower bound of `c · value(layer k)` over the box, `c` given densely.
-fn lower_bound(net: &Network, region: &Region, relax: &[Option<Relax>], k: Handle, c: Vec<f64>) -> f64 {
+pub(super) fn lower_bound(net: &Network, region: &Region, relax: &[Option<Relax>], k: Handle, c: Vec<f64>) -> f64 {
     let mut pending: Vec<Option<Vec<f64>>> = vec![None; k.index() + 1];
     pending[k.index()] = Some(c);
     let mut constant = 0.0;
@@ -251,4 +276,45 @@ pub fn symbolic(net: &Network, region: &super::InputBox) -> Bounds {
     let (mut b, _) = tighten(net, &region, &super::interval_in(net, &region));
     b.method = super::Method::Symbolic;
     b
+}
+
+/// Re-bounds the units of the linear (affine or sum) layer `h` by back-substitution over the
+/// relaxations that `bounds` gives the layers before it, intersecting with what `bounds` has.
+/// Costs one back-substitution per unit of `h` only: meant for a few units (the property's
+/// rows) after a cheaper pass bounded the rest ([`super::forward`]).
+pub(crate) fn tighten_layer(net: &Network, region: &Region, bounds: &mut Bounds, h: Handle) {
+    let n = net.layer(h).size();
+    let unit = |j: usize, v: f64| {
+        let mut c = vec![0.0; n];
+        c[j] = v;
+        c
+    };
+    let cs: Vec<Vec<f64>> = (0..n).flat_map(|j| [unit(j, 1.0), unit(j, -1.0)]).collect();
+    let lows = lower_bounds_of(net, region, bounds, h, &cs);
+    let i = h.index();
+    for j in 0..n {
+        bounds.lo[i][j] = bounds.lo[i][j].max(lows[2 * j]);
+        bounds.hi[i][j] = bounds.hi[i][j].min(-lows[2 * j + 1]);
+    }
+}
+
+/// Lower bounds of `c · value(h)` for each `c` in `cs` (dense over the linear layer `h`), by
+/// back-substitution over the relaxations that `bounds` gives the layers before `h`, the best
+/// of four lower-slope choices for the unstable ReLUs ([`LowerSlope`]; each is sound, so is
+/// their maximum, and for a few queries the extra passes are cheap). Used for the property's
+/// rows and for combinations of a disjunct's rows: if `Σ λ_r row_r` (`λ >= 0`) is positive
+/// everywhere, no input meets all the rows at once, which no single row's bound can show.
+pub fn lower_bounds_of(net: &Network, region: &Region, bounds: &Bounds, h: Handle, cs: &[Vec<f64>]) -> Vec<f64> {
+    let mut best = vec![f64::NEG_INFINITY; cs.len()];
+    for slope in [LowerSlope::Area, LowerSlope::Chord, LowerSlope::Zero, LowerSlope::One] {
+        let relax: Vec<Option<Relax>> = net
+            .handles()
+            .take(h.index())
+            .map(|k| relax_layer_with(net, bounds, k, slope))
+            .collect();
+        for (b, c) in best.iter_mut().zip(cs) {
+            *b = b.max(lower_bound(net, region, &relax, h, c.clone()));
+        }
+    }
+    best
 }

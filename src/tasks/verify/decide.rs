@@ -47,6 +47,17 @@ impl BoxProblem<'_> {
         self.spec.bounds(&self.lo, &self.hi, Method::Symbolic)
     }
 
+    /// The cheap bounds splitting computes per box: forward linear functions of the input for
+    /// every layer, back-substitution for the property's rows only
+    /// ([`crate::bounds::forward_then_rows`]).
+    pub fn split_bounds(&self) -> Bounds {
+        let b = crate::bounds::InputBox {
+            lo: self.lo.clone(),
+            hi: self.hi.clone(),
+        };
+        crate::bounds::forward_then_rows(&self.spec.net, &b, true)
+    }
+
     /// Replays `x` (rounded to `f32` inside the box) on this case.
     pub fn replay(&self, x: &[f64]) -> Option<Candidate> {
         let x: Vec<f64> = x

@@ -87,6 +87,53 @@ impl SpecNet {
         b.layer(self.net.output())
     }
 
+    /// Rules out more of the open disjuncts with several rows: a disjunct holds only where all
+    /// its rows are `<= 0`, so a combination `Σ λ_r row_r` (`λ >= 0`) with a positive lower
+    /// bound over the box rules it out even when every row alone can be met. Tries the rows'
+    /// mean and every pair's (for up to 6 rows), each one back-substitution over the
+    /// relaxations of `b`. Returns whether anything was ruled out.
+    pub fn rule_out_jointly(&self, lo: &[f64], hi: &[f64], b: &Bounds, ruled: &mut [bool]) -> bool {
+        let n = self.rows.len();
+        let mut cs = Vec::new();
+        let mut owner = Vec::new();
+        for (d, range) in self.disjunct_rows.iter().enumerate() {
+            if ruled[d] || range.len() < 2 {
+                continue;
+            }
+            let mut mean = vec![0.0; n];
+            range.clone().for_each(|r| mean[r] = 1.0 / range.len() as f64);
+            cs.push(mean);
+            owner.push(d);
+            if range.len() <= 6 {
+                for r in range.clone() {
+                    for q in r + 1..range.end {
+                        let mut c = vec![0.0; n];
+                        c[r] = 0.5;
+                        c[q] = 0.5;
+                        cs.push(c);
+                        owner.push(d);
+                    }
+                }
+            }
+        }
+        if cs.is_empty() {
+            return false;
+        }
+        let region = Region::from(InputBox {
+            lo: lo.to_vec(),
+            hi: hi.to_vec(),
+        });
+        let lows = crate::bounds::lower_bounds_of(&self.net, &region, b, self.net.output(), &cs);
+        let mut any = false;
+        for (d, l) in owner.into_iter().zip(lows) {
+            if !ruled[d] && l > PROOF_MARGIN * (1.0 + l.abs()) {
+                ruled[d] = true;
+                any = true;
+            }
+        }
+        any
+    }
+
     /// For each disjunct, whether the bounds rule it out (one row certainly violated).
     pub fn ruled_out(&self, b: &Bounds) -> Vec<bool> {
         let (lo, _) = self.row_bounds(b);
