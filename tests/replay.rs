@@ -36,6 +36,27 @@ fn replay(args: &[&str], dir: &Path) -> std::process::Output {
         .expect("run nnmilp replay")
 }
 
+/// Checks `replay`'s report of a solution of the embedded-network examples (the user's model:
+/// maximise `y_0 - y_1` subject to `sum x <= 3`): the point replays through the network, meets
+/// the user's constraint, and its objective on the forward pass is returned.
+fn embedded_objective(report: &[u8], who: &str) -> f64 {
+    let rep: Value = serde_json::from_slice(report).expect("replay report");
+    assert_eq!(rep["violates"], false, "{who}: {rep}");
+    assert!(rep["output_error"].as_f64().unwrap() <= 1e-5, "{who}: {rep}");
+    let input_sum: f64 = rep["input"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .sum();
+    assert!(
+        input_sum <= 3.0 + 1e-6,
+        "{who}: the user's constraint, sum x = {input_sum}"
+    );
+    let y = &rep["outputs"];
+    y[0].as_f64().unwrap() - y[1].as_f64().unwrap()
+}
+
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-5 * (1.0 + a.abs().max(b.abs()))
 }
@@ -259,24 +280,10 @@ fn compiled_network_in_a_user_model_replays_to_the_forward_pass() {
             "{solver}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let rep: Value = serde_json::from_slice(&out.stdout).expect("replay report");
-        assert_eq!(rep["violates"], false, "{solver}: {rep}");
-        assert!(rep["output_error"].as_f64().unwrap() <= 1e-5, "{solver}: {rep}");
-        let y = &rep["outputs"];
-        let replayed = y[0].as_f64().unwrap() - y[1].as_f64().unwrap();
+        let replayed = embedded_objective(&out.stdout, solver);
         assert!(
             close(replayed, optimum),
             "{solver}: forward pass gives {replayed}, solver {optimum}"
-        );
-        let input_sum: f64 = rep["input"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap())
-            .sum();
-        assert!(
-            input_sum <= 3.0 + 1e-6,
-            "{solver}: the user's constraint holds ({input_sum})"
         );
         optima.push(optimum);
     }
@@ -491,7 +498,7 @@ fn readme_compile_examples_run_and_replay() {
             d,
         );
         std::fs::write(d.join("example.py"), code).expect("write example");
-        let out = Command::new(crate::solver_matrix::python())
+        let out = Command::new(crate::common::python())
             .arg("example.py")
             .current_dir(d)
             .output()
@@ -512,24 +519,7 @@ fn readme_compile_examples_run_and_replay() {
             "README example {k}: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let rep: Value = serde_json::from_slice(&out.stdout).expect("replay report");
-        assert_eq!(rep["violates"], false, "README example {k}: {rep}");
-        assert!(
-            rep["output_error"].as_f64().unwrap() <= 1e-5,
-            "README example {k}: {rep}"
-        );
-        let x: f64 = rep["input"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_f64().unwrap())
-            .sum();
-        assert!(
-            x <= 3.0 + 1e-6,
-            "README example {k}: the user's constraint, sum x = {x}"
-        );
-        let y = &rep["outputs"];
-        optima.push(y[0].as_f64().unwrap() - y[1].as_f64().unwrap());
+        optima.push(embedded_objective(&out.stdout, &format!("README example {k}")));
     }
     assert!(optima.iter().all(|&o| close(o, optima[0])), "{optima:?}");
 }
