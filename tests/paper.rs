@@ -284,7 +284,7 @@ fn presolve_reductions_keep_the_optimum() {
         ..SolveOptions::default()
     };
     let before = solve::solve(&m, &opts).unwrap();
-    let p = presolve(&m, None);
+    let p = presolve(m.clone(), None);
     assert_eq!((p.stats.fixed_columns, p.stats.empty_rows), (1, 1));
     assert_eq!((p.milp.cols().len(), p.milp.rows().len()), (2, 2));
     let after = solve::solve(&p.milp, &opts).unwrap();
@@ -292,7 +292,7 @@ fn presolve_reductions_keep_the_optimum() {
     assert!((a - b).abs() < 1e-9, "presolved {a} vs original {b}");
     // A violated constant row is kept, so that the solver reports the infeasibility.
     m.add_row("violated", vec![(f, 1.0)], Sense::Ge, 3.0);
-    let p = presolve(&m, None);
+    let p = presolve(m.clone(), None);
     assert_eq!(p.stats.empty_rows, 1);
     assert_eq!(solve::solve(&p.milp, &opts).unwrap().status, Status::Infeasible);
 }

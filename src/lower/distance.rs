@@ -128,7 +128,7 @@ pub fn with_distance(
     use super::presolve::{presolve, SplitInputs};
     if form == DistanceForm::Rows {
         let d = add_distance(&mut milp, inputs, img, region, norm, budget);
-        let presolved = presolve(&milp, None);
+        let presolved = presolve(milp, None);
         let mut distance = super::presolve::substitute(&presolved.map, &d.terms);
         distance.constant += d.constant;
         return WithDistance { presolved, distance };
@@ -140,7 +140,7 @@ pub fn with_distance(
                 image: img,
                 region,
             };
-            let mut presolved = presolve(&milp, Some(&split));
+            let mut presolved = presolve(milp, Some(&split));
             let distance = presolved.split_distance.clone();
             if let Some(b) = budget {
                 presolved
@@ -150,7 +150,7 @@ pub fn with_distance(
             WithDistance { presolved, distance }
         }
         Norm::Linf => {
-            let mut presolved = presolve(&milp, None);
+            let mut presolved = presolve(milp, None);
             let reach = |j: usize| (region.hi[j] - img[j]).max(img[j] - region.lo[j]).max(0.0);
             let far = (0..inputs.len()).map(reach).fold(0.0, f64::max);
             let m = &mut presolved.milp;

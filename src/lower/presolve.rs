@@ -69,18 +69,22 @@ pub struct SplitInputs<'a> {
 /// Presolves `milp`; with `split`, its input columns are replaced by deviations from the image
 /// (see the module docs). The objective is carried over; a caller that minimises the split
 /// distance sets it afterwards from [`Presolved::split_distance`].
-pub fn presolve(milp: &Milp, split: Option<&SplitInputs>) -> Presolved {
+///
+/// The model is consumed row by row (each old row is freed once its replacement is made): a
+/// dense network's model is tens of MB, and reading a borrowed one held both at once.
+pub fn presolve(milp: Milp, split: Option<&SplitInputs>) -> Presolved {
+    let milp = milp.into_parts();
     let mut out = Milp::new(milp.name.clone());
     let mut stats = PresolveStats::default();
     let mut split_distance = LinExpr::default();
-    let mut input_of = vec![None; milp.cols().len()];
+    let mut input_of = vec![None; milp.cols.len()];
     if let Some(s) = split {
         for (j, c) in s.inputs.iter().enumerate() {
             input_of[c.index()] = Some(j);
         }
     }
-    let mut map = Vec::with_capacity(milp.cols().len());
-    for (k, col) in milp.cols().iter().enumerate() {
+    let mut map = Vec::with_capacity(milp.cols.len());
+    for (k, col) in milp.cols.iter().enumerate() {
         let e = match (split, input_of[k]) {
             (Some(s), Some(j)) => {
                 // An image outside the box is first projected onto it: every point of the box
@@ -108,8 +112,10 @@ pub fn presolve(milp: &Milp, split: Option<&SplitInputs>) -> Presolved {
         };
         map.push(e);
     }
-    for row in milp.rows() {
+    drop(milp.cols);
+    for row in milp.rows {
         let e = substitute(&map, &row.terms);
+        drop(row.terms);
         let rhs = row.rhs - e.constant;
         // Each new column stands for one old column only, so no two terms merge: a row is
         // empty when every term it has left is 0.
@@ -118,23 +124,16 @@ pub fn presolve(milp: &Milp, split: Option<&SplitInputs>) -> Presolved {
             stats.empty_rows += 1;
             continue;
         }
-        out.add_row(row.name.clone(), terms, row.sense, rhs);
+        out.add_row(row.name, terms, row.sense, rhs);
     }
-    for ind in milp.indicators() {
+    for ind in milp.indicators {
         let e = substitute(&map, &ind.terms);
         let binary = map[ind.binary.index()].terms[0].0;
-        out.add_indicator(
-            ind.name.clone(),
-            binary,
-            ind.value,
-            e.terms,
-            ind.sense,
-            ind.rhs - e.constant,
-        );
+        out.add_indicator(ind.name, binary, ind.value, e.terms, ind.sense, ind.rhs - e.constant);
     }
-    let mut obj = substitute(&map, &milp.objective().terms);
-    obj.constant += milp.objective().offset;
-    out.set_objective(milp.objective().sense, obj);
+    let mut obj = substitute(&map, &milp.objective.terms);
+    obj.constant += milp.objective.offset;
+    out.set_objective(milp.objective.sense, obj);
     Presolved {
         milp: out,
         map,
@@ -145,7 +144,13 @@ pub fn presolve(milp: &Milp, split: Option<&SplitInputs>) -> Presolved {
 
 /// `sum a·c` over `terms` with every column `c` replaced by its expression in `map`.
 pub fn substitute(map: &[LinExpr], terms: &[(Col, f64)]) -> LinExpr {
-    let mut e = LinExpr::default();
+    // Sized exactly: the rows of a dense layer are the model's bulk, and a grown buffer is
+    // copied again when the model trims it.
+    let len = terms.iter().map(|&(c, _)| map[c.index()].terms.len()).sum();
+    let mut e = LinExpr {
+        terms: Vec::with_capacity(len),
+        constant: 0.0,
+    };
     for &(c, a) in terms {
         e.add_scaled(&map[c.index()], a);
     }

@@ -129,6 +129,17 @@ pub struct Violation {
     pub fractional_integers: usize,
 }
 
+/// The parts of a consumed [`Milp`] ([`Milp::into_parts`]); they keep its invariants until
+/// they are changed, and a new model is built from them through its methods.
+#[derive(Clone, Debug)]
+pub struct Parts {
+    pub name: String,
+    pub cols: Vec<Column>,
+    pub rows: Vec<Row>,
+    pub indicators: Vec<Indicator>,
+    pub objective: Objective,
+}
+
 /// A model; see the module docs for the invariants its methods keep.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Milp {
@@ -148,15 +159,22 @@ pub struct Milp {
 /// place: a row is the largest object lowering makes, and a second buffer per row doubled the
 /// memory it passed through.
 fn normalize_terms(terms: &mut Vec<(Col, f64)>) {
-    terms.sort_by_key(|t| t.0);
-    terms.dedup_by(|next, kept| {
-        let same = next.0 == kept.0;
-        if same {
-            kept.1 += next.1;
-        }
-        same
-    });
-    terms.retain(|t| t.1 != 0.0);
+    // Most rows arrive sorted with no repeats (lowering appends columns in order, presolve maps
+    // them monotonically): one pass proves it, where even a sorted input costs the stable sort
+    // a scratch buffer.
+    if !terms.windows(2).all(|w| w[0].0 < w[1].0) {
+        terms.sort_by_key(|t| t.0);
+        terms.dedup_by(|next, kept| {
+            let same = next.0 == kept.0;
+            if same {
+                kept.1 += next.1;
+            }
+            same
+        });
+    }
+    if terms.iter().any(|t| t.1 == 0.0) {
+        terms.retain(|t| t.1 != 0.0);
+    }
     // Rows are built by appending, so their buffers have up to twice the room they need.
     terms.shrink_to_fit();
 }
@@ -175,6 +193,19 @@ impl Milp {
             },
             col_names: None,
             row_names: None,
+        }
+    }
+
+    /// Takes the model apart, for a pass that rebuilds it row by row (presolve): consuming the
+    /// old rows one at a time frees each as its replacement is made, where reading a borrowed
+    /// model kept two whole models alive.
+    pub fn into_parts(self) -> Parts {
+        Parts {
+            name: self.name,
+            cols: self.cols,
+            rows: self.rows,
+            indicators: self.indicators,
+            objective: self.objective,
         }
     }
 

@@ -398,12 +398,24 @@ impl<'a> Spec<'a> {
         self.build_lifted(pipe, 0.0)
     }
 
+    /// [`Spec::build`] on a pipeline that is not built on again: its network model becomes the
+    /// task's (left empty in `pipe`) instead of being copied, which for a dense net is the
+    /// largest allocation of the run.
+    fn build_taking(&self, pipe: &mut Pipeline) -> Result<Built, TaskError> {
+        let milp = std::mem::replace(&mut pipe.lowered.milp, Milp::new("taken"));
+        self.build_on(pipe, milp, 0.0)
+    }
+
     /// [`Spec::build`] with every margin row's right-hand side raised by `lift` (0 for the
     /// task's model; a small positive value asks for a point strictly inside the margins, see
     /// [`replay`]).
     fn build_lifted(&self, pipe: &Pipeline, lift: f64) -> Result<Built, TaskError> {
+        self.build_on(pipe, pipe.lowered.milp.clone(), lift)
+    }
+
+    /// The task's model on `milp`, the network model of `pipe`.
+    fn build_on(&self, pipe: &Pipeline, mut milp: Milp, lift: f64) -> Result<Built, TaskError> {
         let lowered = &pipe.lowered;
-        let mut milp = lowered.milp.clone();
         let y = &lowered.outputs;
         let forms = margin_forms(self.margin, self.kind);
         let mut picks = Vec::new();
@@ -442,7 +454,10 @@ impl<'a> Spec<'a> {
                 milp.add_row("pick", pick, Sense::Eq, 1.0);
             }
         }
-        let WithDistance { presolved, distance } = with_distance(
+        let WithDistance {
+            mut presolved,
+            distance,
+        } = with_distance(
             milp,
             &lowered.inputs,
             self.image,
@@ -451,7 +466,7 @@ impl<'a> Spec<'a> {
             self.max_dist,
             self.form,
         );
-        let mut milp = presolved.milp.clone();
+        let mut milp = std::mem::replace(&mut presolved.milp, Milp::new("taken"));
         milp.set_objective(ObjSense::Minimize, distance);
         milp.name = "adversarial".into();
         let hygiene = hygiene::clean(&mut milp)?;
@@ -647,8 +662,8 @@ fn region_bounds<'a>(cfg: &Config, spec: Spec<'a>) -> Result<Tightened<'a>, Task
         &cfg.bounds_options,
     )?;
     let unstable_before = cheap.relu_stability(net).1;
-    let search_pipe = Pipeline::lower(net, cheap, 0.0, Encoding::BigM)?;
-    let found = spec.first_order_example(&spec.build(&search_pipe)?);
+    let mut search_pipe = Pipeline::lower(net, cheap, 0.0, Encoding::BigM)?;
+    let found = spec.first_order_example(&spec.build_taking(&mut search_pipe)?);
     let search_seconds = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
     let radius = found.as_ref().map(|f| {
@@ -726,8 +741,13 @@ pub fn run(cfg: &Config) -> Result<Report, TaskError> {
     };
     let method = bounds.method;
     let want_start = !cfg.start.is_empty() && cfg.output.is_some();
-    let lowering = Lowering::new(net, bounds, seconds, cfg.encoding, cfg.solve || want_start)?;
-    let written = spec.build(&lowering.written)?;
+    let mut lowering = Lowering::new(net, bounds, seconds, cfg.encoding, cfg.solve || want_start)?;
+    // Solving replays on the written pipeline (and builds on it again); writing alone does not.
+    let written = if cfg.solve || want_start {
+        spec.build(&lowering.written)?
+    } else {
+        spec.build_taking(&mut lowering.written)?
+    };
     let stats = lowering.written.lowered.stats;
     let mut timing = Timing {
         load_seconds: src.load_seconds,
