@@ -274,6 +274,17 @@ impl Milp {
         });
     }
 
+    /// Replaces the terms and right-hand side of row `r` (its name and sense stay), normalising
+    /// the terms: for passes that rewrite a few rows in place (coefficient hygiene) instead of
+    /// rebuilding the model.
+    pub fn replace_row(&mut self, r: usize, mut terms: Vec<(Col, f64)>, rhs: f64) {
+        normalize_terms(&mut terms);
+        self.check_cols(&self.rows[r].name, &terms);
+        let row = &mut self.rows[r];
+        row.terms = terms;
+        row.rhs = rhs;
+    }
+
     /// Adds `expr <sense> rhs`, moving the expression's constant to the right-hand side.
     pub fn add_expr_row(&mut self, name: impl Into<String>, expr: LinExpr, sense: Sense, rhs: f64) {
         let c = expr.constant;
