@@ -20,7 +20,7 @@ pub(crate) const CHUNK_BYTES: usize = 1 << 18;
 
 /// Chunks formatted per wave, which bounds the text held in memory to about
 /// `2 * WAVE * CHUNK_BYTES` (the wave being written and the one being formatted).
-const WAVE: usize = 16;
+const WAVE: usize = 4;
 
 /// Writes items `0..n` through `format(item, out)`; `cost(item)` estimates an item's bytes to
 /// cut chunks of even size.

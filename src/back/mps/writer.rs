@@ -194,7 +194,7 @@ impl Writer {
 }
 
 /// Text of the columns whose entries [`ByColumn`] holds at a time.
-const BLOCK_BYTES: usize = 16 << 20;
+const BLOCK_BYTES: usize = 4 << 20;
 
 /// The matrix by column, one block of consecutive columns at a time: the rows are row-major
 /// and sorted by column, so a cursor per row (`u32`) walks them left to right and each block
