@@ -362,8 +362,13 @@ fn linear_unit<E: Borrow<LinExpr>>(op: &Op, i: usize, mut input: impl FnMut(Hand
             weights,
             bias,
         } => {
-            let mut e = LinExpr::constant(bias[i]);
-            for (c, w) in weights.row(i) {
+            let row = weights.row(i);
+            // Sized for inputs that are single columns (a dense layer on units or pixels).
+            let mut e = LinExpr {
+                terms: Vec::with_capacity(row.len()),
+                constant: bias[i],
+            };
+            for (c, w) in row {
                 e.add_scaled(input(*x, c).borrow(), w);
             }
             Some(e)
@@ -382,10 +387,17 @@ fn linear_unit<E: Borrow<LinExpr>>(op: &Op, i: usize, mut input: impl FnMut(Hand
 /// A new column `name` in `[lo, hi]` equal to `e` (row `row: col - e = 0`).
 fn materialize(milp: &mut Milp, name: String, row: String, e: &LinExpr, lo: f64, hi: f64) -> LinExpr {
     let c = milp.add_col(name, lo, hi, ColKind::Continuous);
-    let mut diff = LinExpr::var(c);
-    diff.add_scaled(e, -1.0);
-    milp.add_expr_row(row, diff, Sense::Eq, 0.0);
+    milp.add_row(row, minus_then(e, &[(c, 1.0)]), Sense::Eq, e.constant);
     LinExpr::var(c)
+}
+
+/// The terms of `-e` followed by `new`, columns made after every column of `e`: a row whose
+/// terms come sorted (as `e`'s do) is stored without sorting, and it is sized exactly.
+fn minus_then(e: &LinExpr, new: &[(Col, f64)]) -> Vec<(Col, f64)> {
+    let mut terms = Vec::with_capacity(e.terms.len() + new.len());
+    terms.extend(e.terms.iter().map(|&(c, v)| (c, -v)));
+    terms.extend_from_slice(new);
+    terms
 }
 
 /// The paper's unit: `x - s = pre`, `x in [0, U]`, `s in [0, -L]`, binary `z` (1 = inactive).
@@ -402,10 +414,9 @@ fn lower_relu_unit(
     let x = milp.add_col(name("x", [&label, &j]), 0.0, u, ColKind::Continuous);
     let s = milp.add_col(name("s", [&label, &j]), 0.0, -l, ColKind::Continuous);
     let z = milp.add_col(name("z", [&label, &j]), 0.0, 1.0, ColKind::Binary);
-    let mut row = LinExpr::var(x);
-    row.add_term(s, -1.0);
-    row.add_scaled(pre, -1.0);
-    milp.add_expr_row(name("relu", [&label, &j]), row, Sense::Eq, 0.0);
+    // x - s - pre = 0.
+    let row = minus_then(pre, &[(x, 1.0), (s, -1.0)]);
+    milp.add_row(name("relu", [&label, &j]), row, Sense::Eq, pre.constant);
     if enc.bigm() {
         milp.add_row(name("ub", [&label, &j]), vec![(x, 1.0), (z, u)], Sense::Le, u);
         milp.add_row(name("lb", [&label, &j]), vec![(s, 1.0), (z, l)], Sense::Le, 0.0);
