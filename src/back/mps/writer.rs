@@ -210,6 +210,10 @@ struct ByColumn<'a> {
     count: Vec<usize>,
     /// Per row position: its first term not yet loaded.
     cursor: Vec<u32>,
+    /// Per row position: the column of that term (`u32::MAX` when none is left). A block
+    /// reads the rows with terms in it from this one dense array: reading every row's next
+    /// term instead was a cache miss per row per block, the writer's main-thread hot spot.
+    next_col: Vec<u32>,
     /// The loaded block: columns `first..first + start.len() - 1`, column `first + i` at
     /// `start[i]..start[i + 1]`.
     first: usize,
@@ -229,8 +233,11 @@ impl<'a> ByColumn<'a> {
                 count[c.index()] += 1;
             }
         }
+        // A row without terms gets its explicit 0 in column 0, so it starts there too.
+        let first_col = |terms: &&[(Col, f64)]| terms.first().map_or(0, |t| t.0.index() as u32);
         ByColumn {
             cursor: vec![0; lists.len()],
+            next_col: lists.iter().map(first_col).collect(),
             lists,
             count,
             first: 0,
@@ -260,16 +267,20 @@ impl<'a> ByColumn<'a> {
         self.val.clear();
         self.val.resize(nnz, 0.0);
         let mut next = self.start.clone();
-        for (p, terms) in self.lists.iter().enumerate() {
+        for p in 0..self.next_col.len() {
+            if self.next_col[p] as usize >= block.end {
+                continue;
+            }
+            let terms = self.lists[p];
             // Row positions fit: the model holds fewer than 2^32 rows and indicators (their
             // handles are u32), and the objective is one more.
             let p32 = u32::try_from(p).expect("fewer than 2^32 rows");
             if terms.is_empty() {
-                if block.start == 0 {
-                    let k = &mut next[0];
-                    self.pos[*k] = p32;
-                    *k += 1;
-                }
+                // Visited in the first block only (its `next_col` starts at 0).
+                let k = &mut next[0];
+                self.pos[*k] = p32;
+                *k += 1;
+                self.next_col[p] = u32::MAX;
                 continue;
             }
             let mut t = self.cursor[p] as usize;
@@ -281,6 +292,7 @@ impl<'a> ByColumn<'a> {
                 t += 1;
             }
             self.cursor[p] = t as u32;
+            self.next_col[p] = terms.get(t).map_or(u32::MAX, |t| t.0.index() as u32);
         }
     }
 
