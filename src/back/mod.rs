@@ -460,16 +460,22 @@ pub(crate) fn invalid_input(e: ModelError) -> io::Error {
 /// Writes `milp` in `format` to `out`. The model is checked with [`validate`] first; a failure
 /// is returned as an `InvalidInput` error before anything is written.
 pub fn write(milp: &Milp, format: Format, opts: &WriteOptions, out: &mut dyn Write) -> io::Result<()> {
+    validate(milp).map_err(invalid_input)?;
+    write_validated(milp, format, opts, out)
+}
+
+/// [`write()`] of a model already validated.
+fn write_validated(milp: &Milp, format: Format, opts: &WriteOptions, out: &mut dyn Write) -> io::Result<()> {
     match format {
         Format::Mps => mps::Writer::new(mps::Options {
             header: opts.header.clone(),
         })
-        .write(milp, out),
+        .write_validated(milp, out),
         Format::Lp => lp::Writer::new(lp::Options {
             header: opts.header.clone(),
             ..lp::Options::default()
         })
-        .write(milp, out),
+        .write_validated(milp, out),
     }
 }
 
@@ -507,7 +513,7 @@ pub fn write_file(milp: &Milp, path: &str, format: Option<Format>, opts: &WriteO
         })?;
         let stdout = io::stdout();
         let mut lock = stdout.lock();
-        write(milp, format, opts, &mut lock).map_err(stdout_err)?;
+        write_validated(milp, format, opts, &mut lock).map_err(stdout_err)?;
         return lock.flush().map_err(stdout_err);
     }
     let format = match (format, Format::from_path(path)) {
@@ -537,15 +543,16 @@ pub fn write_file(milp: &Milp, path: &str, format: Option<Format>, opts: &WriteO
     tmp.commit().map_err(io_err)
 }
 
-/// The body of [`write_file`]: the text, gzip-compressed or not, flushed into `file`.
+/// The body of [`write_file`]: the text of a validated model, gzip-compressed or not, flushed
+/// into `file`.
 fn write_into(milp: &Milp, format: Format, opts: &WriteOptions, file: &mut File, gzip: bool) -> io::Result<()> {
     if gzip {
         let mut enc = gzip::ParallelGz::new(BufWriter::new(file));
-        write(milp, format, opts, &mut enc)?;
+        write_validated(milp, format, opts, &mut enc)?;
         enc.finish()?.flush()
     } else {
         let mut out = BufWriter::new(file);
-        write(milp, format, opts, &mut out)?;
+        write_validated(milp, format, opts, &mut out)?;
         out.flush()
     }
 }
