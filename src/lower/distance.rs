@@ -129,7 +129,7 @@ pub fn with_distance(
     if form == DistanceForm::Rows {
         let d = add_distance(&mut milp, inputs, img, region, norm, budget);
         let presolved = presolve(milp, None);
-        let mut distance = super::presolve::substitute(&presolved.map, &d.terms);
+        let mut distance = presolved.substitute(&d.terms);
         distance.constant += d.constant;
         return WithDistance { presolved, distance };
     }
@@ -153,10 +153,10 @@ pub fn with_distance(
             let mut presolved = presolve(milp, None);
             let reach = |j: usize| (region.hi[j] - img[j]).max(img[j] - region.lo[j]).max(0.0);
             let far = (0..inputs.len()).map(reach).fold(0.0, f64::max);
+            let xs = presolved.exprs(inputs);
             let m = &mut presolved.milp;
             let dmax = m.add_col("dmax", 0.0, budget.map_or(far, |b| b.min(far)), ColKind::Continuous);
-            for (j, &c) in inputs.iter().enumerate() {
-                let x = presolved.map[c.index()].clone();
+            for (j, x) in xs.into_iter().enumerate() {
                 // in_j <= hi_j <= img_j already implies in_j <= img_j + dmax (and likewise below).
                 if region.hi[j] > img[j] {
                     let mut row = x.clone();

@@ -33,12 +33,28 @@ pub struct PresolveStats {
     pub split_fixed_directions: usize,
 }
 
-/// The model after presolve: `map[c]` is old column `c` as an expression over the new
-/// model's columns (a single column for every binary).
+/// What presolve made of one old column. Kept compact (no heap per column): a conv net's model
+/// has hundreds of thousands of columns, and a `LinExpr` each was most of presolve's time.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Image {
+    /// A column of the new model.
+    Col(Col),
+    /// A constant (a fixed column).
+    Const(f64),
+    /// `value + up - down` (a split input; a direction the box fixes has no column).
+    Split {
+        value: f64,
+        up: Option<Col>,
+        down: Option<Col>,
+    },
+}
+
+/// The model after presolve, and what each old column became in it.
 #[derive(Clone, Debug)]
 pub struct Presolved {
     pub milp: Milp,
-    pub map: Vec<LinExpr>,
+    /// Per old column, its image in the new model.
+    map: Vec<Image>,
     /// The L1 distance of the input from the image, `sum_j p_j + n_j` (plus the distance of the
     /// image from the box), when inputs were split; else empty.
     pub split_distance: LinExpr,
@@ -48,14 +64,25 @@ pub struct Presolved {
 impl Presolved {
     /// The new column of a binary (never substituted).
     pub fn binary(&self, c: Col) -> Col {
-        let e = &self.map[c.index()];
-        debug_assert!(e.terms.len() == 1 && e.terms[0].1 == 1.0 && e.constant == 0.0);
-        e.terms[0].0
+        match self.map[c.index()] {
+            Image::Col(b) => b,
+            other => panic!("binary column {} became {other:?}", c.index()),
+        }
+    }
+
+    /// Old column `c` as an expression over the new model.
+    pub fn expr(&self, c: Col) -> LinExpr {
+        self.substitute(&[(c, 1.0)])
     }
 
     /// Old columns `cols` as expressions over the new model.
     pub fn exprs(&self, cols: &[Col]) -> Vec<LinExpr> {
-        cols.iter().map(|c| self.map[c.index()].clone()).collect()
+        cols.iter().map(|&c| self.expr(c)).collect()
+    }
+
+    /// `sum a·c` over `terms` with every old column `c` replaced by its image.
+    pub fn substitute(&self, terms: &[(Col, f64)]) -> LinExpr {
+        substitute(&self.map, terms)
     }
 }
 
@@ -84,35 +111,36 @@ pub fn presolve(milp: Milp, split: Option<&SplitInputs>) -> Presolved {
         }
     }
     let mut map = Vec::with_capacity(milp.cols.len());
-    for (k, col) in milp.cols.iter().enumerate() {
+    for (k, col) in milp.cols.into_iter().enumerate() {
         let e = match (split, input_of[k]) {
             (Some(s), Some(j)) => {
                 // An image outside the box is first projected onto it: every point of the box
                 // lies that much further away, a constant of the distance.
                 let img = s.image[j].clamp(s.region.lo[j], s.region.hi[j]);
                 split_distance.constant += (s.image[j] - img).abs();
-                let mut e = LinExpr::constant(img);
-                for (kind, room, sign) in [("p", s.region.hi[j] - img, 1.0), ("n", img - s.region.lo[j], -1.0)] {
+                let mut direction = |kind: &str, room: f64| {
                     if room > 0.0 {
                         let c = out.add_col(name(kind, [&j]), 0.0, room, ColKind::Continuous);
-                        e.add_term(c, sign);
                         split_distance.add_term(c, 1.0);
                         stats.split_columns += 1;
+                        Some(c)
                     } else {
                         stats.split_fixed_directions += 1;
+                        None
                     }
-                }
-                e
+                };
+                let up = direction("p", s.region.hi[j] - img);
+                let down = direction("n", img - s.region.lo[j]);
+                Image::Split { value: img, up, down }
             }
             _ if col.kind == ColKind::Continuous && col.lo == col.hi => {
                 stats.fixed_columns += 1;
-                LinExpr::constant(col.lo)
+                Image::Const(col.lo)
             }
-            _ => LinExpr::var(out.add_col(col.name.clone(), col.lo, col.hi, col.kind)),
+            _ => Image::Col(out.add_col(col.name, col.lo, col.hi, col.kind)),
         };
         map.push(e);
     }
-    drop(milp.cols);
     for row in milp.rows {
         let e = substitute(&map, &row.terms);
         drop(row.terms);
@@ -128,7 +156,9 @@ pub fn presolve(milp: Milp, split: Option<&SplitInputs>) -> Presolved {
     }
     for ind in milp.indicators {
         let e = substitute(&map, &ind.terms);
-        let binary = map[ind.binary.index()].terms[0].0;
+        let Image::Col(binary) = map[ind.binary.index()] else {
+            panic!("indicator {} is switched by a substituted column", ind.name)
+        };
         out.add_indicator(ind.name, binary, ind.value, e.terms, ind.sense, ind.rhs - e.constant);
     }
     let mut obj = substitute(&map, &milp.objective.terms);
@@ -142,17 +172,37 @@ pub fn presolve(milp: Milp, split: Option<&SplitInputs>) -> Presolved {
     }
 }
 
-/// `sum a·c` over `terms` with every column `c` replaced by its expression in `map`.
-pub fn substitute(map: &[LinExpr], terms: &[(Col, f64)]) -> LinExpr {
+/// `sum a·c` over `terms` with every column `c` replaced by its image in `map`. The terms come
+/// out in the order of the old columns', so a sorted row stays sorted: images are made in
+/// column order, a split input's `up` before its `down`.
+fn substitute(map: &[Image], terms: &[(Col, f64)]) -> LinExpr {
     // Sized exactly: the rows of a dense layer are the model's bulk, and a grown buffer is
     // copied again when the model trims it.
-    let len = terms.iter().map(|&(c, _)| map[c.index()].terms.len()).sum();
+    let len = terms
+        .iter()
+        .map(|&(c, _)| match map[c.index()] {
+            Image::Col(_) => 1,
+            Image::Const(_) => 0,
+            Image::Split { up, down, .. } => usize::from(up.is_some()) + usize::from(down.is_some()),
+        })
+        .sum();
     let mut e = LinExpr {
         terms: Vec::with_capacity(len),
         constant: 0.0,
     };
     for &(c, a) in terms {
-        e.add_scaled(&map[c.index()], a);
+        if a == 0.0 {
+            continue;
+        }
+        match map[c.index()] {
+            Image::Col(n) => e.terms.push((n, a)),
+            Image::Const(v) => e.constant += a * v,
+            Image::Split { value, up, down } => {
+                e.constant += a * value;
+                e.terms.extend(up.map(|p| (p, a)));
+                e.terms.extend(down.map(|n| (n, -a)));
+            }
+        }
     }
     e
 }
