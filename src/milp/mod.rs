@@ -24,10 +24,11 @@
 //! - an indicator's switch is a binary column.
 
 mod expr;
+mod names;
 
 pub use expr::LinExpr;
 
-use std::collections::HashSet;
+use names::NameIndex;
 use std::fmt::Display;
 
 /// The one spelling of a generated name: `kind`, then each part, joined by `_` (`name("x",
@@ -149,10 +150,22 @@ pub struct Milp {
     rows: Vec<Row>,
     indicators: Vec<Indicator>,
     objective: Objective,
-    /// Names of `cols`, kept when the names are generated (`None` for a hand-built model).
-    col_names: Option<HashSet<String>>,
-    /// Names of `rows` and `indicators` (one namespace: both are rows in a file), likewise.
-    row_names: Option<HashSet<String>>,
+    /// The names of `cols` given out, kept when the names are generated (`None` for a
+    /// hand-built model).
+    col_names: Option<NameIndex>,
+    /// Likewise for `rows` and `indicators`, one namespace (both are rows in a file): a row is
+    /// its index, an indicator its index with [`INDICATOR`] set.
+    row_names: Option<NameIndex>,
+}
+
+/// The bit that marks an indicator's index in [`Milp::row_names`].
+const INDICATOR: u32 = 1 << 31;
+
+impl PartialEq for NameIndex {
+    /// The index is derived from the names, which the model compares itself.
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 /// Sorts by column, merges duplicates (summing left to right) and drops zero coefficients, in
@@ -213,8 +226,8 @@ impl Milp {
     /// already has panics there, since that is a bug of the generator.
     pub fn with_generated_names(name: impl Into<String>) -> Self {
         Milp {
-            col_names: Some(HashSet::new()),
-            row_names: Some(HashSet::new()),
+            col_names: Some(NameIndex::default()),
+            row_names: Some(NameIndex::default()),
             ..Milp::new(name)
         }
     }
@@ -225,25 +238,44 @@ impl Milp {
         let (lo, hi) = if kind == ColKind::Binary { (0.0, 1.0) } else { (lo, hi) };
         debug_assert!(!lo.is_nan() && !hi.is_nan(), "NaN bound");
         let name = name.into();
+        let index = u32::try_from(self.cols.len()).expect("fewer than 2^32 columns");
         if let Some(names) = &mut self.col_names {
+            let cols = &self.cols;
             assert!(
-                names.insert(name.clone()),
+                names.claim(&name, index, |i| cols[i as usize].name.as_str()),
                 "model {}: a second column named {name}",
                 self.name
             );
         }
         self.cols.push(Column { name, lo, hi, kind });
-        Col(u32::try_from(self.cols.len() - 1).expect("more than 2^32 columns"))
+        Col(index)
     }
 
     /// Claims a row or indicator name and normalises `terms`, checking that each names a
     /// column of this model (a `Col` of another model is a bug of the caller).
-    fn admit(&mut self, name: String, what: &str, terms: &mut Vec<(Col, f64)>) -> String {
+    fn admit(&mut self, name: String, indicator: bool, terms: &mut Vec<(Col, f64)>) -> String {
         normalize_terms(terms);
         self.check_cols(&name, terms);
+        let (what, count, tag) = match indicator {
+            true => ("indicator", self.indicators.len(), INDICATOR),
+            false => ("row", self.rows.len(), 0),
+        };
+        let index = u32::try_from(count)
+            .ok()
+            .filter(|&i| i < INDICATOR)
+            .expect("fewer than 2^31 rows")
+            | tag;
         if let Some(names) = &mut self.row_names {
+            let (rows, indicators) = (&self.rows, &self.indicators);
+            let name_of = |i: u32| -> &str {
+                if i & INDICATOR != 0 {
+                    &indicators[(i & !INDICATOR) as usize].name
+                } else {
+                    &rows[i as usize].name
+                }
+            };
             assert!(
-                names.insert(name.clone()),
+                names.claim(&name, index, name_of),
                 "model {}: a second row named {name} ({what})",
                 self.name
             );
@@ -265,7 +297,7 @@ impl Milp {
     /// Adds `terms <sense> rhs`, normalising the terms. Panics on a column of another model or,
     /// with generated names, a repeated row name.
     pub fn add_row(&mut self, name: impl Into<String>, mut terms: Vec<(Col, f64)>, sense: Sense, rhs: f64) {
-        let name = self.admit(name.into(), "row", &mut terms);
+        let name = self.admit(name.into(), false, &mut terms);
         self.rows.push(Row {
             name,
             terms,
@@ -300,7 +332,7 @@ impl Milp {
         sense: Sense,
         rhs: f64,
     ) {
-        let name = self.admit(name.into(), "indicator", &mut terms);
+        let name = self.admit(name.into(), true, &mut terms);
         assert!(
             self.cols.get(binary.index()).is_some_and(|c| c.kind == ColKind::Binary),
             "model {}: indicator {name} is switched by column {}, which is not one of its binaries",
@@ -373,9 +405,7 @@ impl Milp {
     pub fn without_indicators(&self) -> Milp {
         let mut m = self.clone();
         if let Some(names) = &mut m.row_names {
-            for ind in &m.indicators {
-                names.remove(&ind.name);
-            }
+            names.forget(|i| i & INDICATOR != 0);
         }
         m.indicators.clear();
         m
