@@ -177,6 +177,8 @@ pub fn lower(net: &Network, bounds: &Bounds, options: LowerOptions) -> Result<Lo
         let layer = net.layer(h);
         let label = net.info().label(h);
         let (lo, hi) = bounds.layer(h);
+        // Layers whose expressions this one took over (see the ReLU case).
+        let mut consumed: Vec<Handle> = Vec::new();
         let value: Vec<LinExpr> = match &layer.op {
             Op::Input => (0..layer.size())
                 .map(|j| LinExpr::var(milp.add_col(name("in", [&j]), lo[j], hi[j], ColKind::Continuous)))
@@ -186,21 +188,39 @@ pub fn lower(net: &Network, bounds: &Bounds, options: LowerOptions) -> Result<Lo
                 .collect(),
             Op::Relu { input } => {
                 let (pl, pu) = bounds.layer(*input);
+                // When this layer is the last reader of expressions that are dropped after it
+                // (see below), each unit's row is made in its expression's own buffer instead
+                // of a copy: a dense layer's expressions are as large as its rows.
+                let consume = dropped_after(net, &values, *input, h);
+                if consume {
+                    consumed.push(*input);
+                }
                 let mut out = Vec::with_capacity(layer.size());
                 for j in 0..layer.size() {
                     stats.relu_units += 1;
-                    let pre = &values[input.index()][j];
+                    // `-pre`'s terms with room for the unit's own columns, and `pre`'s constant.
+                    let neg = |values: &mut Vec<Vec<LinExpr>>| {
+                        let pre = &mut values[input.index()][j];
+                        if consume {
+                            let mut terms = std::mem::take(&mut pre.terms);
+                            terms.iter_mut().for_each(|t| t.1 = -t.1);
+                            terms.reserve_exact(2);
+                            (terms, pre.constant)
+                        } else {
+                            (negated(pre, 2), pre.constant)
+                        }
+                    };
                     let (l, u) = (pl[j], pu[j]);
                     out.push(if u <= 0.0 {
                         stats.relu_stable_inactive += 1;
                         LinExpr::constant(0.0)
                     } else if l >= 0.0 {
                         stats.relu_stable_active += 1;
-                        materialize(
+                        materialize_negated(
                             &mut milp,
                             name("x", [&label, &j]),
                             name("relu", [&label, &j]),
-                            pre,
+                            neg(&mut values),
                             l,
                             u,
                         )
@@ -214,7 +234,7 @@ pub fn lower(net: &Network, bounds: &Bounds, options: LowerOptions) -> Result<Lo
                                 hi: u,
                             });
                         }
-                        let (x, z) = lower_relu_unit(&mut milp, enc, label, j, pre, l, u);
+                        let (x, z) = lower_relu_unit(&mut milp, enc, label, j, neg(&mut values), l, u);
                         binaries.push((z, Binary::ReluInactive { relu: h, unit: j }));
                         x
                     });
@@ -322,9 +342,7 @@ pub fn lower(net: &Network, bounds: &Bounds, options: LowerOptions) -> Result<Lo
         // unit is one term (its own column when materialised, or a selection): those cost what
         // columns cost. `Lowered::value` rebuilds a dropped unit on demand.
         for input in layer.op.inputs() {
-            let last_reader = net.info().consumers(input).last() == Some(&h);
-            let linear = matches!(net.layer(input).op, Op::Affine { .. } | Op::Sum { .. });
-            if last_reader && linear && values[input.index()].iter().any(|e| e.terms.len() > 1) {
+            if consumed.contains(&input) || dropped_after(net, &values, input, h) {
                 values[input.index()] = Vec::new();
             }
         }
@@ -363,9 +381,10 @@ fn linear_unit<E: Borrow<LinExpr>>(op: &Op, i: usize, mut input: impl FnMut(Hand
             bias,
         } => {
             let row = weights.row(i);
-            // Sized for inputs that are single columns (a dense layer on units or pixels).
+            // Sized for inputs that are single columns (a dense layer on units or pixels), with
+            // room for the two columns of a ReLU unit whose row is made in this buffer.
             let mut e = LinExpr {
-                terms: Vec::with_capacity(row.len()),
+                terms: Vec::with_capacity(row.len() + 2),
                 constant: bias[i],
             };
             for (c, w) in row {
@@ -386,28 +405,50 @@ fn linear_unit<E: Borrow<LinExpr>>(op: &Op, i: usize, mut input: impl FnMut(Hand
 
 /// A new column `name` in `[lo, hi]` equal to `e` (row `row: col - e = 0`).
 fn materialize(milp: &mut Milp, name: String, row: String, e: &LinExpr, lo: f64, hi: f64) -> LinExpr {
+    materialize_negated(milp, name, row, (negated(e, 1), e.constant), lo, hi)
+}
+
+/// [`materialize`] of `e` given as its negated terms (from [`negated`]) and its constant.
+fn materialize_negated(
+    milp: &mut Milp,
+    name: String,
+    row: String,
+    (mut neg, constant): (Vec<(Col, f64)>, f64),
+    lo: f64,
+    hi: f64,
+) -> LinExpr {
     let c = milp.add_col(name, lo, hi, ColKind::Continuous);
-    milp.add_row(row, minus_then(e, &[(c, 1.0)]), Sense::Eq, e.constant);
+    neg.push((c, 1.0));
+    milp.add_row(row, neg, Sense::Eq, constant);
     LinExpr::var(c)
 }
 
-/// The terms of `-e` followed by `new`, columns made after every column of `e`: a row whose
-/// terms come sorted (as `e`'s do) is stored without sorting, and it is sized exactly.
-fn minus_then(e: &LinExpr, new: &[(Col, f64)]) -> Vec<(Col, f64)> {
-    let mut terms = Vec::with_capacity(e.terms.len() + new.len());
+/// The terms of `-e`, with room for `extra` more: a unit's new columns, made after every column
+/// of `e`, are appended, so a row whose terms come sorted (as `e`'s do) is stored without
+/// sorting, and it is sized exactly.
+fn negated(e: &LinExpr, extra: usize) -> Vec<(Col, f64)> {
+    let mut terms = Vec::with_capacity(e.terms.len() + extra);
     terms.extend(e.terms.iter().map(|&(c, v)| (c, -v)));
-    terms.extend_from_slice(new);
     terms
 }
 
-/// The paper's unit: `x - s = pre`, `x in [0, U]`, `s in [0, -L]`, binary `z` (1 = inactive).
-/// Returns `x` and `z`.
+/// Whether the expressions of layer `input` are dropped once `reader` is lowered: `reader` is
+/// their last reader, the layer is affine or sum, and some unit has more than one term (one-term
+/// expressions cost what columns cost and are kept).
+fn dropped_after(net: &Network, values: &[Vec<LinExpr>], input: Handle, reader: Handle) -> bool {
+    let last_reader = net.info().consumers(input).last() == Some(&reader);
+    let linear = matches!(net.layer(input).op, Op::Affine { .. } | Op::Sum { .. });
+    last_reader && linear && values[input.index()].iter().any(|e| e.terms.len() > 1)
+}
+
+/// The paper's unit: `x - s = pre`, `x in [0, U]`, `s in [0, -L]`, binary `z` (1 = inactive),
+/// `pre` given as its negated terms (from [`negated`]) and its constant. Returns `x` and `z`.
 fn lower_relu_unit(
     milp: &mut Milp,
     enc: Encoding,
     label: &str,
     j: usize,
-    pre: &LinExpr,
+    (mut row, constant): (Vec<(Col, f64)>, f64),
     l: f64,
     u: f64,
 ) -> (LinExpr, Col) {
@@ -415,8 +456,8 @@ fn lower_relu_unit(
     let s = milp.add_col(name("s", [&label, &j]), 0.0, -l, ColKind::Continuous);
     let z = milp.add_col(name("z", [&label, &j]), 0.0, 1.0, ColKind::Binary);
     // x - s - pre = 0.
-    let row = minus_then(pre, &[(x, 1.0), (s, -1.0)]);
-    milp.add_row(name("relu", [&label, &j]), row, Sense::Eq, pre.constant);
+    row.extend_from_slice(&[(x, 1.0), (s, -1.0)]);
+    milp.add_row(name("relu", [&label, &j]), row, Sense::Eq, constant);
     if enc.bigm() {
         milp.add_row(name("ub", [&label, &j]), vec![(x, 1.0), (z, u)], Sense::Le, u);
         milp.add_row(name("lb", [&label, &j]), vec![(s, 1.0), (z, l)], Sense::Le, 0.0);
