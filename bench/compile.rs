@@ -2,8 +2,11 @@
 //!
 //! ```sh
 //! cargo build --release --features bench-tools --bins
-//! target/release/compile-phases NET.onnx OUT.(mps|lp)[.gz] [--repeat N]
+//! target/release/compile-phases NET.onnx OUT.(mps|lp)[.gz] [--repeat N] [--until load]
 //! ```
+//!
+//! `--until load` stops after the load (no bounds, lowering or file): the front end alone, on
+//! nets whose MILP would take minutes to write.
 //!
 //! Phases: read (the file's bytes), decode (the protobuf decoder alone, for reference: the
 //! floor of `load`), load (decode + translation into the IR, as the CLI does it), bounds
@@ -36,14 +39,33 @@ fn reset_peak() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
-struct Phases(Vec<(&'static str, f64, f64)>);
+/// Seconds the calling thread has run on a CPU (`CLOCK_THREAD_CPUTIME_ID`): on a shared
+/// machine, where wall time includes waiting for a core, this is the steadier measure of a
+/// single-threaded phase (page faults and zeroing are counted, as system time of the thread).
+fn thread_cpu_seconds() -> f64 {
+    let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `t` is a valid, writable timespec; the call only writes it.
+    match unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) } {
+        0 => t.tv_sec as f64 + t.tv_nsec as f64 * 1e-9,
+        _ => f64::NAN,
+    }
+}
+
+/// `"name": {"seconds": …, "cpu_seconds": …, "peak_rss_mb": …}`.
+fn phase_json((n, s, c, m): &(&'static str, f64, f64, f64)) -> String {
+    format!("\"{n}\": {{\"seconds\": {s:.6}, \"cpu_seconds\": {c:.6}, \"peak_rss_mb\": {m:.1}}}")
+}
+
+/// Per phase: name, wall seconds, CPU seconds of the main thread, peak RSS MB.
+struct Phases(Vec<(&'static str, f64, f64, f64)>);
 
 impl Phases {
     fn run<T>(&mut self, name: &'static str, f: impl FnOnce() -> T) -> T {
         reset_peak();
-        let t = Instant::now();
+        let (t, cpu) = (Instant::now(), thread_cpu_seconds());
         let out = f();
-        self.0.push((name, t.elapsed().as_secs_f64(), peak_rss_mb()));
+        let (wall, cpu) = (t.elapsed().as_secs_f64(), thread_cpu_seconds() - cpu);
+        self.0.push((name, wall, cpu, peak_rss_mb()));
         out
     }
 }
@@ -53,7 +75,7 @@ fn main() {
     let (net_path, out_path) = match &args[..] {
         [n, o, ..] => (n.clone(), o.clone()),
         _ => {
-            eprintln!("usage: compile-phases NET.onnx OUT.(mps|lp)[.gz] [--repeat N]");
+            eprintln!("usage: compile-phases NET.onnx OUT.(mps|lp)[.gz] [--repeat N] [--until load]");
             std::process::exit(2);
         }
     };
@@ -63,6 +85,14 @@ fn main() {
         .and_then(|i| args.get(i + 1))
         .and_then(|v| v.parse().ok())
         .unwrap_or(1);
+    let load_only = match args.iter().position(|a| a == "--until").map(|i| args.get(i + 1)) {
+        None => false,
+        Some(Some(p)) if p == "load" => true,
+        Some(other) => {
+            eprintln!("--until takes `load`, got {other:?}");
+            std::process::exit(2);
+        }
+    };
     for _ in 0..repeat {
         let mut p = Phases(Vec::new());
         let bytes = p.run("read", || std::fs::read(&net_path).expect("read the network"));
@@ -73,6 +103,20 @@ fn main() {
             nnmilp::front::onnx::load_bytes(&bytes, &net_path).expect("load")
         });
         drop(bytes);
+        if load_only {
+            let weights: usize = (net.layers().iter())
+                .map(|l| match &l.op {
+                    nnmilp::ir::Op::Affine { weights, .. } => weights.values().len(),
+                    _ => 0,
+                })
+                .sum();
+            let phases: Vec<String> = p.0.iter().map(phase_json).collect();
+            println!(
+                "{{\"net\": \"{net_path}\", \"weights\": {weights}, \"phases\": {{{}}}}}",
+                phases.join(", ")
+            );
+            continue;
+        }
         let bounds = p.run("bounds", || {
             interval(&net, &InputBox::uniform(net.input_size(), 0.0, 1.0))
         });
@@ -109,10 +153,7 @@ fn main() {
         formatted += text.len();
         let format_seconds = t.elapsed().as_secs_f64();
 
-        let phases: Vec<String> =
-            p.0.iter()
-                .map(|(n, s, m)| format!("\"{n}\": {{\"seconds\": {s:.6}, \"peak_rss_mb\": {m:.1}}}"))
-                .collect();
+        let phases: Vec<String> = p.0.iter().map(phase_json).collect();
         let nnz: usize = milp.rows().iter().map(|r| r.terms.len()).sum();
         println!(
             "{{\"net\": \"{net_path}\", \"out\": \"{out_path}\", \"format\": \"{:?}\", \"file_bytes\": {file_bytes}, \
