@@ -53,7 +53,7 @@ impl Network {
                             inner.name
                         )));
                     }
-                    let w = weights.compose(w_in);
+                    let w = weights.compose_with_capacity(w_in, bound as usize);
                     let mut b = weights.mul_vec(b_in);
                     b.iter_mut().zip(bias).for_each(|(b, c)| *b += c);
                     if let Some(v) = w.values().iter().chain(&b).find(|v| !v.is_finite()) {
