@@ -243,20 +243,12 @@ pub fn load_bytes_with(bytes: &[u8], source: &str, opts: &LoadOptions) -> Result
         file: source.to_string(),
         message: e.to_string(),
     })?;
-    // Each initializer is decoded into `f64`s and its encoded bytes freed at once, so the model
-    // never holds a weight twice (its raw bytes and its values); `translate` reports a decoding
-    // failure where it would have decoded the tensor itself.
+    // Each initializer's values leave the protobuf at once (raw `f32`/`f64` bytes moved, not
+    // copied), so the model never holds a weight twice; `translate` reports a decoding failure
+    // where it would have decoded the tensor itself.
     let decoded: Vec<Result<Tensor, String>> = match model.graph.as_mut() {
         None => Vec::new(),
-        Some(graph) => (graph.initializer.iter_mut())
-            .map(|t| {
-                let tensor = Tensor::from_proto(t);
-                t.raw_data = Vec::new();
-                t.float_data = Vec::new();
-                t.double_data = Vec::new();
-                tensor
-            })
-            .collect(),
+        Some(graph) => (graph.initializer.iter_mut()).map(Tensor::take_from_proto).collect(),
     };
     translate(&model, decoded, source, opts)
 }
@@ -331,7 +323,7 @@ fn translate(
             ));
         }
         let tensor = tensor.map_err(init_error)?;
-        (budget.reserve("the initializer", &[tensor.data.len()])).map_err(|e| init_error(e.to_string()))?;
+        (budget.reserve("the initializer", &[tensor.len()])).map_err(|e| init_error(e.to_string()))?;
         values.insert(&t.name, Value::Const(tensor));
     }
     // Older exporters also list initializers as graph inputs: those are constants.
@@ -433,7 +425,7 @@ fn translate(
             .map_err(node_error)?;
         // A new constant is checked once; one that shares its values with an input (a relabel)
         // was checked when those values were made.
-        let fresh = matches!(&value, Value::Const(t) if std::sync::Arc::strong_count(&t.data) == 1);
+        let fresh = matches!(&value, Value::Const(t) if !t.is_shared());
         if let (true, Value::Const(t)) = (fresh, &value) {
             if let Some((index, value)) = t.non_finite() {
                 return Err(OnnxError::NonFinite {
@@ -565,7 +557,7 @@ fn fold_via_ir<'a>(
     };
     let invalid = |e: IrError| NodeError::Invalid(format!("folding constants: {e}"));
     let data = Network::new(scratch.layers, layer)
-        .and_then(|net| net.forward(&first.data))
+        .and_then(|net| net.forward(&first.to_vec()))
         .map_err(invalid)?;
     Ok(Value::Const(Tensor::new(shape, data, false)))
 }
