@@ -99,10 +99,11 @@ fn main() {
         p.run("decode", || {
             onnx_protobuf::ModelProto::parse_from_bytes(&bytes).expect("decode")
         });
+        // As the CLI loads: the file's bytes are handed over and freed once decoded.
         let net = p.run("load", || {
-            nnmilp::front::onnx::load_bytes(&bytes, &net_path).expect("load")
+            let opts = nnmilp::front::onnx::LoadOptions::default();
+            nnmilp::front::onnx::load_file_bytes(std::path::Path::new(&net_path), bytes, &opts).expect("load")
         });
-        drop(bytes);
         if load_only {
             let weights: usize = (net.layers().iter())
                 .map(|l| match &l.op {
