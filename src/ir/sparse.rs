@@ -128,6 +128,63 @@ impl SparseMatrix {
         self.compose_with_capacity(inner, 0)
     }
 
+    /// The 0×0 matrix.
+    pub fn empty() -> Self {
+        CsrBuilder::new(0, 0, 0).finish()
+    }
+
+    /// Whether the matrix is square with exactly one entry per row, on the diagonal (its
+    /// [`SparseMatrix::values`] are then the diagonal).
+    pub fn is_diagonal(&self) -> bool {
+        self.n_rows == self.n_cols
+            && self.cols.len() == self.n_rows
+            && self.row_start.iter().enumerate().all(|(i, &s)| s == i)
+            && self.cols.iter().enumerate().all(|(i, &c)| c as usize == i)
+    }
+
+    /// Multiplies row `i` by `d[i]` in place (`diag(d) · self`, the entries `compose` would
+    /// make: each is `d[i] · a`); entries that underflow to zero are dropped.
+    pub fn scale_rows(&mut self, d: &[f64]) {
+        assert_eq!(d.len(), self.n_rows);
+        for (i, &s) in d.iter().enumerate() {
+            let r = self.row_start[i]..self.row_start[i + 1];
+            self.vals[r].iter_mut().for_each(|v| *v *= s);
+        }
+        self.drop_zeros();
+    }
+
+    /// Multiplies column `j` by `d[j]` in place (`self · diag(d)`, the entries `compose` would
+    /// make: each is `a · d[j]`); entries that underflow to zero are dropped.
+    pub fn scale_cols(&mut self, d: &[f64]) {
+        assert_eq!(d.len(), self.n_cols);
+        for (v, &c) in self.vals.iter_mut().zip(&self.cols) {
+            *v *= d[c as usize];
+        }
+        self.drop_zeros();
+    }
+
+    /// Removes zero entries in place, keeping the order of the others.
+    fn drop_zeros(&mut self) {
+        if self.vals.iter().all(|&v| v != 0.0) {
+            return;
+        }
+        let mut kept = 0;
+        for i in 0..self.n_rows {
+            let r = self.row_start[i]..self.row_start[i + 1];
+            self.row_start[i] = kept;
+            for k in r {
+                if self.vals[k] != 0.0 {
+                    self.cols[kept] = self.cols[k];
+                    self.vals[kept] = self.vals[k];
+                    kept += 1;
+                }
+            }
+        }
+        self.row_start[self.n_rows] = kept;
+        self.cols.truncate(kept);
+        self.vals.truncate(kept);
+    }
+
     /// The transpose (used by back-substitution bounds and by frontends).
     pub fn transpose(&self) -> SparseMatrix {
         let mut rows: Vec<Vec<(usize, f64)>> = vec![Vec::new(); self.n_cols];
@@ -243,6 +300,23 @@ mod tests {
         let x = [0.5, -2.0];
         assert_eq!(c.mul_vec(&x), a.mul_vec(&b.mul_vec(&x)));
         assert_eq!(c.row(0).collect::<Vec<_>>(), vec![(0, 9.0), (1, 2.0)]);
+    }
+
+    #[test]
+    fn diagonal_scaling_in_place_matches_compose() {
+        let a = SparseMatrix::from_dense(2, 3, &[1.5, 0.0, -2.0, 1e-300, 4.0, 3.0]);
+        let rows = SparseMatrix::diagonal(&[3.0, 1e-300]);
+        let cols = SparseMatrix::diagonal(&[1e-300, -7.0, 0.5]);
+        assert!(rows.is_diagonal() && cols.is_diagonal() && !a.is_diagonal());
+        // 1e-300 · 1e-300 underflows to zero: that entry is dropped, as `compose` drops it.
+        let mut scaled = a.clone();
+        scaled.scale_rows(rows.values());
+        assert_eq!(scaled, rows.compose(&a));
+        assert_eq!(scaled.row(1).collect::<Vec<_>>(), vec![(1, 4e-300), (2, 3e-300)]);
+        let mut scaled = a.clone();
+        scaled.scale_cols(cols.values());
+        assert_eq!(scaled, a.compose(&cols));
+        assert_eq!(scaled.values().len(), 4);
     }
 
     #[test]
