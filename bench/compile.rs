@@ -15,8 +15,9 @@
 //! (`/proc/self/clear_refs`, Linux), so each phase's `peak_rss_mb` is the largest resident set
 //! *during* that phase, including what earlier phases still hold. Then the formatting limit:
 //! the same numbers the file holds, formatted by `zmij` (the fastest shortest round-trip
-//! formatter found) into a reused buffer, no layout, no names, no I/O. One JSON object per
-//! repetition on stdout.
+//! formatter found) into a reused buffer, no layout, no names, no I/O; and the matrix limit:
+//! writing fresh memory the size of the network's matrices (12 bytes per weight), the floor of
+//! `load`. One JSON object per repetition on stdout.
 
 use nnmilp::back::{self, Format, WriteOptions};
 use nnmilp::bounds::{interval, InputBox};
@@ -104,16 +105,24 @@ fn main() {
             let opts = nnmilp::front::onnx::LoadOptions::default();
             nnmilp::front::onnx::load_file_bytes(std::path::Path::new(&net_path), bytes, &opts).expect("load")
         });
+        // The matrix limit: writing as many fresh bytes as the network's matrices hold (a `u32`
+        // column and an `f64` value per weight), with no decoding: first-touch page faults and
+        // zeroing alone, the floor of building them.
+        let weights: usize = (net.layers().iter())
+            .map(|l| match &l.op {
+                nnmilp::ir::Op::Affine { weights, .. } => weights.values().len(),
+                _ => 0,
+            })
+            .sum();
+        let mut limit = Phases(Vec::new());
+        limit.run("matrix_limit", || {
+            std::hint::black_box((vec![1u32; weights], vec![1.0f64; weights]));
+        });
+        let matrix_limit = phase_json(&limit.0[0]);
         if load_only {
-            let weights: usize = (net.layers().iter())
-                .map(|l| match &l.op {
-                    nnmilp::ir::Op::Affine { weights, .. } => weights.values().len(),
-                    _ => 0,
-                })
-                .sum();
             let phases: Vec<String> = p.0.iter().map(phase_json).collect();
             println!(
-                "{{\"net\": \"{net_path}\", \"weights\": {weights}, \"phases\": {{{}}}}}",
+                "{{\"net\": \"{net_path}\", \"weights\": {weights}, {matrix_limit}, \"phases\": {{{}}}}}",
                 phases.join(", ")
             );
             continue;
@@ -159,7 +168,7 @@ fn main() {
         println!(
             "{{\"net\": \"{net_path}\", \"out\": \"{out_path}\", \"format\": \"{:?}\", \"file_bytes\": {file_bytes}, \
              \"columns\": {}, \"rows\": {}, \"nonzeros\": {nnz}, \"numbers\": {}, \
-             \"format_limit\": {{\"seconds\": {format_seconds:.6}, \"bytes\": {formatted}}}, \"phases\": {{{}}}}}",
+             \"format_limit\": {{\"seconds\": {format_seconds:.6}, \"bytes\": {formatted}}}, {matrix_limit}, \"phases\": {{{}}}}}",
             Format::from_path(&out_path),
             milp.cols().len(),
             milp.rows().len(),
