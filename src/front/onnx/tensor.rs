@@ -400,4 +400,38 @@ mod tests {
             .unwrap_err()
             .contains("non-finite value inf at index 0"));
     }
+
+    /// Raw `f32` and `f64` initializers stay in their bytes: what they read back, relabel,
+    /// gather and report as non-finite must be what the `f64` storage gives.
+    #[test]
+    fn raw_storage_reads_as_f64_storage() {
+        let values: Vec<f64> = (0..600).map(|i| (i as f64 - 300.5) * 0.375).collect();
+        for (ty, width) in [(DataType::FLOAT, 4), (DataType::DOUBLE, 8)] {
+            let mut t = TensorProto::new();
+            t.dims = vec![2, 300];
+            t.data_type = ty as i32;
+            t.raw_data = match width {
+                4 => values.iter().flat_map(|&v| (v as f32).to_le_bytes()).collect(),
+                _ => values.iter().flat_map(|&v| v.to_le_bytes()).collect(),
+            };
+            let owned = Tensor::take_from_proto(&mut t.clone()).unwrap();
+            assert!(matches!(owned.data, Store::F32Le(_) | Store::F64Le(_)));
+            let plain = Tensor::new(vec![2, 300], values.clone(), false);
+            assert_eq!(owned, plain);
+            assert_eq!(owned.to_vec(), values);
+            assert_eq!(owned.gather(vec![2], &[599, 3]).to_vec(), [values[599], values[3]]);
+            let relabelled = owned.reshaped(vec![600]);
+            assert!(owned.is_shared() && relabelled.is_shared());
+            assert_eq!(relabelled.get(451), values[451]);
+            // A non-finite value past the first block of the finiteness scan is found and named.
+            let at = 517 * width;
+            t.raw_data[at..at + width].copy_from_slice(&match width {
+                4 => f32::NAN.to_le_bytes().to_vec(),
+                _ => f64::NEG_INFINITY.to_le_bytes().to_vec(),
+            });
+            let e = Tensor::take_from_proto(&mut t).unwrap_err();
+            assert!(e.contains("at index 517"), "{e}");
+            assert!(t.raw_data.is_empty(), "the bytes were moved out of the protobuf");
+        }
+    }
 }
