@@ -425,8 +425,8 @@ def write_markdown(results, args):
     lines += ["", "Peer cells: build + write seconds inside the process (process wall time, with Python start-up "
               "and imports, in brackets); the speed-up compares nnmilp's whole process with the peer's build + write.", ""]
     lines += ["## Phases (network only, `bench/compile.rs`; seconds / peak RSS MB during the phase)", "",
-              "| net | out | MB | read | decode | load | bounds | lower | write | write MB/s | format limit s | dd limit s | write / format limit |",
-              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+              "| net | out | MB | read | decode | load | bounds | lower | write | write MB/s | format limit s | dd limit s | write / format limit | load / decode CPU | matrix limit s | load / (decode + matrix limit) CPU |",
+              "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for name, r in results.items():
         for s, ph in r["phases"].items():
             ph = [p for p in ph if "error" not in p]
@@ -438,8 +438,15 @@ def write_markdown(results, args):
             w = med([p["phases"]["write"]["seconds"] for p in ph])
             fl = med([p["format_limit"]["seconds"] for p in ph])
             dd = med(r.get("dd", [])) if s == ".mps" else float("nan")
+            # The front end against the protobuf decoder alone, in CPU seconds of the thread
+            # (steadier than wall time on a shared machine; NaN for runs recorded before).
+            cpu = {k: med([p["phases"][k].get("cpu_seconds", float("nan")) for p in ph]) for k in ("decode", "load")}
+            ratio = cpu["load"] / cpu["decode"] if cpu["decode"] > 0 else float("nan")
+            # The load's floor: the decode plus first-touching memory the size of the matrices.
+            ml = med([p.get("matrix_limit", {}).get("cpu_seconds", float("nan")) for p in ph])
+            floor = cpu["load"] / (cpu["decode"] + ml) if cpu["decode"] + ml > 0 else float("nan")
             lines.append(f"| {name} | {s} | {ph[0]['file_bytes'] / 1e6:.1f} | {' | '.join(cells)} | "
-                         f"{ph[0]['file_bytes'] / 1e6 / w:.0f} | {fl:.3f} | {dd:.3f} | {w / fl:.1f}× |")
+                         f"{ph[0]['file_bytes'] / 1e6 / w:.0f} | {fl:.3f} | {dd:.3f} | {w / fl:.1f}× | {ratio:.1f}× | {ml:.3f} | {floor:.1f}× |")
     with open(args.out, "w") as f:
         f.write("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -282,7 +282,7 @@ fn expansions_too_large_for_memory_are_refused_before_allocating() {
         ..LoadOptions::default()
     };
     let path = bad("conv_too_large.onnx");
-    let e = load_file_bytes(&path, &std::fs::read(&path).unwrap(), &opts).unwrap_err();
+    let e = load_file_bytes(&path, std::fs::read(&path).unwrap(), &opts).unwrap_err();
     let msg = e.to_string();
     assert!(matches!(e, OnnxError::Node { .. }), "{e:?}");
     assert!(

@@ -26,7 +26,7 @@ mod simplify;
 pub use eval::argmax;
 mod sparse;
 
-pub use sparse::SparseMatrix;
+pub use sparse::{CsrBuilder, SparseMatrix};
 
 use thiserror::Error;
 
@@ -114,6 +114,15 @@ pub enum IrError {
     },
     #[error("input has {got} values, the network expects {expected}")]
     InputSize { expected: usize, got: usize },
+}
+
+/// The first non-finite value of `values`, if any. Validation scans every weight of every
+/// network built: blocks are tested without branching per value, so the scan runs at memory
+/// speed, and only a block that fails is searched.
+fn first_non_finite(values: &[f64]) -> Option<f64> {
+    (values.chunks(256))
+        .find(|block| !block.iter().fold(true, |ok, v| ok & v.is_finite()))
+        .and_then(|block| block.iter().copied().find(|v| !v.is_finite()))
 }
 
 /// A validated feed-forward network.
@@ -273,7 +282,7 @@ impl Network {
                     if bias.len() != size {
                         return Err(bad(i, format!("bias has {} entries, expected {size}", bias.len())));
                     }
-                    if let Some(v) = weights.values().iter().chain(bias).find(|v| !v.is_finite()) {
+                    if let Some(v) = first_non_finite(weights.values()).or(first_non_finite(bias)) {
                         return Err(bad(i, format!("non-finite weight {v}")));
                     }
                 }

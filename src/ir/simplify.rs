@@ -5,7 +5,7 @@
 //! give each link its own rows; composing them first keeps the MILP as small as the paper's
 //! formulation, where every unit has exactly one row `w·x + b = x - s`.
 
-use super::{Handle, IrError, Layer, Network, Op};
+use super::{Handle, IrError, Layer, Network, Op, SparseMatrix};
 
 impl Network {
     /// Composes every affine layer whose input is an affine layer read by nobody else (and not
@@ -23,8 +23,8 @@ impl Network {
         } = self;
         let mut layers: Vec<Layer> = Vec::with_capacity(source.len());
         for (i, mut layer) in source.into_iter().enumerate() {
-            if let Op::Affine { input, weights, bias } = &layer.op {
-                let inner = &layers[input.index()];
+            if let Op::Affine { input, weights, bias } = &mut layer.op {
+                let inner = &mut layers[input.index()];
                 let fusable = info.consumers(*input).len() == 1 && *input != output;
                 if let (
                     true,
@@ -33,7 +33,7 @@ impl Network {
                         weights: w_in,
                         bias: b_in,
                     },
-                ) = (fusable, &inner.op)
+                ) = (fusable, &mut inner.op)
                 {
                     let bad = |message: String| IrError::Invalid {
                         index: i,
@@ -53,9 +53,22 @@ impl Network {
                             inner.name
                         )));
                     }
-                    let w = weights.compose(w_in);
                     let mut b = weights.mul_vec(b_in);
-                    b.iter_mut().zip(bias).for_each(|(b, c)| *b += c);
+                    b.iter_mut().zip(bias.iter()).for_each(|(b, c)| *b += c);
+                    // A diagonal on either side (a bias `Add`, a `Mul`, a batch normalisation)
+                    // scales the other matrix in place, which nobody else reads: fusing it costs
+                    // no second copy of a large layer. The entries are those `compose` makes.
+                    let w = if weights.is_diagonal() {
+                        let mut w = std::mem::replace(w_in, SparseMatrix::empty());
+                        w.scale_rows(weights.values());
+                        w
+                    } else if w_in.is_diagonal() {
+                        let mut w = std::mem::replace(weights, SparseMatrix::empty());
+                        w.scale_cols(w_in.values());
+                        w
+                    } else {
+                        weights.compose_with_capacity(w_in, bound as usize)
+                    };
                     if let Some(v) = w.values().iter().chain(&b).find(|v| !v.is_finite()) {
                         return Err(bad(format!(
                             "fusing it with affine layer {} ({}) overflows f64 (a fused weight is {v})",

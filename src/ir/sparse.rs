@@ -28,48 +28,22 @@ impl SparseMatrix {
         Self::from_rows_with_capacity(n_cols, rows, 0)
     }
 
-    /// [`SparseMatrix::from_rows`] with room reserved for `entries` entries, the caller's
-    /// bound on their number: a large matrix grown by doubling is copied at each step (glibc
-    /// serves such sizes from its heap once large blocks have been freed) and overshoots the
-    /// memory it needs by up to half.
+    /// [`SparseMatrix::from_rows`] with room reserved for `entries` entries (see
+    /// [`CsrBuilder::new`]).
     pub fn from_rows_with_capacity<I, R>(n_cols: usize, rows: I, entries: usize) -> Self
     where
         I: IntoIterator<Item = R>,
         R: IntoIterator<Item = (usize, f64)>,
     {
         let rows = rows.into_iter();
-        let mut row_start = Vec::with_capacity(rows.size_hint().0 + 1);
-        row_start.push(0);
-        let mut cols = Vec::with_capacity(entries);
-        let mut vals = Vec::with_capacity(entries);
-        let mut scratch: Vec<(usize, f64)> = Vec::new();
+        let mut m = CsrBuilder::new(n_cols, rows.size_hint().0, entries);
         for row in rows {
-            scratch.clear();
-            scratch.extend(row);
-            scratch.sort_by_key(|&(c, _)| c);
-            let mut k = 0;
-            while k < scratch.len() {
-                let c = scratch[k].0;
-                assert!(c < n_cols, "column {c} out of range {n_cols}");
-                let mut v = 0.0;
-                while k < scratch.len() && scratch[k].0 == c {
-                    v += scratch[k].1;
-                    k += 1;
-                }
-                if v != 0.0 {
-                    cols.push(c as u32);
-                    vals.push(v);
-                }
+            for (c, v) in row {
+                m.push(c, v);
             }
-            row_start.push(cols.len());
+            m.end_row();
         }
-        SparseMatrix {
-            n_rows: row_start.len() - 1,
-            n_cols,
-            row_start,
-            cols,
-            vals,
-        }
+        m.finish()
     }
 
     /// A dense row-major `n_rows × n_cols` matrix.
@@ -82,12 +56,13 @@ impl SparseMatrix {
     }
 
     pub fn diagonal(d: &[f64]) -> Self {
-        Self::from_rows(d.len(), d.iter().enumerate().map(|(i, &v)| std::iter::once((i, v))))
+        let rows = d.iter().enumerate().map(|(i, &v)| std::iter::once((i, v)));
+        Self::from_rows_with_capacity(d.len(), rows, d.len())
     }
 
     /// Row `i` of the result reads input `perm[i]` (a selection or permutation of the input).
     pub fn selection(n_cols: usize, perm: &[usize]) -> Self {
-        Self::from_rows(n_cols, perm.iter().map(|&j| std::iter::once((j, 1.0))))
+        Self::from_rows_with_capacity(n_cols, perm.iter().map(|&j| std::iter::once((j, 1.0))), perm.len())
     }
 
     pub fn n_rows(&self) -> usize {
@@ -119,13 +94,16 @@ impl SparseMatrix {
             .collect()
     }
 
-    /// The product `self · inner`, i.e. the map "apply `inner`, then `self`".
-    pub fn compose(&self, inner: &SparseMatrix) -> SparseMatrix {
+    /// The product `self · inner`, i.e. the map "apply `inner`, then `self`", with room for
+    /// `entries` entries (the caller's bound on their number, see [`CsrBuilder::new`]). Each
+    /// row is accumulated densely and written straight into the result: no row is listed twice.
+    pub fn compose_with_capacity(&self, inner: &SparseMatrix, entries: usize) -> SparseMatrix {
         assert_eq!(self.n_cols, inner.n_rows);
         let mut acc = vec![0.0; inner.n_cols];
         let mut touched: Vec<usize> = Vec::new();
         let mut mark = vec![false; inner.n_cols];
-        let rows = (0..self.n_rows).map(|i| {
+        let mut out = CsrBuilder::new(inner.n_cols, self.n_rows, entries);
+        for i in 0..self.n_rows {
             for (k, a) in self.row(i) {
                 for (j, b) in inner.row(k) {
                     if !mark[j] {
@@ -135,19 +113,76 @@ impl SparseMatrix {
                     acc[j] += a * b;
                 }
             }
-            let out: Vec<(usize, f64)> = touched
-                .drain(..)
-                .map(|j| {
-                    mark[j] = false;
-                    let v = acc[j];
-                    acc[j] = 0.0;
-                    (j, v)
-                })
-                .collect();
-            out
-        });
-        let rows: Vec<Vec<(usize, f64)>> = rows.collect();
-        SparseMatrix::from_rows(inner.n_cols, rows)
+            for j in touched.drain(..) {
+                mark[j] = false;
+                out.push(j, acc[j]);
+                acc[j] = 0.0;
+            }
+            out.end_row();
+        }
+        out.finish()
+    }
+
+    /// [`SparseMatrix::compose_with_capacity`] with no room reserved.
+    pub fn compose(&self, inner: &SparseMatrix) -> SparseMatrix {
+        self.compose_with_capacity(inner, 0)
+    }
+
+    /// The 0×0 matrix.
+    pub fn empty() -> Self {
+        CsrBuilder::new(0, 0, 0).finish()
+    }
+
+    /// Whether the matrix is square with exactly one entry per row, on the diagonal (its
+    /// [`SparseMatrix::values`] are then the diagonal).
+    pub fn is_diagonal(&self) -> bool {
+        self.n_rows == self.n_cols
+            && self.cols.len() == self.n_rows
+            && self.row_start.iter().enumerate().all(|(i, &s)| s == i)
+            && self.cols.iter().enumerate().all(|(i, &c)| c as usize == i)
+    }
+
+    /// Multiplies row `i` by `d[i]` in place (`diag(d) · self`, the entries `compose` would
+    /// make: each is `d[i] · a`); entries that underflow to zero are dropped.
+    pub fn scale_rows(&mut self, d: &[f64]) {
+        assert_eq!(d.len(), self.n_rows);
+        for (i, &s) in d.iter().enumerate() {
+            let r = self.row_start[i]..self.row_start[i + 1];
+            self.vals[r].iter_mut().for_each(|v| *v *= s);
+        }
+        self.drop_zeros();
+    }
+
+    /// Multiplies column `j` by `d[j]` in place (`self · diag(d)`, the entries `compose` would
+    /// make: each is `a · d[j]`); entries that underflow to zero are dropped.
+    pub fn scale_cols(&mut self, d: &[f64]) {
+        assert_eq!(d.len(), self.n_cols);
+        for (v, &c) in self.vals.iter_mut().zip(&self.cols) {
+            *v *= d[c as usize];
+        }
+        self.drop_zeros();
+    }
+
+    /// Removes zero entries in place, keeping the order of the others.
+    fn drop_zeros(&mut self) {
+        if self.vals.iter().all(|&v| v != 0.0) {
+            return;
+        }
+        let mut kept = 0;
+        for i in 0..self.n_rows {
+            let r = self.row_start[i]..self.row_start[i + 1];
+            self.row_start[i] = kept;
+            for k in r {
+                if self.vals[k] != 0.0 {
+                    self.cols[kept] = self.cols[k];
+                    self.vals[kept] = self.vals[k];
+                    kept += 1;
+                }
+            }
+        }
+        self.row_start[self.n_rows] = kept;
+        self.cols.truncate(kept);
+        self.vals.truncate(kept);
     }
 
     /// The transpose (used by back-substitution bounds and by frontends).
@@ -159,6 +194,97 @@ impl SparseMatrix {
             }
         }
         SparseMatrix::from_rows(self.n_rows, rows)
+    }
+}
+
+/// Writes a [`SparseMatrix`] row by row, straight into its CSR arrays: the one way every
+/// matrix is built. Entries pushed in increasing column order (what dense layers,
+/// convolutions and selections produce) are stored as they come; a row that arrives out of
+/// order or with a repeated column is sorted (stably) and merged when it ends, its duplicates
+/// summed in the order they were pushed. Zeros are never stored.
+pub struct CsrBuilder {
+    n_cols: usize,
+    row_start: Vec<usize>,
+    cols: Vec<u32>,
+    vals: Vec<f64>,
+    /// Whether the current row needs sorting and merging when it ends.
+    unordered: bool,
+    /// One past the last column pushed to the current row (0 at its start): a column below it
+    /// makes the row unordered.
+    next: u32,
+}
+
+impl CsrBuilder {
+    /// A builder for a matrix of `n_cols` columns, with room for `rows` rows and `entries`
+    /// entries: the caller's count or bound. Reserving a bound costs no memory beyond the
+    /// entries written (pages of a large allocation become resident when first written), while
+    /// a matrix grown by doubling is copied at each step and overshoots by up to half.
+    pub fn new(n_cols: usize, rows: usize, entries: usize) -> Self {
+        assert!(n_cols < u32::MAX as usize, "{n_cols} columns do not fit u32 indices");
+        let mut row_start = Vec::with_capacity(rows + 1);
+        row_start.push(0);
+        CsrBuilder {
+            n_cols,
+            row_start,
+            cols: Vec::with_capacity(entries),
+            vals: Vec::with_capacity(entries),
+            unordered: false,
+            next: 0,
+        }
+    }
+
+    /// Adds `value` at `col` to the current row. Panics if `col` is out of range (a bug in
+    /// the caller, not bad input).
+    #[inline]
+    pub fn push(&mut self, col: usize, value: f64) {
+        assert!(col < self.n_cols, "column {col} out of range {}", self.n_cols);
+        if value == 0.0 {
+            return;
+        }
+        let c = col as u32;
+        self.unordered |= c < self.next;
+        self.next = c + 1;
+        self.cols.push(c);
+        self.vals.push(value);
+    }
+
+    /// Closes the current row.
+    pub fn end_row(&mut self) {
+        let begin = *self.row_start.last().expect("row_start is never empty");
+        if self.unordered {
+            let mut row: Vec<(u32, f64)> = (self.cols[begin..].iter().copied())
+                .zip(self.vals[begin..].iter().copied())
+                .collect();
+            row.sort_by_key(|&(c, _)| c);
+            self.cols.truncate(begin);
+            self.vals.truncate(begin);
+            let mut k = 0;
+            while k < row.len() {
+                let c = row[k].0;
+                let mut v = 0.0;
+                while k < row.len() && row[k].0 == c {
+                    v += row[k].1;
+                    k += 1;
+                }
+                if v != 0.0 {
+                    self.cols.push(c);
+                    self.vals.push(v);
+                }
+            }
+            self.unordered = false;
+        }
+        self.next = 0;
+        self.row_start.push(self.cols.len());
+    }
+
+    pub fn finish(self) -> SparseMatrix {
+        SparseMatrix {
+            n_rows: self.row_start.len() - 1,
+            n_cols: self.n_cols,
+            row_start: self.row_start,
+            cols: self.cols,
+            vals: self.vals,
+        }
     }
 }
 
@@ -177,9 +303,44 @@ mod tests {
     }
 
     #[test]
+    fn diagonal_scaling_in_place_matches_compose() {
+        let a = SparseMatrix::from_dense(2, 3, &[1.5, 0.0, -2.0, 1e-300, 4.0, 3.0]);
+        let rows = SparseMatrix::diagonal(&[3.0, 1e-300]);
+        let cols = SparseMatrix::diagonal(&[1e-300, -7.0, 0.5]);
+        assert!(rows.is_diagonal() && cols.is_diagonal() && !a.is_diagonal());
+        // 1e-300 · 1e-300 underflows to zero: that entry is dropped, as `compose` drops it.
+        let mut scaled = a.clone();
+        scaled.scale_rows(rows.values());
+        assert_eq!(scaled, rows.compose(&a));
+        assert_eq!(scaled.row(1).collect::<Vec<_>>(), vec![(1, 4e-300), (2, 3e-300)]);
+        let mut scaled = a.clone();
+        scaled.scale_cols(cols.values());
+        assert_eq!(scaled, a.compose(&cols));
+        assert_eq!(scaled.values().len(), 4);
+    }
+
+    #[test]
     fn from_rows_merges_duplicates_and_drops_zeros() {
         let m = SparseMatrix::from_rows(3, vec![vec![(2, 1.0), (0, 1.0), (2, 2.0), (1, 0.0)]]);
         assert_eq!(m.row(0).collect::<Vec<_>>(), vec![(0, 1.0), (2, 3.0)]);
+        // Rows in order, out of order, with duplicates that cancel, and empty.
+        let rows = vec![
+            vec![(0, 1.0), (2, 2.0)],
+            vec![(1, 4.0), (0, -1.0), (1, -4.0), (2, 0.5)],
+            vec![],
+            vec![(2, 0.0), (1, 3.0)],
+        ];
+        let m = SparseMatrix::from_rows(3, rows);
+        let got: Vec<Vec<_>> = (0..m.n_rows()).map(|i| m.row(i).collect()).collect();
+        assert_eq!(
+            got,
+            vec![
+                vec![(0, 1.0), (2, 2.0)],
+                vec![(0, -1.0), (2, 0.5)],
+                vec![],
+                vec![(1, 3.0)]
+            ]
+        );
         assert_eq!(m.transpose().n_rows(), 3);
     }
 }

@@ -28,7 +28,7 @@ impl NetworkSource {
         let start = Instant::now();
         let bytes = onnx::read_file(path, opts)?;
         let sha256 = format!("{:x}", Sha256::digest(&bytes));
-        let network = onnx::load_file_bytes(path, &bytes, opts)?;
+        let network = onnx::load_file_bytes(path, bytes, opts)?;
         Ok(NetworkSource {
             path: path.to_path_buf(),
             sha256,

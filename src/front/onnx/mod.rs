@@ -189,7 +189,7 @@ pub fn supported_ops() -> Vec<&'static str> {
 /// default [`LoadOptions`].
 pub fn load(path: &Path) -> Result<Network, OnnxError> {
     let bytes = read_file(path, &LoadOptions::default())?;
-    load_file_bytes(path, &bytes, &LoadOptions::default())
+    load_file_bytes(path, bytes, &LoadOptions::default())
 }
 
 /// The bytes of a network file as stored, read once through a reader capped at
@@ -208,27 +208,36 @@ pub fn read_file(path: &Path, opts: &LoadOptions) -> Result<Vec<u8>, OnnxError> 
 }
 
 /// Translates the bytes of the file `path` (gunzipped first when its name ends in `.gz`, with
-/// the unpacked size capped as the file's).
-pub fn load_file_bytes(path: &Path, bytes: &[u8], opts: &LoadOptions) -> Result<Network, OnnxError> {
+/// the unpacked size capped as the file's). The bytes are taken, not borrowed, so that they are
+/// freed once decoded: the matrices are then built in the memory the file held, and the peak is
+/// the file plus its weights, not the file twice plus its weights.
+pub fn load_file_bytes(path: &Path, bytes: Vec<u8>, opts: &LoadOptions) -> Result<Network, OnnxError> {
     let file = path.display().to_string();
-    if !path.extension().is_some_and(|e| e == "gz") {
-        return load_bytes_with(bytes, &file, opts);
-    }
-    let cap = opts.max_file_bytes();
+    let bytes = match path.extension().is_some_and(|e| e == "gz") {
+        false => bytes,
+        true => gunzip(&bytes, &file, opts.max_file_bytes())?,
+    };
+    let (model, decoded) = decode(&bytes, &file)?;
+    drop(bytes);
+    translate(&model, decoded, &file, opts)
+}
+
+/// The unpacked bytes of a gzipped file, at most `cap` of them.
+fn gunzip(bytes: &[u8], file: &str, cap: u64) -> Result<Vec<u8>, OnnxError> {
     let mut unpacked = Vec::new();
     (flate2::read::GzDecoder::new(bytes).take(cap + 1))
         .read_to_end(&mut unpacked)
         .map_err(|e| OnnxError::Malformed {
-            file: file.clone(),
+            file: file.to_string(),
             message: format!("cannot gunzip: {e}"),
         })?;
     if unpacked.len() as u64 > cap {
         return Err(OnnxError::Malformed {
-            file,
+            file: file.to_string(),
             message: format!("unpacks to more than {cap} bytes (8 per entry of --max-nonzeros, plus 64 MiB)"),
         });
     }
-    load_bytes_with(&unpacked, &file, opts)
+    Ok(unpacked)
 }
 
 /// Translates the bytes of an ONNX model with the default [`LoadOptions`]; `source` names it in
@@ -239,26 +248,26 @@ pub fn load_bytes(bytes: &[u8], source: &str) -> Result<Network, OnnxError> {
 
 /// Translates the bytes of an ONNX model within `opts`; `source` names it in messages.
 pub fn load_bytes_with(bytes: &[u8], source: &str, opts: &LoadOptions) -> Result<Network, OnnxError> {
+    let (model, decoded) = decode(bytes, source)?;
+    translate(&model, decoded, source, opts)
+}
+
+/// The decoded model and its initializers' values, in order. Each initializer's values leave
+/// the protobuf at once (raw `f32`/`f64` bytes moved, not copied), so the model never holds a
+/// weight twice; `translate` reports a decoding failure where it would have decoded the tensor
+/// itself.
+type Decoded = (ModelProto, Vec<Result<Tensor, String>>);
+
+fn decode(bytes: &[u8], source: &str) -> Result<Decoded, OnnxError> {
     let mut model = ModelProto::parse_from_bytes(bytes).map_err(|e| OnnxError::Malformed {
         file: source.to_string(),
         message: e.to_string(),
     })?;
-    // Each initializer is decoded into `f64`s and its encoded bytes freed at once, so the model
-    // never holds a weight twice (its raw bytes and its values); `translate` reports a decoding
-    // failure where it would have decoded the tensor itself.
-    let decoded: Vec<Result<Tensor, String>> = match model.graph.as_mut() {
+    let decoded = match model.graph.as_mut() {
         None => Vec::new(),
-        Some(graph) => (graph.initializer.iter_mut())
-            .map(|t| {
-                let tensor = Tensor::from_proto(t);
-                t.raw_data = Vec::new();
-                t.float_data = Vec::new();
-                t.double_data = Vec::new();
-                tensor
-            })
-            .collect(),
+        Some(graph) => (graph.initializer.iter_mut()).map(Tensor::take_from_proto).collect(),
     };
-    translate(&model, decoded, source, opts)
+    Ok((model, decoded))
 }
 
 /// How messages name a node: its name, or its index and first output when it has none.
@@ -331,7 +340,7 @@ fn translate(
             ));
         }
         let tensor = tensor.map_err(init_error)?;
-        (budget.reserve("the initializer", &[tensor.data.len()])).map_err(|e| init_error(e.to_string()))?;
+        (budget.reserve("the initializer", &[tensor.len()])).map_err(|e| init_error(e.to_string()))?;
         values.insert(&t.name, Value::Const(tensor));
     }
     // Older exporters also list initializers as graph inputs: those are constants.
@@ -433,7 +442,7 @@ fn translate(
             .map_err(node_error)?;
         // A new constant is checked once; one that shares its values with an input (a relabel)
         // was checked when those values were made.
-        let fresh = matches!(&value, Value::Const(t) if std::sync::Arc::strong_count(&t.data) == 1);
+        let fresh = matches!(&value, Value::Const(t) if !t.is_shared());
         if let (true, Value::Const(t)) = (fresh, &value) {
             if let Some((index, value)) = t.non_finite() {
                 return Err(OnnxError::NonFinite {
@@ -565,7 +574,7 @@ fn fold_via_ir<'a>(
     };
     let invalid = |e: IrError| NodeError::Invalid(format!("folding constants: {e}"));
     let data = Network::new(scratch.layers, layer)
-        .and_then(|net| net.forward(&first.data))
+        .and_then(|net| net.forward(&first.to_vec()))
         .map_err(invalid)?;
     Ok(Value::Const(Tensor::new(shape, data, false)))
 }

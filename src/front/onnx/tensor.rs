@@ -1,6 +1,7 @@
 //! Constant tensors: initializers, `Constant` nodes and everything folded from them, plus the
 //! index arithmetic (strides, broadcasting) that builders share between constants and variables.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use onnx_protobuf::tensor_proto::{DataLocation, DataType};
@@ -13,16 +14,94 @@ use protobuf::Enum;
 pub const MAX_ENTRIES: usize = 100_000_000;
 
 /// A constant, row-major tensor.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 pub struct Tensor {
     pub shape: Vec<usize>,
-    /// Values of every element type as `f64`: integer tensors here are shapes, axes and indices,
-    /// far below 2^53, so they are held exactly. Shared, because relabelling operators
-    /// (`Identity`, `Reshape`, `Flatten`, ...) hand the same values on under a new shape: a
-    /// chain of them must not copy a large constant once per link.
-    pub data: Arc<[f64]>,
+    data: Store,
     /// Whether the ONNX element type is an integer one; `Div` truncates and `Cast` rounds then.
     pub int: bool,
+}
+
+/// Where a constant's values live. Shared, because relabelling operators (`Identity`,
+/// `Reshape`, `Flatten`, ...) hand the same values on under a new shape: a chain of them must
+/// not copy a large constant once per link.
+#[derive(Clone, Debug)]
+enum Store {
+    /// Values of every element type as `f64`: integer tensors here are shapes, axes and
+    /// indices, far below 2^53, so they are held exactly.
+    F64(Arc<[f64]>),
+    /// An initializer's `raw_data` as the file stores it, little-endian `f32`s (`F32Le`) or
+    /// `f64`s (`F64Le`), moved out of the decoded protobuf, not copied. Weights are read from
+    /// here straight into their layer's matrix: converted to `f64` (exactly: every `f32` is an
+    /// `f64`) when read, so a weight is never held as a second, twice as large `f64` array.
+    F32Le(Arc<Vec<u8>>),
+    F64Le(Arc<Vec<u8>>),
+}
+
+/// Random access to a constant's values as `f64`, implemented once per storage type so that the
+/// loops that read large weights ([`with_values!`]) are compiled for each and never branch per
+/// element.
+pub trait At: Copy {
+    fn at(self, i: usize) -> f64;
+}
+
+impl At for &[f64] {
+    #[inline]
+    fn at(self, i: usize) -> f64 {
+        self[i]
+    }
+}
+
+/// Little-endian `f32`s in bytes.
+#[derive(Clone, Copy)]
+pub struct F32Le<'a>(&'a [u8]);
+
+impl At for F32Le<'_> {
+    #[inline]
+    fn at(self, i: usize) -> f64 {
+        let b = &self.0[4 * i..4 * i + 4];
+        f32::from_le_bytes(b.try_into().expect("four bytes")) as f64
+    }
+}
+
+/// Little-endian `f64`s in bytes.
+#[derive(Clone, Copy)]
+pub struct F64Le<'a>(&'a [u8]);
+
+impl At for F64Le<'_> {
+    #[inline]
+    fn at(self, i: usize) -> f64 {
+        let b = &self.0[8 * i..8 * i + 8];
+        f64::from_le_bytes(b.try_into().expect("eight bytes"))
+    }
+}
+
+/// A tensor's values, typed by storage; see [`with_values!`].
+#[derive(Clone, Copy)]
+pub enum Values<'a> {
+    F64(&'a [f64]),
+    F32Le(F32Le<'a>),
+    F64Le(F64Le<'a>),
+}
+
+/// `with_values!(tensor, |v| body)` evaluates `body` with `v` bound to the tensor's values as
+/// an [`At`]: one copy of `body` per storage type, the type tested once, not per element.
+macro_rules! with_values {
+    ($t:expr, |$v:ident| $body:expr) => {
+        match $t.values() {
+            $crate::front::onnx::tensor::Values::F64($v) => $body,
+            $crate::front::onnx::tensor::Values::F32Le($v) => $body,
+            $crate::front::onnx::tensor::Values::F64Le($v) => $body,
+        }
+    };
+}
+pub(crate) use with_values;
+
+impl PartialEq for Tensor {
+    /// Equal shapes, kinds and values, however each is stored.
+    fn eq(&self, other: &Self) -> bool {
+        self.shape == other.shape && self.int == other.int && self.len() == other.len() && self.iter().eq(other.iter())
+    }
 }
 
 impl Tensor {
@@ -30,15 +109,66 @@ impl Tensor {
         debug_assert_eq!(shape.iter().product::<usize>(), data.len());
         Tensor {
             shape,
-            data: data.into(),
+            data: Store::F64(data.into()),
             int,
+        }
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        match &self.data {
+            Store::F64(v) => v.len(),
+            Store::F32Le(b) => b.len() / 4,
+            Store::F64Le(b) => b.len() / 8,
+        }
+    }
+
+    /// The values, typed by storage, for loops over many of them ([`with_values!`]).
+    pub fn values(&self) -> Values<'_> {
+        match &self.data {
+            Store::F64(v) => Values::F64(v),
+            Store::F32Le(b) => Values::F32Le(F32Le(b)),
+            Store::F64Le(b) => Values::F64Le(F64Le(b)),
+        }
+    }
+
+    /// Element `i` (row-major).
+    pub fn get(&self, i: usize) -> f64 {
+        with_values!(self, |v| v.at(i))
+    }
+
+    /// The values in order.
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = f64> + '_ {
+        (0..self.len()).map(|i| self.get(i))
+    }
+
+    /// The values as a new `f64` vector.
+    pub fn to_vec(&self) -> Vec<f64> {
+        with_values!(self, |v| (0..self.len()).map(|i| v.at(i)).collect())
+    }
+
+    /// Whether another tensor shares these values (made by relabelling this one, or the other
+    /// way round).
+    pub fn is_shared(&self) -> bool {
+        match &self.data {
+            Store::F64(v) => Arc::strong_count(v) > 1,
+            Store::F32Le(b) | Store::F64Le(b) => Arc::strong_count(b) > 1,
         }
     }
 
     /// The first non-finite value and its index. Checked once, when a constant is made
     /// (decoded or folded), so that every later reader may assume finite values.
     pub fn non_finite(&self) -> Option<(usize, f64)> {
-        self.data.iter().position(|x| !x.is_finite()).map(|i| (i, self.data[i]))
+        // Blocks tested without branching per value (as the IR's validation does), so that
+        // decoding an initializer's check runs at memory speed.
+        const BLOCK: usize = 256;
+        let bad_block = with_values!(self, |v| (0..self.len().div_ceil(BLOCK)).find(|&b| {
+            let block = b * BLOCK..((b + 1) * BLOCK).min(self.len());
+            !block.fold(true, |ok, i| ok & v.at(i).is_finite())
+        }))?;
+        (bad_block * BLOCK..self.len())
+            .map(|i| (i, self.get(i)))
+            .find(|(_, x)| !x.is_finite())
     }
 
     /// A 1-D integer tensor (what `Shape` produces).
@@ -48,30 +178,47 @@ impl Tensor {
 
     /// The values as integers (shapes, axes, indices); `None` if one is not a whole number.
     pub fn to_i64s(&self) -> Option<Vec<i64>> {
-        self.data
-            .iter()
-            .map(|&v| (v.fract() == 0.0).then_some(v as i64))
-            .collect()
+        self.iter().map(|v| (v.fract() == 0.0).then_some(v as i64)).collect()
     }
 
     /// The same values (shared, not copied) under another shape of equal size.
     pub fn reshaped(&self, shape: Vec<usize>) -> Self {
-        debug_assert_eq!(shape.iter().product::<usize>(), self.data.len());
+        debug_assert_eq!(shape.iter().product::<usize>(), self.len());
         Tensor {
             shape,
-            data: Arc::clone(&self.data),
+            data: self.data.clone(),
             int: self.int,
         }
     }
 
     /// `out[i] = self.data[src[i]]`: transposes, gathers, slices and broadcasts of constants.
     pub fn gather(&self, shape: Vec<usize>, src: &[usize]) -> Self {
-        Tensor::new(shape, src.iter().map(|&i| self.data[i]).collect(), self.int)
+        let data = with_values!(self, |v| src.iter().map(|&i| v.at(i)).collect());
+        Tensor::new(shape, data, self.int)
     }
 
-    /// Decodes an initializer or a `Constant` value (f32, f64, i32 or i64; raw little-endian
-    /// bytes or the typed fields).
+    /// Decodes a `Constant` value or tensor attribute (see [`Tensor::take_from_proto`]); its
+    /// raw bytes are copied.
     pub fn from_proto(t: &TensorProto) -> Result<Self, String> {
+        Self::decode(t, Cow::Borrowed(&t.raw_data))
+    }
+
+    /// Decodes an initializer and frees its encoded values: raw `f32`/`f64` bytes are moved into
+    /// the tensor, the typed fields are dropped once converted, so the model never holds a weight
+    /// twice.
+    pub fn take_from_proto(t: &mut TensorProto) -> Result<Self, String> {
+        let raw = std::mem::take(&mut t.raw_data);
+        let tensor = Self::decode(t, Cow::Owned(raw));
+        t.float_data = Vec::new();
+        t.double_data = Vec::new();
+        t.int32_data = Vec::new();
+        t.int64_data = Vec::new();
+        tensor
+    }
+
+    /// Decodes a tensor (f32, f64, i32 or i64; raw little-endian bytes `raw` or the typed
+    /// fields).
+    fn decode(t: &TensorProto, raw: Cow<'_, [u8]>) -> Result<Self, String> {
         let shape = t
             .dims
             .iter()
@@ -81,7 +228,6 @@ impl Tensor {
         if t.data_location.enum_value() == Ok(DataLocation::EXTERNAL) {
             return Err("data stored in an external file is not supported".into());
         }
-        let raw = &t.raw_data;
         // The stored count is checked against the shape before anything is decoded, so a
         // tensor whose shape lies about its data is refused without allocating for either.
         let (stored, width) = match t.data_type {
@@ -102,42 +248,41 @@ impl Tensor {
             return Err(format!("{stored} values for shape {shape:?}"));
         }
         // Collected straight into the shared storage: an exact-size iterator fills an `Arc<[f64]>`
-        // in place, where a `Vec` would be copied into one (a second copy of every weight).
-        fn decode<const N: usize>(raw: &[u8], f: impl Fn([u8; N]) -> f64) -> Arc<[f64]> {
-            raw.chunks_exact(N)
-                .map(|c| f(c.try_into().expect("chunks_exact yields N bytes")))
-                .collect()
+        // in place, where a `Vec` would be copied into one (a second copy of every value).
+        fn decode<const N: usize>(raw: &[u8], f: impl Fn([u8; N]) -> f64) -> Store {
+            Store::F64(
+                raw.chunks_exact(N)
+                    .map(|c| f(c.try_into().expect("chunks_exact yields N bytes")))
+                    .collect(),
+            )
         }
+        let f64s = |v: Arc<[f64]>| Store::F64(v);
         let (data, int) = match t.data_type {
             x if x == DataType::FLOAT as i32 => (
-                if raw.is_empty() {
-                    t.float_data.iter().map(|&v| v as f64).collect()
-                } else {
-                    decode(raw, |b| f32::from_le_bytes(b) as f64)
+                match raw.is_empty() {
+                    true => f64s(t.float_data.iter().map(|&v| v as f64).collect()),
+                    false => Store::F32Le(Arc::new(raw.into_owned())),
                 },
                 false,
             ),
             x if x == DataType::DOUBLE as i32 => (
-                if raw.is_empty() {
-                    t.double_data.as_slice().into()
-                } else {
-                    decode(raw, f64::from_le_bytes)
+                match raw.is_empty() {
+                    true => f64s(t.double_data.as_slice().into()),
+                    false => Store::F64Le(Arc::new(raw.into_owned())),
                 },
                 false,
             ),
             x if x == DataType::INT64 as i32 => (
-                if raw.is_empty() {
-                    t.int64_data.iter().map(|&v| v as f64).collect()
-                } else {
-                    decode(raw, |b| i64::from_le_bytes(b) as f64)
+                match raw.is_empty() {
+                    true => f64s(t.int64_data.iter().map(|&v| v as f64).collect()),
+                    false => decode(&raw, |b| i64::from_le_bytes(b) as f64),
                 },
                 true,
             ),
             x if x == DataType::INT32 as i32 => (
-                if raw.is_empty() {
-                    t.int32_data.iter().map(|&v| v as f64).collect()
-                } else {
-                    decode(raw, |b| i32::from_le_bytes(b) as f64)
+                match raw.is_empty() {
+                    true => f64s(t.int32_data.iter().map(|&v| v as f64).collect()),
+                    false => decode(&raw, |b| i32::from_le_bytes(b) as f64),
                 },
                 true,
             ),
@@ -254,5 +399,39 @@ mod tests {
         assert!(Tensor::from_proto(&t)
             .unwrap_err()
             .contains("non-finite value inf at index 0"));
+    }
+
+    /// Raw `f32` and `f64` initializers stay in their bytes: what they read back, relabel,
+    /// gather and report as non-finite must be what the `f64` storage gives.
+    #[test]
+    fn raw_storage_reads_as_f64_storage() {
+        let values: Vec<f64> = (0..600).map(|i| (i as f64 - 300.5) * 0.375).collect();
+        for (ty, width) in [(DataType::FLOAT, 4), (DataType::DOUBLE, 8)] {
+            let mut t = TensorProto::new();
+            t.dims = vec![2, 300];
+            t.data_type = ty as i32;
+            t.raw_data = match width {
+                4 => values.iter().flat_map(|&v| (v as f32).to_le_bytes()).collect(),
+                _ => values.iter().flat_map(|&v| v.to_le_bytes()).collect(),
+            };
+            let owned = Tensor::take_from_proto(&mut t.clone()).unwrap();
+            assert!(matches!(owned.data, Store::F32Le(_) | Store::F64Le(_)));
+            let plain = Tensor::new(vec![2, 300], values.clone(), false);
+            assert_eq!(owned, plain);
+            assert_eq!(owned.to_vec(), values);
+            assert_eq!(owned.gather(vec![2], &[599, 3]).to_vec(), [values[599], values[3]]);
+            let relabelled = owned.reshaped(vec![600]);
+            assert!(owned.is_shared() && relabelled.is_shared());
+            assert_eq!(relabelled.get(451), values[451]);
+            // A non-finite value past the first block of the finiteness scan is found and named.
+            let at = 517 * width;
+            t.raw_data[at..at + width].copy_from_slice(&match width {
+                4 => f32::NAN.to_le_bytes().to_vec(),
+                _ => f64::NEG_INFINITY.to_le_bytes().to_vec(),
+            });
+            let e = Tensor::take_from_proto(&mut t).unwrap_err();
+            assert!(e.contains("at index 517"), "{e}");
+            assert!(t.raw_data.is_empty(), "the bytes were moved out of the protobuf");
+        }
     }
 }

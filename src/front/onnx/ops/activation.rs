@@ -7,8 +7,8 @@ use crate::ir::Op;
 pub fn relu(n: &mut Node<'_>) -> Result<Value, NodeError> {
     match n.input(0)? {
         Value::Const(t) => {
-            n.reserve("the rectified constant", &[t.data.len()])?;
-            let data = t.data.iter().map(|v| v.max(0.0)).collect();
+            n.reserve("the rectified constant", &[t.len()])?;
+            let data = t.iter().map(|v| v.max(0.0)).collect();
             Ok(Value::Const(Tensor::new(t.shape.clone(), data, t.int)))
         }
         Value::Var { layer, shape } => {

@@ -2,7 +2,7 @@
 //! layer, and the sliding-window geometry that pooling shares.
 
 use super::{checked_product, Node, NodeError, Value};
-use crate::ir::SparseMatrix;
+use crate::ir::CsrBuilder;
 
 /// Sliding-window geometry along one spatial axis.
 pub struct Axis {
@@ -193,7 +193,7 @@ pub fn conv(n: &mut Node<'_>) -> Result<Value, NodeError> {
     n.reserve("the convolution windows", &[out_size, k_size, 2])?;
     let bias = match n.opt_input(2) {
         None => vec![0.0; m],
-        Some(_) => n.constant(2)?.data.to_vec(),
+        Some(_) => n.constant(2)?.to_vec(),
     };
     if bias.len() != m {
         return Err(NodeError::Shape(format!(
@@ -203,16 +203,25 @@ pub fn conv(n: &mut Node<'_>) -> Result<Value, NodeError> {
     }
     let wins = windows(&axes);
     let per_group = m / group as usize;
-    let rows = (0..m).flat_map(|oc| {
+    // Row (oc, window) reads, per input channel of its group, the window's taps in increasing
+    // input order: the matrix is written in order, with room for exactly its taps.
+    let taps: usize = wins.iter().map(Vec::len).sum();
+    // The kernel as `f64`s: it is small next to the matrix, which repeats it once per window.
+    let kernels = w.to_vec();
+    let mut weights = CsrBuilder::new(c * in_size, m * out_size, m * cg * taps);
+    for oc in 0..m {
         let first_in = oc / per_group * cg;
-        wins.iter().map(move |win| {
-            (0..cg).flat_map(move |ic| {
-                win.iter()
-                    .map(move |&(kf, xf)| ((first_in + ic) * in_size + xf, w.data[(oc * cg + ic) * k_size + kf]))
-            })
-        })
-    });
-    let weights = SparseMatrix::from_rows(c * in_size, rows);
+        for win in &wins {
+            for ic in 0..cg {
+                let (col, kernel) = ((first_in + ic) * in_size, &kernels[(oc * cg + ic) * k_size..]);
+                for &(kf, xf) in win {
+                    weights.push(col + xf, kernel[kf]);
+                }
+            }
+            weights.end_row();
+        }
+    }
+    let weights = weights.finish();
     let bias = bias.iter().flat_map(|&b| std::iter::repeat_n(b, out_size)).collect();
     let mut shape = vec![1, m];
     shape.extend(axes.iter().map(|a| a.output));

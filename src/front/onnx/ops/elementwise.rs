@@ -34,7 +34,7 @@ pub fn neg(n: &mut Node<'_>) -> Result<Value, NodeError> {
     match x {
         Value::Const(t) => Ok(Value::Const(Tensor::new(
             t.shape.clone(),
-            t.data.iter().map(|v| -v).collect(),
+            t.iter().map(|v| -v).collect(),
             t.int,
         ))),
         Value::Var { layer, shape } => Ok(Value::Var {
@@ -63,7 +63,7 @@ fn binary(n: &mut Node<'_>, op: Arith) -> Result<Value, NodeError> {
             let data = xi
                 .iter()
                 .zip(&yi)
-                .map(|(&i, &j)| apply(op, x.data[i], y.data[j], int))
+                .map(|(&i, &j)| apply(op, x.get(i), y.get(j), int))
                 .collect::<Result<_, _>>()?;
             Ok(Value::Const(Tensor::new(out, data, int)))
         }
@@ -71,7 +71,7 @@ fn binary(n: &mut Node<'_>, op: Arith) -> Result<Value, NodeError> {
             let var_first = matches!(a, Value::Var { .. });
             let (coef, bias): (Vec<f64>, Vec<f64>) = broadcast_index(&c.shape, &out)
                 .iter()
-                .map(|&j| affine_coefficients(op, var_first, c.data[j]))
+                .map(|&j| affine_coefficients(op, var_first, c.get(j)))
                 .collect::<Result<Vec<_>, _>>()?
                 .into_iter()
                 .unzip();

@@ -2,8 +2,8 @@
 //! a constant on either side of a variable: both become one affine layer.
 
 use super::{checked_product, Node, NodeError, Value};
-use crate::front::onnx::tensor::{broadcast_index, broadcast_shape, offsets, strides, Tensor};
-use crate::ir::SparseMatrix;
+use crate::front::onnx::tensor::{broadcast_index, broadcast_shape, offsets, strides, with_values, At, Tensor};
+use crate::ir::{CsrBuilder, SparseMatrix};
 
 /// An operand seen through strides: `shape` is logical, `strides` index the flat storage, so a
 /// transposed operand needs no copy.
@@ -145,7 +145,7 @@ pub fn gemm(n: &mut Node<'_>) -> Result<Value, NodeError> {
             }
             broadcast_index(&c.shape, &out)
                 .iter()
-                .map(|&j| beta * c.data[j])
+                .map(|&j| beta * c.get(j))
                 .collect()
         }
     };
@@ -153,8 +153,8 @@ pub fn gemm(n: &mut Node<'_>) -> Result<Value, NodeError> {
 }
 
 /// `scale · (a · b) + bias` from the product terms, where at most one of `a`, `b` is a variable.
-/// The weighted rows stream into the matrix one at a time: no copy of the weights is made
-/// besides the matrix itself.
+/// The weights go from the constant's storage (the file's `f32`s, for an initializer) straight
+/// into the matrix: no copy of them is made besides the matrix itself.
 fn combine(
     n: &mut Node<'_>,
     a: &Value,
@@ -164,28 +164,25 @@ fn combine(
     bias: Vec<f64>,
     out: Vec<usize>,
 ) -> Result<Value, NodeError> {
-    let entries = 0..product.len();
     let (layer, matrix) = match (a, b) {
         (Value::Var { layer, shape }, Value::Const(w)) => (
             *layer,
-            SparseMatrix::from_rows_with_capacity(
-                shape.iter().product(),
-                entries.map(|e| product.entry(e).map(|(i, j)| (i, scale * w.data[j]))),
-                product.len() * product.k,
-            ),
+            with_values!(w, |v| weighted(product, shape.iter().product(), |i, j| (
+                i,
+                scale * v.at(j)
+            ))),
         ),
         (Value::Const(w), Value::Var { layer, shape }) => (
             *layer,
-            SparseMatrix::from_rows_with_capacity(
-                shape.iter().product(),
-                entries.map(|e| product.entry(e).map(|(i, j)| (j, scale * w.data[i]))),
-                product.len() * product.k,
-            ),
+            with_values!(w, |v| weighted(product, shape.iter().product(), |i, j| (
+                j,
+                scale * v.at(i)
+            ))),
         ),
         (Value::Const(x), Value::Const(y)) => {
-            let data = entries
+            let data = (0..product.len())
                 .zip(&bias)
-                .map(|(e, c)| scale * product.entry(e).map(|(i, j)| x.data[i] * y.data[j]).sum::<f64>() + c)
+                .map(|(e, c)| scale * product.entry(e).map(|(i, j)| x.get(i) * y.get(j)).sum::<f64>() + c)
                 .collect();
             return Ok(Value::Const(Tensor::new(out, data, false)));
         }
@@ -196,4 +193,19 @@ fn combine(
         }
     };
     Ok(n.affine(layer, matrix, bias, out))
+}
+
+/// The matrix over `n_cols` inputs whose row `e` holds, for each term `(i, j)` of result entry
+/// `e`, the entry `term(i, j) = (column, weight)`. Room for every term is reserved up front
+/// (the exact count for dense weights; zeros are dropped).
+fn weighted(product: &Product, n_cols: usize, term: impl Fn(usize, usize) -> (usize, f64)) -> SparseMatrix {
+    let mut m = CsrBuilder::new(n_cols, product.len(), product.len() * product.k);
+    for e in 0..product.len() {
+        for (i, j) in product.entry(e) {
+            let (c, w) = term(i, j);
+            m.push(c, w);
+        }
+        m.end_row();
+    }
+    m.finish()
 }

@@ -272,9 +272,9 @@ impl<'a> Node<'a> {
             None => Ok(None),
             Some(_) => {
                 let t = self.constant(index)?;
-                let v = t
-                    .to_i64s()
-                    .ok_or_else(|| NodeError::Shape(format!("input {index} must hold integers, got {:?}", t.data)))?;
+                let v = t.to_i64s().ok_or_else(|| {
+                    NodeError::Shape(format!("input {index} must hold integers, got {:?}", t.to_vec()))
+                })?;
                 Ok(Some(v))
             }
         }
@@ -370,7 +370,7 @@ impl<'a> Node<'a> {
             Some(None) => Err(self.bad_attr(name, "tensor attribute without a tensor".into())),
             Some(Some(t)) => {
                 let t = Tensor::from_proto(t).map_err(|m| self.bad_attr(name, m))?;
-                self.reserve(&format!("attribute {name}"), &[t.data.len()])?;
+                self.reserve(&format!("attribute {name}"), &[t.len()])?;
                 Ok(Some(t))
             }
         }

@@ -16,16 +16,16 @@ pub fn batch_norm(n: &mut Node<'_>) -> Result<Value, NodeError> {
     let params = (1..5)
         .map(|i| {
             let t = n.constant(i)?;
-            match t.data.len() == channels {
-                true => Ok(&t.data),
+            match t.len() == channels {
+                true => Ok(t.to_vec()),
                 false => Err(NodeError::Shape(format!(
                     "input {i} has {} entries for {channels} channels",
-                    t.data.len()
+                    t.len()
                 ))),
             }
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let (scale, shift, mean, var) = (params[0], params[1], params[2], params[3]);
+    let (scale, shift, mean, var) = (&params[0], &params[1], &params[2], &params[3]);
     let eps = n.float("epsilon", 1e-5)? as f64;
     let per_channel: usize = xs[2..].iter().product();
     n.reserve("the batch normalisation", &[channels, per_channel, 2])?;

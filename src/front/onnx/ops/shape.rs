@@ -49,7 +49,7 @@ pub fn identity(n: &mut Node<'_>) -> Result<Value, NodeError> {
 
 /// Inference-mode dropout is the identity; training mode (random masks) is refused.
 pub fn dropout(n: &mut Node<'_>) -> Result<Value, NodeError> {
-    if n.opt_input(2).is_some() && n.constant(2)?.data.iter().any(|&v| v != 0.0) {
+    if n.opt_input(2).is_some() && n.constant(2)?.iter().any(|v| v != 0.0) {
         return Err(NodeError::Unsupported("training_mode = true".into()));
     }
     identity(n)
@@ -202,7 +202,7 @@ pub fn gather(n: &mut Node<'_>) -> Result<Value, NodeError> {
     let indices = idx
         .to_i64s()
         .and_then(|v| v.iter().map(|&i| normalize_axis(i, dim)).collect::<Option<Vec<_>>>())
-        .ok_or_else(|| NodeError::Shape(format!("indices {:?} out of range for dimension {dim}", idx.data)))?;
+        .ok_or_else(|| NodeError::Shape(format!("indices {:?} out of range for dimension {dim}", idx.to_vec())))?;
     let outer: usize = s[..axis].iter().product();
     let inner: usize = s[axis + 1..].iter().product();
     let shape: Vec<usize> = s[..axis]
@@ -313,7 +313,7 @@ pub fn concat(n: &mut Node<'_>) -> Result<Value, NodeError> {
         .filter(|&k| matches!(parts[k], Value::Var { .. }))
         .collect();
     let constant = |k: usize, j: usize| match parts[k] {
-        Value::Const(t) => t.data[j],
+        Value::Const(t) => t.get(j),
         Value::Var { .. } => 0.0,
     };
     if vars.is_empty() {
@@ -376,12 +376,13 @@ pub fn cast(n: &mut Node<'_>) -> Result<Value, NodeError> {
             "casting a value computed from the network input to {}",
             type_name(to)
         ))),
-        Value::Const(t) if float.iter().any(|&t| is(t)) => Ok(Value::Const(Tensor {
-            int: false,
-            ..t.clone() // shares the values
-        })),
+        Value::Const(t) if float.iter().any(|&t| is(t)) => {
+            let mut t = t.clone(); // shares the values
+            t.int = false;
+            Ok(Value::Const(t))
+        }
         Value::Const(t) => {
-            n.reserve("the cast tensor", &[t.data.len()])?;
+            n.reserve("the cast tensor", &[t.len()])?;
             let conv = |v: f64| {
                 if is(DataType::BOOL) {
                     (v != 0.0) as u8 as f64
@@ -391,7 +392,7 @@ pub fn cast(n: &mut Node<'_>) -> Result<Value, NodeError> {
             };
             Ok(Value::Const(Tensor::new(
                 t.shape.clone(),
-                t.data.iter().map(|&v| conv(v)).collect(),
+                t.iter().map(conv).collect(),
                 true,
             )))
         }
