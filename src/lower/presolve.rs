@@ -142,8 +142,7 @@ pub fn presolve(milp: Milp, split: Option<&SplitInputs>) -> Presolved {
         map.push(e);
     }
     for row in milp.rows {
-        let e = substitute(&map, &row.terms);
-        drop(row.terms);
+        let e = substitute_in_place(&map, row.terms);
         let rhs = row.rhs - e.constant;
         // Each new column stands for one old column only, so no two terms merge: a row is
         // empty when every term it has left is 0.
@@ -170,6 +169,37 @@ pub fn presolve(milp: Milp, split: Option<&SplitInputs>) -> Presolved {
         split_distance,
         stats,
     }
+}
+
+/// [`substitute`] reusing the buffer of `terms` when no term is a split input (every row but
+/// the first layer's): presolve then allocates nothing for most of the model, where a new
+/// buffer per row held a second copy of it at the peak.
+fn substitute_in_place(map: &[Image], mut terms: Vec<(Col, f64)>) -> LinExpr {
+    if terms
+        .iter()
+        .any(|&(c, _)| matches!(map[c.index()], Image::Split { .. }))
+    {
+        return substitute(map, &terms);
+    }
+    // The same terms and the same sum of constants, in the same order, as `substitute`.
+    let mut constant = 0.0;
+    terms.retain_mut(|(c, a)| {
+        if *a == 0.0 {
+            return false;
+        }
+        match map[c.index()] {
+            Image::Col(n) => {
+                *c = n;
+                true
+            }
+            Image::Const(v) => {
+                constant += *a * v;
+                false
+            }
+            Image::Split { .. } => unreachable!("rows with split inputs take `substitute`"),
+        }
+    });
+    LinExpr { terms, constant }
 }
 
 /// `sum a·c` over `terms` with every column `c` replaced by its image in `map`. The terms come
