@@ -67,7 +67,9 @@ impl Network {
                         w.scale_cols(w_in.values());
                         w
                     } else {
-                        weights.compose_with_capacity(w_in, bound as usize)
+                        // No more entries than products summed, nor than a dense result has.
+                        let dense = weights.n_rows().saturating_mul(w_in.n_cols());
+                        weights.compose_with_capacity(w_in, (bound as usize).min(dense))
                     };
                     if let Some(v) = w.values().iter().chain(&b).find(|v| !v.is_finite()) {
                         return Err(bad(format!(

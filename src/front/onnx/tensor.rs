@@ -191,7 +191,7 @@ impl Tensor {
         }
     }
 
-    /// `out[i] = self.data[src[i]]`: transposes, gathers, slices and broadcasts of constants.
+    /// `out[i] = self.get(src[i])`: transposes, gathers, slices and broadcasts of constants.
     pub fn gather(&self, shape: Vec<usize>, src: &[usize]) -> Self {
         let data = with_values!(self, |v| src.iter().map(|&i| v.at(i)).collect());
         Tensor::new(shape, data, self.int)
