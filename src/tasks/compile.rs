@@ -115,33 +115,35 @@ fn input_region(cfg: &Config, n: usize) -> Result<InputBox, TaskError> {
 }
 
 /// `milp` with `prefix` before every column, row and indicator name.
-fn prefixed(milp: &Milp, prefix: &str) -> Milp {
+fn prefixed(milp: Milp, prefix: &str) -> Milp {
     if prefix.is_empty() {
-        return milp.clone();
+        return milp;
     }
-    let mut out = Milp::new(milp.name.clone());
-    for c in milp.cols() {
+    // Taken apart and rebuilt row by row, each row's terms moved: a copy of a dense net's
+    // model would double the run's peak memory.
+    let parts = milp.into_parts();
+    let mut out = Milp::new(parts.name);
+    for c in parts.cols {
         out.add_col(format!("{prefix}{}", c.name), c.lo, c.hi, c.kind);
     }
-    for r in milp.rows() {
-        out.add_row(format!("{prefix}{}", r.name), r.terms.clone(), r.sense, r.rhs);
+    for r in parts.rows {
+        out.add_row(format!("{prefix}{}", r.name), r.terms, r.sense, r.rhs);
     }
-    for i in milp.indicators() {
+    for i in parts.indicators {
         out.add_indicator(
             format!("{prefix}{}", i.name),
             i.binary,
             i.value,
-            i.terms.clone(),
+            i.terms,
             i.sense,
             i.rhs,
         );
     }
-    let obj = milp.objective();
     out.set_objective(
-        obj.sense,
+        parts.objective.sense,
         crate::milp::LinExpr {
-            terms: obj.terms.clone(),
-            constant: obj.offset,
+            terms: parts.objective.terms,
+            constant: parts.objective.offset,
         },
     );
     out
@@ -152,8 +154,12 @@ pub fn run(cfg: &Config) -> Result<Interface, TaskError> {
     let net = &src.network;
     let region = input_region(cfg, net.input_size())?;
     let (b, bounds_seconds) = src.bounds(&region.into(), cfg.bounds, None, &cfg.bounds_options)?;
-    let pipe = Pipeline::lower(net, b, bounds_seconds, cfg.encoding)?;
-    let milp = prefixed(&pipe.lowered.milp, &cfg.prefix);
+    let mut pipe = Pipeline::lower(net, b, bounds_seconds, cfg.encoding)?;
+    // The network's model becomes the file's (nothing reads it after this).
+    let milp = prefixed(
+        std::mem::replace(&mut pipe.lowered.milp, Milp::new("taken")),
+        &cfg.prefix,
+    );
     let format =
         cfg.format
             .or_else(|| Format::from_path(&cfg.output))
