@@ -22,7 +22,9 @@ Settings (`--settings`):
     lp, milp         box bounds computed once per network with `nnmilp bounds --method M
                      --unit-time-limit 1` (milp is the paper's tightening) and `--bounds-file`
     region-symbolic, region-lp, region-milp
-                     nnmilp's per-image tightening inside the ball of a first-order example
+                     nnmilp's per-image tightening inside the ball of a first-order example,
+                     `--unit-time-limit` from --region-unit-time-limit (default inf: a limit that
+                     fires under load would make the file depend on the machine)
     default          no bounds flag: whatever this nnmilp version does by default
 
 Resumable: each finished instance is one line of `OUT/instances.csv`, written with a single
@@ -240,7 +242,8 @@ class Study:
         self.archive = os.path.abspath(a.archive)
         os.makedirs(os.path.join(self.out, "reports"), exist_ok=True)
         os.makedirs(os.path.join(self.archive, "images"), exist_ok=True)
-        os.makedirs(os.path.join(self.archive, "bounds"), exist_ok=True)
+        self.bounds_dir = os.path.abspath(a.bounds_dir or os.path.join(self.archive, "bounds"))
+        os.makedirs(self.bounds_dir, exist_ok=True)
         self.csv_path = os.path.join(self.out, "instances.csv")
         self.lock = threading.Lock()
         self.failures = []
@@ -301,7 +304,7 @@ class Study:
         return os.path.join(self.archive, "images", f"t10k_{k:05d}.png")
 
     def bounds_file(self, name, net, method):
-        path = os.path.join(self.archive, "bounds", f"{name}.{method}.json")
+        path = os.path.join(self.bounds_dir, f"{name}.{method}.json")
         if os.path.exists(path):
             b = json.load(open(path))
             if b.get("sha256") == net.sha256:
@@ -327,7 +330,9 @@ class Study:
         if setting in BOX_FILE_METHODS:
             return ["--bounds-file", rel(self.box_bounds[(name, setting)]["file"])]
         if setting.startswith("region-"):
-            return ["--bounds", setting, "--unit-time-limit", self.a.unit_time_limit, "--bounds-threads", "1"]
+            # Not the box files' 1 s: a per-unit limit that fires makes the file depend on the
+            # machine's load, and `inf` keeps every region file byte-reproducible from its line.
+            return ["--bounds", setting, "--unit-time-limit", self.a.region_unit_time_limit, "--bounds-threads", "1"]
         if setting == "default":
             return []
         raise ValueError(setting)
@@ -437,10 +442,10 @@ class Study:
                     self.box_bounds[(name, method)] = {
                         "file": path, "relu_unstable": b.get("relu_unstable"),
                         "seconds": sum(float(s.get("seconds", 0)) for s in stages)}
-        # The i-th image of every net before the (i+1)-th, every setting of an image together: a
-        # run cut short has all nets and settings for its first images.
-        for i in range(a.images):
-            for name in a.nets:
+        # Net-major (in the order --nets names them), every setting of an image together: a run
+        # cut short has whole nets, and all settings for each image of the net it stopped in.
+        for name in a.nets:
+            for i in range(a.images):
                 for setting in a.settings:
                     k = self.images[name][i] if i < len(self.images[name]) else None
                     if k is not None and (name, setting, k) not in done:
@@ -499,7 +504,8 @@ class Study:
             f"{platform.node() and 'host'} {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}",
             f"- protocol: first {a.images} correctly classified test images per net, targeted L1, target (d+5) mod 10, "
             f"relative margin {MARGIN}, time limit {a.time_limit} s, 1 solver thread per instance, "
-            f"{a.jobs} instances in parallel, box bounds with {a.unit_time_limit} s per unit",
+            f"{a.jobs} instances in parallel, box bounds (lp, milp) with {a.unit_time_limit} s per unit, "
+            f"region methods with {a.region_unit_time_limit} s per unit",
             f"- settings: {', '.join(a.settings)}",
             "",
             "Columns: **solved** = optimal within the time limit; **nodes** = branch-and-bound nodes, mean over the "
@@ -656,11 +662,17 @@ def main():
     ap.add_argument("--settings", nargs="+", default=DEFAULT_SETTINGS, choices=SETTINGS)
     ap.add_argument("--images", type=int, default=3, help="first N correctly classified test images (default 3)")
     ap.add_argument("--time-limit", default="20", help="seconds per instance (default 20; the paper: 300)")
-    ap.add_argument("--unit-time-limit", default="1", help="seconds per unit of lp/milp tightening (default 1)")
+    ap.add_argument("--unit-time-limit", default="1",
+                    help="seconds per unit of the box lp/milp bounds files (default 1, the paper's)")
+    ap.add_argument("--region-unit-time-limit", default="inf",
+                    help="seconds per unit of the region settings' tightening (default inf: byte-reproducible)")
     ap.add_argument("--jobs", type=int, default=2, help="instances solved at a time (default 2)")
     ap.add_argument("--mnist", default=os.path.join(REPO, "..", "shared", "data", "mnist"))
     ap.add_argument("--out", default=os.path.join(HERE, "results", "run"), help="results folder")
     ap.add_argument("--archive", default=os.path.join(HERE, "archive"), help="instance archive folder")
+    ap.add_argument("--bounds-dir", default=None,
+                    help="box bounds files (default ARCHIVE/bounds): a run that shares another's folder "
+                         "reuses its files instead of recomputing time-limited milp bounds")
     ap.add_argument("--lp-settings", nargs="*", choices=SETTINGS, default=None,
                     help="settings whose instances are also written as .lp.gz (default all; none when "
                          "given without names)")
