@@ -450,6 +450,9 @@ class Study:
                     k = self.images[name][i] if i < len(self.images[name]) else None
                     if k is not None and (name, setting, k) not in done:
                         todo.append((name, setting, k, int(y[k])))
+        if a.tables_only:
+            log(f"{len(done)} instances done, {len(todo)} not run: writing the tables and manifest of what finished")
+            todo = []
         log(f"{len(done)} instances already done, {len(todo)} to run, {a.jobs} at a time")
         with concurrent.futures.ThreadPoolExecutor(max_workers=a.jobs) as pool:
             futures = [pool.submit(self.solve_instance, *t) for t in todo]
@@ -521,7 +524,20 @@ class Study:
             if not rs_net:
                 continue
             net = self.nets[name]
-            lines += [f"## {name} (hidden {tuple(net.hidden)}, {sum(net.hidden)} ReLUs)", "",
+            # A run cut short (or still running) has fewer images for later nets: say how many.
+            started = [k for k in self.images[name] if any(int(r["image"]) == k for r in rs_net)]
+            whole = [k for k in started if all(any(int(r["image"]) == k and r["setting"] == s for r in rs_net)
+                                               for s in a.settings)]
+            partial = "" if len(whole) == a.images else (
+                f"; {len(whole)} of {a.images} images finished in every setting"
+                + (f", image {started[-1]} (in {len([r for r in rs_net if int(r['image']) == started[-1]])} of "
+                   f"{len(a.settings)} settings) left out of the table" if len(started) > len(whole) else ""))
+            # The table compares settings on the same images only.
+            rs_net = [r for r in rs_net if int(r["image"]) in whole]
+            started = whole
+            if not rs_net:
+                continue
+            lines += [f"## {name} (hidden {tuple(net.hidden)}, {sum(net.hidden)} ReLUs{partial})", "",
                       "| setting | solver | solved | nodes | tightening s | solve s mean | solve s median | "
                       "time-outs | objective mean | binaries |",
                       "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
@@ -546,8 +562,8 @@ class Study:
                     f"{statistics.mean(objs) if objs else float('nan'):.3f} | "
                     f"{statistics.median(int(r['binaries']) for r in rs):.0f} |")
             lines.append("")
-            known = [self.best[(name, k)] for k in self.images[name] if (name, k) in self.best]
-            lines.append(f"Images: {', '.join(map(str, self.images[name]))}. Optimum per image (any setting; "
+            known = [self.best[(name, k)] for k in started if (name, k) in self.best]
+            lines.append(f"Images: {', '.join(map(str, started))}. Optimum per image (any setting; "
                          f"`open`: best known / best bound): " + ", ".join(
                              f"{b['optimum']:.4f}" if b["optimum"] is not None else
                              f"open {b['best_known'] or float('nan'):.4f} / {b['best_bound'] or 0.0:.4f}"
@@ -676,6 +692,9 @@ def main():
     ap.add_argument("--lp-settings", nargs="*", choices=SETTINGS, default=None,
                     help="settings whose instances are also written as .lp.gz (default all; none when "
                          "given without names)")
+    ap.add_argument("--tables-only", action="store_true",
+                    help="solve nothing: write results.md and the manifest from the instances finished so far "
+                         "(safe beside a running study: both are replaced atomically)")
     a = ap.parse_args()
     if not os.path.isdir(a.mnist) and os.path.isdir("/work/shared/data/mnist"):
         a.mnist = "/work/shared/data/mnist"
