@@ -25,7 +25,8 @@ Settings (`--settings`):
                      nnmilp's per-image tightening inside the ball of a first-order example,
                      `--unit-time-limit` from --region-unit-time-limit (default inf: a limit that
                      fires under load would make the file depend on the machine)
-    default          no bounds flag: whatever this nnmilp version does by default
+    default          no bounds flag: whatever this nnmilp version does by default (with the
+                     region settings' --unit-time-limit, as auto may pick region-lp)
 
 Resumable: each finished instance is one line of `OUT/instances.csv`, written with a single
 append; a rerun skips every (net, setting, image) already there, so killing and rerunning redoes
@@ -334,7 +335,9 @@ class Study:
             # machine's load, and `inf` keeps every region file byte-reproducible from its line.
             return ["--bounds", setting, "--unit-time-limit", self.a.region_unit_time_limit, "--bounds-threads", "1"]
         if setting == "default":
-            return []
+            # No bounds flag (the version's own choice, `auto`), but the region per-unit limit: auto
+            # picks region-lp for 50-200 ReLUs, whose 1 s default limit could fire under load.
+            return ["--unit-time-limit", self.a.region_unit_time_limit]
         raise ValueError(setting)
 
     def instance_name(self, name, setting, k):
