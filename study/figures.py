@@ -126,8 +126,9 @@ def solved_within(rows, path, time_limit):
         ax.set_xlabel("solve seconds", fontsize=8)
     axes[0][0].set_ylabel("% of images solved")
     handles, labels = axes[0][0].get_legend_handles_labels()
-    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 8), fontsize=7, frameon=False)
-    fig.tight_layout(rect=(0, 0.12, 1, 1))
+    per_row = 4 if len(nets) < 3 else 8  # a narrow figure (a run cut short) takes two legend rows
+    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), per_row), fontsize=7, frameon=False)
+    fig.tight_layout(rect=(0, 0.18 if len(labels) > per_row else 0.12, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
