@@ -6,6 +6,7 @@
 
 * `solve_times.png`: solve seconds per image for every setting, one panel per network, log
   scale; a time-out is drawn at the time limit as an open marker.
+* `solved_within.png`: per network, the % of images each setting solved within t seconds.
 * `dnn1_adversarial.png`: the first DNN1 images, original | adversarial | difference (red =
   brighter, blue = darker), from the examples of the run's reports (already replayed by
   run.py); one setting's example per image, the first setting that closed it.
@@ -51,7 +52,16 @@ def solve_times(rows, path, time_limit):
     import matplotlib.pyplot as plt
     nets = sorted({r["net"] for r in rows})
     settings = [s for s in SETTINGS if any(r["setting"] == s for r in rows)]
-    fig, axes = plt.subplots(1, len(nets), figsize=(3.2 * len(nets), 3.6), sharey=True, squeeze=False)
+    most = max(len({r["image"] for r in rows if r["net"] == n}) for n in nets)
+    # A few images: the nets side by side; the paper's 100: one wide panel per net, stacked (a
+    # partial run has fewer images in its later nets, so the x axes are not shared).
+    wide = most > 12
+    if wide:
+        fig, col = plt.subplots(len(nets), 1, figsize=(min(4 + 0.12 * most, 16), 2.3 * len(nets) + 0.8),
+                                sharey=True, squeeze=False)
+        axes = [[row[0] for row in col]]
+    else:
+        fig, axes = plt.subplots(1, len(nets), figsize=(3.2 * len(nets), 3.6), sharey=True, squeeze=False)
     for ax, net in zip(axes[0], nets):
         images = sorted({int(r["image"]) for r in rows if r["net"] == net})
         pos = {k: i for i, k in enumerate(images)}
@@ -62,22 +72,63 @@ def solve_times(rows, path, time_limit):
                         max(float(r["solve_seconds"]) if closed else time_limit, 1e-3))
                        for r in rs if (r["status"] == "optimal") == closed]
                 if pts:
-                    ax.scatter(*zip(*pts), marker=MARKERS[si % len(MARKERS)], s=22, color=f"C{si}",
+                    ax.scatter(*zip(*pts), marker=MARKERS[si % len(MARKERS)], s=10 if wide else 22, color=f"C{si}",
                                facecolors=None if closed else "none", label=s if closed else None)
         ax.axhline(time_limit, color="gray", lw=0.8, ls="--")
         ax.set_yscale("log")
-        ax.set_xticks(range(len(images)), [str(k) for k in images], fontsize=7)
-        ax.set_title(net)
-        ax.set_xlabel("test image")
-    axes[0][0].set_ylabel("solve seconds (open marker: time-out)")
+        step = max(1, len(images) // 20)
+        ax.set_xticks(range(0, len(images), step), [str(k) for k in images[::step]], fontsize=7)
+        if wide:
+            ax.set_xlim(-1, most)  # one x scale for all nets: a net cut short looks it
+        ax.set_title(f"{net} ({len(images)} images)" if wide else net, fontsize=9)
+        ax.set_xlabel("test image", fontsize=8)
+        if wide:
+            ax.set_ylabel("solve s", fontsize=8)
+    if not wide:
+        axes[0][0].set_ylabel("solve seconds (open marker: time-out)")
     handles, labels = axes[0][0].get_legend_handles_labels()
     for ax in axes[0][1:]:
         for h, l in zip(*ax.get_legend_handles_labels()):
             if l not in labels:
                 handles.append(h)
                 labels.append(l)
-    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 5), fontsize=7, frameon=False)
-    fig.tight_layout(rect=(0, 0.14, 1, 1))
+    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), 8 if wide else 5), fontsize=7,
+               frameon=False)
+    fig.tight_layout(rect=(0, 0.35 / fig.get_figheight() if wide else 0.14, 1, 1))
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def solved_within(rows, path, time_limit):
+    """Per net, the share of its images each setting closed within t seconds (t log scale): the
+    readable summary of many images, and the column `solved` of the table read at t = the limit."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    nets = sorted({r["net"] for r in rows})
+    settings = [s for s in SETTINGS if any(r["setting"] == s for r in rows)]
+    fig, axes = plt.subplots(1, len(nets), figsize=(3.2 * len(nets), 3.4), sharey=True, squeeze=False)
+    for ax, net in zip(axes[0], nets):
+        n = 0
+        for si, s in enumerate(settings):
+            rs = [r for r in rows if r["net"] == net and r["setting"] == s]
+            if not rs:
+                continue
+            n = max(n, len(rs))
+            t = sorted(max(float(r["solve_seconds"]), 1e-3) for r in rs if r["status"] == "optimal")
+            xs = [1e-3] + [v for v in t for _ in (0, 1)] + [time_limit]
+            ys = [0.0] + [100.0 * c / len(rs) for i in range(len(t)) for c in (i, i + 1)] + [100.0 * len(t) / len(rs)]
+            ax.plot(xs, ys, color=f"C{si}", lw=1.2, label=s)
+        ax.axvline(time_limit, color="gray", lw=0.8, ls="--")
+        ax.set_xscale("log")
+        ax.set_xlim(1e-2, time_limit * 1.1)
+        ax.set_title(f"{net} ({n} images)", fontsize=9)
+        ax.set_xlabel("solve seconds", fontsize=8)
+    axes[0][0].set_ylabel("% of images solved")
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    per_row = 4 if len(nets) < 3 else 8  # a narrow figure (a run cut short) takes two legend rows
+    fig.legend(handles, labels, loc="lower center", ncol=min(len(labels), per_row), fontsize=7, frameon=False)
+    fig.tight_layout(rect=(0, 0.18 if len(labels) > per_row else 0.12, 1, 1))
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
@@ -144,6 +195,7 @@ def main():
         tl = max(float(r["solve_seconds"]) for r in rows if r["status"] == "time_limit") if any(
             r["status"] == "time_limit" for r in rows) else max(float(r["solve_seconds"]) for r in rows)
     solve_times(rows, os.path.join(a.figures, "solve_times.png"), tl)
+    solved_within(rows, os.path.join(a.figures, "solved_within.png"), tl)
     adversarial(rows, os.path.join(a.figures, "dnn1_adversarial.png"), a.mnist, a.examples)
     if not a.no_visualize:
         png = os.path.join(a.figures, "dnn1_visualize.png")

@@ -3,6 +3,8 @@
 
     python3 study/regenerate.py                      # write every listed file that is missing
     python3 study/regenerate.py --check --into /tmp/regen   # regenerate all into a folder, compare
+    python3 study/regenerate.py --manifest study/archive/paper/manifest.csv --check --present \
+        --into /tmp/regen                            # only the files committed beside the manifest
 
 Reads `study/archive/manifest.csv` (or --manifest), runs each line's `nnmilp adversarial ...`
 command from the repository root with `target/release/nnmilp` (or --nnmilp) and compares the
@@ -36,6 +38,8 @@ def main():
     ap.add_argument("--check", action="store_true", help="regenerate every file, not only the missing ones")
     ap.add_argument("--into", help="write into this folder instead of the paths the manifest names")
     ap.add_argument("--only", nargs="*", help="instance names to regenerate (default all)")
+    ap.add_argument("--present", action="store_true",
+                    help="only the files that exist at their manifest path (the committed subset of a large run)")
     a = ap.parse_args()
     bad = 0
     with open(a.manifest, newline="") as f:
@@ -49,7 +53,7 @@ def main():
         o_at = argv.index("-o") + 1
         for key in ("mps", "lp"):
             listed, want = m[f"{key}_file"], m[f"{key}_sha256"]
-            if not listed:
+            if not listed or (a.present and not os.path.exists(os.path.join(REPO, listed))):
                 continue
             target = os.path.join(a.into, os.path.basename(listed)) if a.into else os.path.join(REPO, listed)
             if os.path.exists(target) and not a.check and not a.into:

@@ -22,8 +22,11 @@ Settings (`--settings`):
     lp, milp         box bounds computed once per network with `nnmilp bounds --method M
                      --unit-time-limit 1` (milp is the paper's tightening) and `--bounds-file`
     region-symbolic, region-lp, region-milp
-                     nnmilp's per-image tightening inside the ball of a first-order example
-    default          no bounds flag: whatever this nnmilp version does by default
+                     nnmilp's per-image tightening inside the ball of a first-order example,
+                     `--unit-time-limit` from --region-unit-time-limit (default inf: a limit that
+                     fires under load would make the file depend on the machine)
+    default          no bounds flag: whatever this nnmilp version does by default (with the
+                     region settings' --unit-time-limit, as auto may pick region-lp)
 
 Resumable: each finished instance is one line of `OUT/instances.csv`, written with a single
 append; a rerun skips every (net, setting, image) already there, so killing and rerunning redoes
@@ -240,7 +243,8 @@ class Study:
         self.archive = os.path.abspath(a.archive)
         os.makedirs(os.path.join(self.out, "reports"), exist_ok=True)
         os.makedirs(os.path.join(self.archive, "images"), exist_ok=True)
-        os.makedirs(os.path.join(self.archive, "bounds"), exist_ok=True)
+        self.bounds_dir = os.path.abspath(a.bounds_dir or os.path.join(self.archive, "bounds"))
+        os.makedirs(self.bounds_dir, exist_ok=True)
         self.csv_path = os.path.join(self.out, "instances.csv")
         self.lock = threading.Lock()
         self.failures = []
@@ -301,7 +305,7 @@ class Study:
         return os.path.join(self.archive, "images", f"t10k_{k:05d}.png")
 
     def bounds_file(self, name, net, method):
-        path = os.path.join(self.archive, "bounds", f"{name}.{method}.json")
+        path = os.path.join(self.bounds_dir, f"{name}.{method}.json")
         if os.path.exists(path):
             b = json.load(open(path))
             if b.get("sha256") == net.sha256:
@@ -327,9 +331,13 @@ class Study:
         if setting in BOX_FILE_METHODS:
             return ["--bounds-file", rel(self.box_bounds[(name, setting)]["file"])]
         if setting.startswith("region-"):
-            return ["--bounds", setting, "--unit-time-limit", self.a.unit_time_limit, "--bounds-threads", "1"]
+            # Not the box files' 1 s: a per-unit limit that fires makes the file depend on the
+            # machine's load, and `inf` keeps every region file byte-reproducible from its line.
+            return ["--bounds", setting, "--unit-time-limit", self.a.region_unit_time_limit, "--bounds-threads", "1"]
         if setting == "default":
-            return []
+            # No bounds flag (the version's own choice, `auto`), but the region per-unit limit: auto
+            # picks region-lp for 50-200 ReLUs, whose 1 s default limit could fire under load.
+            return ["--unit-time-limit", self.a.region_unit_time_limit]
         raise ValueError(setting)
 
     def instance_name(self, name, setting, k):
@@ -437,14 +445,17 @@ class Study:
                     self.box_bounds[(name, method)] = {
                         "file": path, "relu_unstable": b.get("relu_unstable"),
                         "seconds": sum(float(s.get("seconds", 0)) for s in stages)}
-        # The i-th image of every net before the (i+1)-th, every setting of an image together: a
-        # run cut short has all nets and settings for its first images.
-        for i in range(a.images):
-            for name in a.nets:
+        # Net-major (in the order --nets names them), every setting of an image together: a run
+        # cut short has whole nets, and all settings for each image of the net it stopped in.
+        for name in a.nets:
+            for i in range(a.images):
                 for setting in a.settings:
                     k = self.images[name][i] if i < len(self.images[name]) else None
                     if k is not None and (name, setting, k) not in done:
                         todo.append((name, setting, k, int(y[k])))
+        if a.tables_only:
+            log(f"{len(done)} instances done, {len(todo)} not run: writing the tables and manifest of what finished")
+            todo = []
         log(f"{len(done)} instances already done, {len(todo)} to run, {a.jobs} at a time")
         with concurrent.futures.ThreadPoolExecutor(max_workers=a.jobs) as pool:
             futures = [pool.submit(self.solve_instance, *t) for t in todo]
@@ -499,7 +510,8 @@ class Study:
             f"{platform.node() and 'host'} {platform.machine()}, {os.cpu_count()} cores, python {platform.python_version()}",
             f"- protocol: first {a.images} correctly classified test images per net, targeted L1, target (d+5) mod 10, "
             f"relative margin {MARGIN}, time limit {a.time_limit} s, 1 solver thread per instance, "
-            f"{a.jobs} instances in parallel, box bounds with {a.unit_time_limit} s per unit",
+            f"{a.jobs} instances in parallel, box bounds (lp, milp) with {a.unit_time_limit} s per unit, "
+            f"region methods with {a.region_unit_time_limit} s per unit",
             f"- settings: {', '.join(a.settings)}",
             "",
             "Columns: **solved** = optimal within the time limit; **nodes** = branch-and-bound nodes, mean over the "
@@ -507,7 +519,8 @@ class Study:
             "others: median per image (`timing.bounds_seconds`, for region methods the first-order search and the "
             "tightening in its ball); **solve s mean** counts a time-out as the time limit; **objective mean** = "
             "mean L1 distance over the images the setting solved; "
-            "**binaries** = median binaries left in the model.",
+            "**binaries** = median binaries left in the model; **image s mean** = per-image tightening + solve "
+            "(what a user waits for one image; lp/milp's once-per-network cost is not in it).",
             "",
         ]
         for name in a.nets:
@@ -515,10 +528,23 @@ class Study:
             if not rs_net:
                 continue
             net = self.nets[name]
-            lines += [f"## {name} (hidden {tuple(net.hidden)}, {sum(net.hidden)} ReLUs)", "",
+            # A run cut short (or still running) has fewer images for later nets: say how many.
+            started = [k for k in self.images[name] if any(int(r["image"]) == k for r in rs_net)]
+            whole = [k for k in started if all(any(int(r["image"]) == k and r["setting"] == s for r in rs_net)
+                                               for s in a.settings)]
+            partial = "" if len(whole) == a.images else (
+                f"; {len(whole)} of {a.images} images finished in every setting"
+                + (f", image {started[-1]} (in {len([r for r in rs_net if int(r['image']) == started[-1]])} of "
+                   f"{len(a.settings)} settings) left out of the table" if len(started) > len(whole) else ""))
+            # The table compares settings on the same images only.
+            rs_net = [r for r in rs_net if int(r["image"]) in whole]
+            started = whole
+            if not rs_net:
+                continue
+            lines += [f"## {name} (hidden {tuple(net.hidden)}, {sum(net.hidden)} ReLUs{partial})", "",
                       "| setting | solver | solved | nodes | tightening s | solve s mean | solve s median | "
-                      "time-outs | objective mean | binaries |",
-                      "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+                      "time-outs | objective mean | binaries | image s mean |",
+                      "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
             for s in a.settings:
                 rs = [r for r in rs_net if r["setting"] == s]
                 if not rs:
@@ -538,10 +564,11 @@ class Study:
                     f"{statistics.mean(nodes) if nodes else float('nan'):.0f} | {tight} | {statistics.mean(times):.2f} | "
                     f"{'≥ ' if statistics.median(times) >= tl else ''}{statistics.median(times):.2f} | {timeouts} | "
                     f"{statistics.mean(objs) if objs else float('nan'):.3f} | "
-                    f"{statistics.median(int(r['binaries']) for r in rs):.0f} |")
+                    f"{statistics.median(int(r['binaries']) for r in rs):.0f} | "
+                    f"{statistics.mean(t + float(r['bounds_seconds'] or 0) for t, r in zip(times, rs)):.2f} |")
             lines.append("")
-            known = [self.best[(name, k)] for k in self.images[name] if (name, k) in self.best]
-            lines.append(f"Images: {', '.join(map(str, self.images[name]))}. Optimum per image (any setting; "
+            known = [self.best[(name, k)] for k in started if (name, k) in self.best]
+            lines.append(f"Images: {', '.join(map(str, started))}. Optimum per image (any setting; "
                          f"`open`: best known / best bound): " + ", ".join(
                              f"{b['optimum']:.4f}" if b["optimum"] is not None else
                              f"open {b['best_known'] or float('nan'):.4f} / {b['best_bound'] or 0.0:.4f}"
@@ -656,14 +683,23 @@ def main():
     ap.add_argument("--settings", nargs="+", default=DEFAULT_SETTINGS, choices=SETTINGS)
     ap.add_argument("--images", type=int, default=3, help="first N correctly classified test images (default 3)")
     ap.add_argument("--time-limit", default="20", help="seconds per instance (default 20; the paper: 300)")
-    ap.add_argument("--unit-time-limit", default="1", help="seconds per unit of lp/milp tightening (default 1)")
+    ap.add_argument("--unit-time-limit", default="1",
+                    help="seconds per unit of the box lp/milp bounds files (default 1, the paper's)")
+    ap.add_argument("--region-unit-time-limit", default="inf",
+                    help="seconds per unit of the region settings' tightening (default inf: byte-reproducible)")
     ap.add_argument("--jobs", type=int, default=2, help="instances solved at a time (default 2)")
     ap.add_argument("--mnist", default=os.path.join(REPO, "..", "shared", "data", "mnist"))
     ap.add_argument("--out", default=os.path.join(HERE, "results", "run"), help="results folder")
     ap.add_argument("--archive", default=os.path.join(HERE, "archive"), help="instance archive folder")
+    ap.add_argument("--bounds-dir", default=None,
+                    help="box bounds files (default ARCHIVE/bounds): a run that shares another's folder "
+                         "reuses its files instead of recomputing time-limited milp bounds")
     ap.add_argument("--lp-settings", nargs="*", choices=SETTINGS, default=None,
                     help="settings whose instances are also written as .lp.gz (default all; none when "
                          "given without names)")
+    ap.add_argument("--tables-only", action="store_true",
+                    help="solve nothing: write results.md and the manifest from the instances finished so far "
+                         "(safe beside a running study: both are replaced atomically)")
     a = ap.parse_args()
     if not os.path.isdir(a.mnist) and os.path.isdir("/work/shared/data/mnist"):
         a.mnist = "/work/shared/data/mnist"

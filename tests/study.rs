@@ -228,37 +228,44 @@ fn small_study_replays_agrees_and_regenerates_its_archive() {
     );
 }
 
-/// The committed archive: each listed file that is in the repository matches its SHA-256,
-/// and the first easy DNN1 instance solves, read from its file, to its recorded optimum.
+/// The committed archives (the reduced run's `study/archive/` and the paper-protocol run's
+/// `study/archive/paper/`, each a manifest with a subset of its files): each listed file that is
+/// in the repository matches its SHA-256, and the first easy DNN1 instance of each solves, read
+/// from its file, to its recorded optimum.
 #[test]
 fn committed_archive_matches_its_manifest() {
-    let archive = common::root().join("study/archive");
-    let manifest = read_csv(&archive.join("manifest.csv"));
-    let present: Vec<_> = manifest
-        .iter()
-        .filter(|m| common::root().join(&m["mps_file"]).exists())
-        .collect();
-    assert!(!present.is_empty(), "no archived file is in the repository");
-    for m in &present {
-        assert_eq!(
-            sha256(&common::root().join(&m["mps_file"])),
-            m["mps_sha256"],
-            "{}",
+    for archive in ["study/archive", "study/archive/paper"] {
+        let manifest_path = common::root().join(archive).join("manifest.csv");
+        if archive != "study/archive" && !manifest_path.exists() {
+            continue;
+        }
+        let manifest = read_csv(&manifest_path);
+        let present: Vec<_> = manifest
+            .iter()
+            .filter(|m| common::root().join(&m["mps_file"]).exists())
+            .collect();
+        assert!(!present.is_empty(), "{archive}: no archived file is in the repository");
+        for m in &present {
+            assert_eq!(
+                sha256(&common::root().join(&m["mps_file"])),
+                m["mps_sha256"],
+                "{}",
+                m["instance"]
+            );
+        }
+        let m = present
+            .iter()
+            .find(|m| m["network"].ends_with("DNN1.onnx") && m["status"] == "easy" && m["setting"] == "interval")
+            .unwrap_or_else(|| panic!("{archive}: an easy DNN1 interval instance in the repository"));
+        let dir = tempfile::tempdir().unwrap();
+        let optimum = solve_archived(&common::root().join(&m["mps_file"]), dir.path());
+        let recorded = num(m, "objective");
+        assert!(
+            (optimum - recorded).abs() <= AGREE_TOL * (1.0 + recorded),
+            "{}: HiGHS {optimum}, manifest {recorded}",
             m["instance"]
         );
     }
-    let m = present
-        .iter()
-        .find(|m| m["network"].ends_with("DNN1.onnx") && m["status"] == "easy" && m["setting"] == "interval")
-        .expect("an easy DNN1 interval instance in the repository");
-    let dir = tempfile::tempdir().unwrap();
-    let optimum = solve_archived(&common::root().join(&m["mps_file"]), dir.path());
-    let recorded = num(m, "objective");
-    assert!(
-        (optimum - recorded).abs() <= AGREE_TOL * (1.0 + recorded),
-        "{}: HiGHS {optimum}, manifest {recorded}",
-        m["instance"]
-    );
 }
 
 /// nnmilp's forward pass on the committed study nets equals onnxruntime's logits recorded by
