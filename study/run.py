@@ -530,12 +530,16 @@ class Study:
             net = self.nets[name]
             # A run cut short (or still running) has fewer images for later nets: say how many.
             started = [k for k in self.images[name] if any(int(r["image"]) == k for r in rs_net)]
+            # A net run in some settings only (the large ones, where each open instance costs the
+            # whole time limit) gets a table of those settings.
+            present = [s for s in a.settings if any(r["setting"] == s for r in rs_net)]
             whole = [k for k in started if all(any(int(r["image"]) == k and r["setting"] == s for r in rs_net)
-                                               for s in a.settings)]
+                                               for s in present)]
             partial = "" if len(whole) == a.images else (
                 f"; {len(whole)} of {a.images} images finished in every setting"
+                + ("" if len(present) == len(a.settings) else f" run ({', '.join(present)})")
                 + (f", image {started[-1]} (in {len([r for r in rs_net if int(r['image']) == started[-1]])} of "
-                   f"{len(a.settings)} settings) left out of the table" if len(started) > len(whole) else ""))
+                   f"{len(present)} settings) left out of the table" if len(started) > len(whole) else ""))
             # The table compares settings on the same images only.
             rs_net = [r for r in rs_net if int(r["image"]) in whole]
             started = whole
@@ -630,11 +634,24 @@ def write_manifest(study, rows):
     image: every setting has the same optimum) was closed from another file, whose optimum is
     given; `open` = no setting closed it: best known example and best proven bound."""
     out = []
+    # The archive's files are regenerable, not kept: a file that is not here (a fresh clone holds
+    # the committed handful) takes its counts from the manifest line with the same SHA-256, so a
+    # run that adds instances on another machine still writes the whole manifest.
+    known = {}
+    manifest = os.path.join(study.archive, "manifest.csv")
+    if os.path.exists(manifest):
+        with open(manifest, newline="") as f:
+            for m in csv.DictReader(f):
+                known[m["mps_sha256"]] = {"rows": m["rows"], "columns": m["columns"], "integers": m["binaries"],
+                                          "indicators": m["indicators"], "nonzeros": m["nonzeros"]}
     for r in sorted(rows, key=lambda r: (r["net"], int(r["image"]), SETTINGS.index(r["setting"]))):
         name, k = r["net"], int(r["image"])
         net = study.nets[name]
         mps = os.path.join(REPO, r["model_file"])
-        st = mps_stats(mps)
+        if os.path.exists(mps) or r["model_sha256"] not in known:
+            st = mps_stats(mps)
+        else:
+            st = known[r["model_sha256"]]
         best = study.best[(name, k)]
         if r["status"] == "optimal":
             status, obj, bound, by = "easy", r["objective"], r["objective"], f"{r['solver']} ({r['setting']})"
