@@ -461,11 +461,19 @@ class Study:
             futures = [pool.submit(self.solve_instance, *t) for t in todo]
             for fut in concurrent.futures.as_completed(futures):
                 fut.result()
-        rows = [r for r in self.done().values() if r["net"] in a.nets and r["setting"] in a.settings
+        journal = list(self.done().values())
+        rows = [r for r in journal if r["net"] in a.nets and r["setting"] in a.settings
                 and int(r["image"]) in self.images[r["net"]]]
-        self.check_agreement(rows)
+        # The manifest lists every instance of the journal, whichever nets and settings this run
+        # was given: a run that adds a few instances must not drop the others' lines.
+        for name in sorted({r["net"] for r in journal} - set(self.nets)):
+            self.nets[name] = Net(os.path.join(a.nets_dir, f"{name}.onnx"))
+        for name, method in sorted({(r["net"], r["setting"]) for r in journal if r["setting"] in BOX_FILE_METHODS}):
+            if (name, method) not in self.box_bounds:
+                self.box_bounds[(name, method)] = {"file": self.bounds_file(name, self.nets[name], method)[0]}
+        self.check_agreement(journal)
         self.write_tables(rows)
-        write_manifest(self, rows)
+        write_manifest(self, journal)
         if self.failures:
             loud(f"{len(self.failures)} check(s) failed:\n" + "\n".join(self.failures))
             sys.exit(EXIT_CHECK_FAILED)
