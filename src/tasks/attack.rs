@@ -408,3 +408,27 @@ fn solve_lp(lp: &mut Highs) -> Option<Vec<f64>> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{lp_work, LP_LINEAR_UP_TO, LP_WORK_PER_NONZERO};
+
+    #[test]
+    fn lp_charge_is_linear_then_cubic_and_never_overflows() {
+        // Below the threshold the charge is what it always was (the paper's nets' examples
+        // depend on it).
+        for n in [0, 1, 30_000, LP_LINEAR_UP_TO] {
+            assert_eq!(lp_work(n), LP_WORK_PER_NONZERO * n);
+        }
+        // Twice the threshold costs 2³ times the linear charge of the threshold.
+        assert_eq!(lp_work(2 * LP_LINEAR_UP_TO), 8 * lp_work(LP_LINEAR_UP_TO));
+        // 784-1024³-10 (~3·10⁶ nonzeros): one LP spends more than the search's whole budget.
+        assert!(lp_work(3_000_000) > 5_000_000_000);
+        let mut last = 0;
+        for n in (0..40).map(|k| 1u64 << k) {
+            assert!(lp_work(n) >= last);
+            last = lp_work(n);
+        }
+        assert_eq!(lp_work(u64::MAX), u64::MAX);
+    }
+}
