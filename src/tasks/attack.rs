@@ -292,7 +292,10 @@ fn lp_work(nonzeros: u64) -> u64 {
     }
     let n = u128::from(nonzeros);
     let r = u128::from(LP_LINEAR_UP_TO);
-    u64::try_from(u128::from(linear) * n * n / (r * r)).unwrap_or(u64::MAX)
+    (u128::from(linear) * n)
+        .checked_mul(n)
+        .and_then(|w| u64::try_from(w / (r * r)).ok())
+        .unwrap_or(u64::MAX)
 }
 
 /// A ReLU input this close to 0 counts as "on the kink": both sides are feasible.
