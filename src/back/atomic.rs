@@ -161,3 +161,65 @@ pub fn write_bytes(path: &Path, bytes: &[u8]) -> io::Result<()> {
     out.file_mut().write_all(bytes)?;
     out.commit()
 }
+
+/// A file being written that hands its pages to the disk as it goes.
+///
+/// [`TempOutput::commit`] syncs the file before the rename, so that the name never holds a file
+/// the disk has not got. Left to that one `fsync`, the whole file's writeback waited at the end
+/// (45 ms of a 0.46 s compile of a 133 MB MPS file); started every [`WRITEBACK_BYTES`] instead
+/// (Linux `sync_file_range(SYNC_FILE_RANGE_WRITE)`: start, do not wait), it runs while the rest
+/// of the file is formatted, and the final sync only waits for the tail. Elsewhere this is a
+/// plain file.
+pub(crate) struct Writeback<'a> {
+    file: &'a mut File,
+    /// Bytes written and not yet handed over, starting at `offset`.
+    pending: u64,
+    offset: u64,
+}
+
+/// How much text is handed to the disk at a time.
+const WRITEBACK_BYTES: u64 = 8 << 20;
+
+impl<'a> Writeback<'a> {
+    pub(crate) fn new(file: &'a mut File) -> Self {
+        Writeback {
+            file,
+            pending: 0,
+            offset: 0,
+        }
+    }
+
+    fn start_writeback(&mut self) {
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::fd::AsRawFd;
+            // SAFETY: the descriptor is the open file this value borrows; the call reads no
+            // memory of ours. A failure only means the final sync does all the work: ignored.
+            let _ = unsafe {
+                libc::sync_file_range(
+                    self.file.as_raw_fd(),
+                    self.offset as libc::off64_t,
+                    self.pending as libc::off64_t,
+                    libc::SYNC_FILE_RANGE_WRITE,
+                )
+            };
+        }
+        self.offset += self.pending;
+        self.pending = 0;
+    }
+}
+
+impl io::Write for Writeback<'_> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.pending += n as u64;
+        if self.pending >= WRITEBACK_BYTES {
+            self.start_writeback();
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}

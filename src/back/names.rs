@@ -28,8 +28,8 @@ impl Names {
         Names { bytes, start }
     }
 
-    #[cfg(test)]
-    fn get(&self, i: usize) -> &[u8] {
+    /// Name `i`.
+    pub(crate) fn get(&self, i: usize) -> &[u8] {
         &self.bytes[self.start[i]..self.start[i + 1]]
     }
 

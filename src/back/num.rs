@@ -185,17 +185,26 @@ fn exact_digits(v: f64) -> Option<u64> {
     } else {
         // m · 2^e = m · 5^-e / 10^-e, and m · 5^-e is odd: its digits are v's. 5^27 is the
         // largest power in u64.
-        let q = (-e) as u32;
-        if q > 27 {
-            return None;
-        }
-        m.checked_mul(5u64.pow(q))?
+        let q = (-e) as usize;
+        m.checked_mul(*POW5.get(q)?)?
     };
     while exact % 10 == 0 {
         exact /= 10;
     }
     (exact < 10u64.pow(19)).then_some(exact)
 }
+
+/// `5^k` for every `k` whose power fits a `u64` (a table: the writers ask for one per number,
+/// and `u64::pow`'s loop showed in their profile).
+const POW5: [u64; 28] = {
+    let mut t = [1u64; 28];
+    let mut k = 1;
+    while k < 28 {
+        t[k] = t[k - 1] * 5;
+        k += 1;
+    }
+    t
+};
 
 fn parse_exponent(text: &[u8]) -> i32 {
     let (neg, digits) = match text.first() {

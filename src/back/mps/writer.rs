@@ -119,18 +119,17 @@ impl Writer {
                         out.extend_from_slice(b"'\n");
                     }
                     let (pos, vals) = matrix.column(j);
+                    // Every entry line starts `    COLUMN `: laid out once per column, then
+                    // copied as one block per entry.
+                    let prefix = LinePrefix::new(&col_names, j);
                     if pos.is_empty() {
                         // Every column must appear in COLUMNS to exist at all.
-                        out.extend_from_slice(b"    ");
-                        col_names.push(out, j);
-                        out.push(b' ');
+                        prefix.push(out, &col_names);
                         out.extend_from_slice(OBJ_ROW.as_bytes());
                         out.extend_from_slice(b" 0\n");
                     }
                     for (&p, &v) in pos.iter().zip(vals) {
-                        out.extend_from_slice(b"    ");
-                        col_names.push(out, j);
-                        out.push(b' ');
+                        prefix.push(out, &col_names);
                         matrix_rows.push(out, p as usize);
                         out.push(b' ');
                         push_num(out, v);
@@ -196,6 +195,42 @@ impl Writer {
             }
         }
         sink.text("ENDATA")
+    }
+}
+
+/// `    COLUMN ` (four spaces, the column's name, a space), the start of each of its entry lines.
+struct LinePrefix {
+    /// The text, then padding up to [`LinePrefix::BLOCK`] bytes (when it fits).
+    text: [u8; LinePrefix::BLOCK],
+    len: usize,
+    /// The column, for names too long for the block (up to 100 bytes).
+    col: usize,
+}
+
+impl LinePrefix {
+    /// Prefixes up to this long are copied as one fixed-size block and cut back.
+    const BLOCK: usize = 40;
+
+    fn new(names: &Names, col: usize) -> Self {
+        let mut text = [b' '; Self::BLOCK];
+        let name = names.get(col);
+        let len = name.len() + 5;
+        if len <= Self::BLOCK {
+            text[4..4 + name.len()].copy_from_slice(name);
+        }
+        LinePrefix { text, len, col }
+    }
+
+    #[inline]
+    fn push(&self, out: &mut Vec<u8>, names: &Names) {
+        if self.len <= Self::BLOCK {
+            out.extend_from_slice(&self.text);
+            out.truncate(out.len() - Self::BLOCK + self.len);
+        } else {
+            out.extend_from_slice(b"    ");
+            names.push(out, self.col);
+            out.push(b' ');
+        }
     }
 }
 
