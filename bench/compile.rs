@@ -10,8 +10,9 @@
 //!
 //! Phases: read (the file's bytes), decode (the protobuf decoder alone, for reference: the
 //! floor of `load`), load (decode + translation into the IR, as the CLI does it), bounds
-//! (interval), lower (big-M, network only: no task objective), write (`back::write_file`,
-//! atomic, synced). Before each phase the kernel's peak-RSS counter is reset
+//! (interval), lower (big-M, network only: no task objective; from the network by value, as
+//! the CLI lowers a model it only writes), write (`back::write_file`, atomic, synced). Before
+//! each phase the kernel's peak-RSS counter is reset
 //! (`/proc/self/clear_refs`, Linux), so each phase's `peak_rss_mb` is the largest resident set
 //! *during* that phase, including what earlier phases still hold. Then the formatting limit:
 //! the same numbers the file holds, formatted by `zmij` (the fastest shortest round-trip
@@ -21,7 +22,7 @@
 
 use nnmilp::back::{self, Format, WriteOptions};
 use nnmilp::bounds::{interval, InputBox};
-use nnmilp::lower::{lower, LowerOptions};
+use nnmilp::lower::{lower_consuming, LowerOptions};
 use protobuf::Message;
 use std::time::Instant;
 
@@ -130,10 +131,12 @@ fn main() {
         let bounds = p.run("bounds", || {
             interval(&net, &InputBox::uniform(net.input_size(), 0.0, 1.0))
         });
+        // As the CLI lowers a model that is only written: the network is consumed, each
+        // layer's weights freed once lowered.
         let lowered = p.run("lower", || {
-            lower(&net, &bounds, LowerOptions::default()).expect("lower")
+            lower_consuming(net, &bounds, LowerOptions::default()).expect("lower")
         });
-        drop((net, bounds));
+        drop(bounds);
         let milp = &lowered.milp;
         p.run("write", || {
             back::write_file(milp, &out_path, None, &WriteOptions::default()).expect("write")

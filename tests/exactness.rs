@@ -11,7 +11,7 @@
 use crate::common::nets::{build, point_in, Family, Rng};
 use nnmilp::bounds::{interval, Bounds, InputBox};
 use nnmilp::ir::{Handle, Network, Op};
-use nnmilp::lower::{lower, Encoding, LowerOptions, Lowered};
+use nnmilp::lower::{lower, lower_consuming, Encoding, LowerOptions, Lowered};
 use nnmilp::milp::{LinExpr, ObjSense};
 use nnmilp::solve::{solve, SolveOptions, Status};
 use proptest::prelude::*;
@@ -211,6 +211,33 @@ proptest! {
             let input = point_in(&mut rng, &region);
             let values = net.forward_all(&input).unwrap();
             prop_assert!(bounds.contains(&values, 1e-9), "input {:?}", input);
+        }
+    }
+}
+
+/// Lowering a network by value (freeing each layer's weights once lowered, what a task that
+/// only writes its model does) gives the model the borrowing lowering gives, in every encoding
+/// and every family: the written bytes depend only on the model.
+#[test]
+fn consuming_lowering_is_the_borrowing_one() {
+    for seed in 0..100u64 {
+        for fam in Family::ALL {
+            let (net, region) = build(fam, seed);
+            let bounds = interval(&net, &region);
+            for encoding in [Encoding::BigM, Encoding::Indicator, Encoding::Both] {
+                let options = LowerOptions { encoding };
+                let kept = lower(&net, &bounds, options).expect("finite bounds");
+                let taken = lower_consuming(net.clone(), &bounds, options).expect("finite bounds");
+                assert!(
+                    kept.milp == taken.milp,
+                    "{fam:?} seed {seed} {encoding:?}: models differ"
+                );
+                assert_eq!(
+                    (&kept.inputs, &kept.outputs, &kept.binaries, kept.stats),
+                    (&taken.inputs, &taken.outputs, &taken.binaries, taken.stats),
+                    "{fam:?} seed {seed} {encoding:?}"
+                );
+            }
         }
     }
 }

@@ -323,3 +323,35 @@ impl Network {
         (self.info.relu_units, self.info.pool_units)
     }
 }
+
+/// A network read once, in layer order, by a pass that needs each layer's weights only while it
+/// reads that layer: the lowering of a model that is only written, where the weight matrices
+/// (for a dense net the largest allocation after the model itself) would otherwise stay alive
+/// next to the rows made from them. [`Drain::release`] frees a layer's matrix and bias; every
+/// layer keeps its op kind, inputs, shape and the [`NetworkInfo`], so structural questions can
+/// still be asked of any layer. A released layer breaks the invariants of [`Network`], which is
+/// why a drain never gives its network back: it is dropped with the drain.
+pub struct Drain {
+    net: Network,
+}
+
+impl Drain {
+    pub fn new(net: Network) -> Self {
+        Drain { net }
+    }
+
+    /// The network, whose layers not yet released are whole; a released layer has its op kind
+    /// and inputs but no weights.
+    pub fn network(&self) -> &Network {
+        &self.net
+    }
+
+    /// Frees the weights and bias of layer `h` if it is affine (nothing else holds a
+    /// per-weight payload).
+    pub fn release(&mut self, h: Handle) {
+        if let Op::Affine { weights, bias, .. } = &mut self.net.layers[h.index()].op {
+            *weights = SparseMatrix::empty();
+            *bias = Vec::new();
+        }
+    }
+}

@@ -27,7 +27,7 @@ pub mod presolve;
 pub use distance::{add_distance, with_distance, DistanceForm, Norm, WithDistance};
 
 use crate::bounds::Bounds;
-use crate::ir::{Handle, Network, Op};
+use crate::ir::{Drain, Handle, Network, Op};
 use crate::milp::{name, Col, ColKind, LinExpr, Milp, Sense};
 use std::borrow::Borrow;
 use thiserror::Error;
@@ -167,13 +167,55 @@ impl Binary {
 /// Lowers `net` with `bounds` (which must be sound for the input box the MILP should
 /// describe: the input columns take the input layer's bounds).
 pub fn lower(net: &Network, bounds: &Bounds, options: LowerOptions) -> Result<Lowered, LowerError> {
+    lower_from(net, bounds, options)
+}
+
+/// [`lower`] for a network that nothing reads after its lowering (a model that is only
+/// written): the network is drained ([`Drain`]), each affine layer's matrix and bias freed as
+/// soon as that layer's expressions are built, so a dense net's matrices do not sit beside the
+/// rows made from them (784-1024³-10: 35 MB of matrices against 50 MB of rows). The MILP is the
+/// one [`lower`] makes, term for term. [`Lowered::value`] needs the network, so a task that
+/// optimises a hidden unit lowers with [`lower`].
+pub fn lower_consuming(net: Network, bounds: &Bounds, options: LowerOptions) -> Result<Lowered, LowerError> {
+    lower_from(Drain::new(net), bounds, options)
+}
+
+/// The network a lowering reads: borrowed (read again after), or drained layer by layer.
+trait Source {
+    fn net(&self) -> &Network;
+    /// Layer `h` is lowered: its weights are not read again.
+    fn lowered(&mut self, h: Handle);
+}
+
+impl Source for &Network {
+    fn net(&self) -> &Network {
+        self
+    }
+    fn lowered(&mut self, _: Handle) {}
+}
+
+impl Source for Drain {
+    fn net(&self) -> &Network {
+        self.network()
+    }
+    fn lowered(&mut self, h: Handle) {
+        self.release(h);
+    }
+}
+
+fn lower_from(mut src: impl Source, bounds: &Bounds, options: LowerOptions) -> Result<Lowered, LowerError> {
     let mut milp = Milp::with_generated_names("nnmilp");
     let mut stats = LowerStats::default();
-    let mut values: Vec<Vec<LinExpr>> = Vec::with_capacity(net.layers().len());
+    let n_layers = src.net().layers().len();
+    let (input_layer, output_layer) = (src.net().input(), src.net().output());
+    let mut values: Vec<Vec<LinExpr>> = Vec::with_capacity(n_layers);
     let mut binaries: Vec<(Col, Binary)> = Vec::new();
     let enc = options.encoding;
 
-    for h in net.handles() {
+    for h in (0..n_layers).map(Handle::from_index) {
+        // Only layer `h` has its weights read, and only here (a linear unit is built from its
+        // own layer's matrix); the other layers are asked about their kind and readers.
+        let net = src.net();
         let layer = net.layer(h);
         let label = net.info().label(h);
         let (lo, hi) = bounds.layer(h);
@@ -346,10 +388,11 @@ pub fn lower(net: &Network, bounds: &Bounds, options: LowerOptions) -> Result<Lo
                 values[input.index()] = Vec::new();
             }
         }
+        src.lowered(h);
     }
 
-    let inputs = cols_of(&values[net.input().index()]);
-    let outputs = cols_of(&values[net.output().index()]);
+    let inputs = cols_of(&values[input_layer.index()]);
+    let outputs = cols_of(&values[output_layer.index()]);
     Ok(Lowered {
         milp,
         inputs,

@@ -23,7 +23,7 @@ use crate::back;
 use crate::bounds::{self, Bounds, BoundsOptions, InputBox, Region};
 use crate::data;
 use crate::front::onnx::LoadOptions;
-use crate::ir::{argmax, Network};
+use crate::ir::{argmax, Handle, Network};
 use crate::lower::hygiene::{self, HygieneStats};
 use crate::lower::presolve::PresolveStats;
 use crate::lower::{with_distance, Binary, DistanceForm, Encoding, WithDistance};
@@ -270,10 +270,16 @@ enum Goal {
 }
 
 /// The problem once the network, image and goal are known (the bounds come later, and may
-/// narrow `region` and `max_dist`, see [`Spec::inside`]).
+/// narrow `region` and `max_dist`, see [`Spec::inside`]). It holds the network's shape, not the
+/// network: a model that is only written is lowered from the network by value, which frees its
+/// weights on the way ([`Pipeline::lower_consuming`]), so what reads the weights (the search,
+/// the replay) takes the network as an argument.
 #[derive(Clone)]
 struct Spec<'a> {
-    net: &'a Network,
+    /// The network's input and output sizes and its output layer.
+    n_in: usize,
+    n_out: usize,
+    output: Handle,
     image: &'a [f64],
     /// The box the input columns range over (the user's box, clipped to the distance budget).
     region: InputBox,
@@ -330,12 +336,14 @@ fn goal(cfg: &Config, n_out: usize, predicted: usize, label: Option<usize>) -> R
 
 impl<'a> Spec<'a> {
     /// The problem `cfg` states for `image`; `goal` is checked already.
-    fn new(cfg: &Config, net: &'a Network, image: &'a [f64], goal: Goal) -> Result<Self, TaskError> {
+    fn new(cfg: &Config, net: &Network, image: &'a [f64], goal: Goal) -> Result<Self, TaskError> {
         // A distance budget confines every input to the box around the image: bounds over that
         // smaller box are sound and tighter.
         let region = region_around(net.input_size(), cfg.input_box, cfg.max_dist.map(|d| (image, d)))?;
         let spec = Spec {
-            net,
+            n_in: net.input_size(),
+            n_out: net.output_size(),
+            output: net.output(),
             image,
             region,
             goal,
@@ -368,16 +376,16 @@ impl<'a> Spec<'a> {
     /// optimum is unchanged when an example at distance below `r` is known.
     fn inside(&self, range: InputRange, r: f64) -> Result<Self, TaskError> {
         Ok(Spec {
-            region: region_around(self.net.input_size(), range, Some((self.image, r)))?,
+            region: region_around(self.n_in, range, Some((self.image, r)))?,
             max_dist: Some(r),
             ..self.clone()
         })
     }
 
-    /// The first-order search's view of the problem: image, region, norm and budget.
-    fn search(&self) -> Search<'_> {
+    /// The first-order search's view of the problem on `net`: image, region, norm and budget.
+    fn search<'s>(&'s self, net: &'s Network) -> Search<'s> {
         Search {
-            net: self.net,
+            net,
             image: self.image,
             region: &self.region,
             norm: self.norm,
@@ -433,7 +441,7 @@ impl<'a> Spec<'a> {
                 }
             }
             Goal::AwayFrom(c) => {
-                let (lo, hi) = pipe.bounds.layer(self.net.output());
+                let (lo, hi) = pipe.bounds.layer(self.output);
                 let low = |coef: f64, k: usize| if coef >= 0.0 { coef * lo[k] } else { coef * hi[k] };
                 let mut pick: Vec<(Col, f64)> = Vec::with_capacity(y.len());
                 for j in (0..y.len()).filter(|&j| j != c) {
@@ -488,7 +496,7 @@ impl<'a> Spec<'a> {
     /// The margin rows an example must meet, per way of winning: targeted, one set with every
     /// `(T, j)`; untargeted, one set `(j, c)` per class `j != c` (any one suffices).
     fn margin_sets(&self) -> Vec<(Option<usize>, Margins)> {
-        let n_out = self.net.output_size();
+        let n_out = self.n_out;
         let forms: Vec<(f64, f64, f64)> = margin_forms(self.margin, self.kind)
             .into_iter()
             .map(|(_, cw, cl, rhs)| (cw, cl, rhs))
@@ -507,9 +515,9 @@ impl<'a> Spec<'a> {
     }
 
     /// The closest example the first-order search and LP polishing find in `built`, a big-M
-    /// model of this problem.
-    fn first_order_example(&self, built: &Built) -> Option<Incumbent> {
-        let search = self.search();
+    /// model of this problem on `net`.
+    fn first_order_example(&self, net: &Network, built: &Built) -> Option<Incumbent> {
+        let search = self.search(net);
         let mut best: Option<Incumbent> = None;
         for (winner, margins) in self.margin_sets() {
             for aim in SEARCH_AIMS {
@@ -652,8 +660,7 @@ fn plain_bounds<'a>(cfg: &Config, src: &NetworkSource, spec: Spec<'a>) -> Result
 /// Region-aware tightening: the first-order example in a model with cheap symbolic bounds
 /// over the task's region (a search model, lowered for this only), then `cfg.bounds` inside the
 /// ball of the example's distance.
-fn region_bounds<'a>(cfg: &Config, spec: Spec<'a>) -> Result<Tightened<'a>, TaskError> {
-    let net = spec.net;
+fn region_bounds<'a>(cfg: &Config, net: &Network, spec: Spec<'a>) -> Result<Tightened<'a>, TaskError> {
     let t0 = Instant::now();
     let (cheap, _) = crate::tighten::compute(
         net,
@@ -663,7 +670,7 @@ fn region_bounds<'a>(cfg: &Config, spec: Spec<'a>) -> Result<Tightened<'a>, Task
     )?;
     let unstable_before = cheap.relu_stability(net).1;
     let mut search_pipe = Pipeline::lower(net, cheap, 0.0, Encoding::BigM)?;
-    let found = spec.first_order_example(&spec.build_taking(&mut search_pipe)?);
+    let found = spec.first_order_example(net, &spec.build_taking(&mut search_pipe)?);
     let search_seconds = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
     let radius = found.as_ref().map(|f| {
@@ -735,82 +742,93 @@ pub fn run(cfg: &Config) -> Result<Report, TaskError> {
         mut incumbent,
         region,
     } = if cfg.region_tightening {
-        region_bounds(cfg, spec)?
+        region_bounds(cfg, net, spec)?
     } else {
         plain_bounds(cfg, &src, spec)?
     };
     let method = bounds.method;
     let want_start = !cfg.start.is_empty() && cfg.output.is_some();
-    let mut lowering = Lowering::new(net, bounds, seconds, cfg.encoding, cfg.solve || want_start)?;
-    // Solving replays on the written pipeline (and builds on it again); writing alone does not.
-    let written = if cfg.solve || want_start {
-        spec.build(&lowering.written)?
-    } else {
-        spec.build_taking(&mut lowering.written)?
-    };
-    let stats = lowering.written.lowered.stats;
+    // What the header and the report state about the network, taken before a run that only
+    // writes gives the network away.
+    let network = NetworkInfo::of(&src);
     let mut timing = Timing {
         load_seconds: src.load_seconds,
-        bounds_seconds: lowering.written.bounds_seconds,
-        lower_seconds: lowering.written.lower_seconds,
+        bounds_seconds: seconds,
         ..Timing::default()
     };
-    if let Some(out) = &cfg.output {
-        let header = header(cfg, &src, &image, &spec, &written, method, region.as_ref());
-        timing.write_seconds = write_model(&written.milp, out, cfg.format, header)?;
-    }
-    let solvable = if cfg.solve || want_start {
-        Some(lowering.try_for_highs(&written, |p| spec.build(p))?)
-    } else {
-        None
-    };
-    let mut solver_point = None;
-    let solve = if let (true, Some(solvable)) = (cfg.solve, &solvable) {
-        let pipe = lowering.solved();
-        if cfg.warm_start && incumbent.is_none() {
-            incumbent = spec.first_order_example(solvable);
+    let head = Header::new(&src);
+    let (written, stats, solve, start) = if cfg.solve || want_start {
+        // Solving and start files replay on the network and build on its lowering again.
+        let net = &src.network;
+        let lowering = Lowering::new(net, bounds, seconds, cfg.encoding, true)?;
+        let written = spec.build(&lowering.written)?;
+        timing.lower_seconds = lowering.written.lower_seconds;
+        if let Some(out) = &cfg.output {
+            let header = header(cfg, head, &image, &spec, &written, method, region.as_ref());
+            timing.write_seconds = write_model(&written.milp, out, cfg.format, header)?;
         }
-        let (sol, values) = solve_and_replay(&spec, pipe, solvable, incumbent.as_ref(), &cfg.solve_options)?;
-        solver_point = values;
-        timing.solve_seconds = sol.seconds;
-        if let (Some(path), Some(ex)) = (&cfg.png, &sol.example) {
-            if let Some((w, h)) = picture_dims(net, Some(&image.image)) {
-                data::write_comparison_png(path, image.pixels(), &ex.input, w, h)?;
+        let solvable = lowering.try_for_highs(&written, |p| spec.build(p))?;
+        let mut solver_point = None;
+        let solve = if cfg.solve {
+            let pipe = lowering.solved();
+            if cfg.warm_start && incumbent.is_none() {
+                incumbent = spec.first_order_example(net, &solvable);
             }
-        }
-        Some(sol)
-    } else {
-        None
-    };
-    let start = match (&cfg.output, &solvable) {
-        (Some(out), Some(solvable)) if want_start => {
-            let (source, values) = match solver_point {
-                Some(v) => ("solver", Some(v)),
-                None => {
-                    let inc = incumbent.or_else(|| spec.first_order_example(solvable));
-                    let v = inc.and_then(|inc| solvable.polish(inc.winner).start_point(&spec.search(), &inc.x));
-                    ("first_order", v)
+            let (sol, values) = solve_and_replay(&spec, net, pipe, &solvable, incumbent.as_ref(), &cfg.solve_options)?;
+            solver_point = values;
+            timing.solve_seconds = sol.seconds;
+            if let (Some(path), Some(ex)) = (&cfg.png, &sol.example) {
+                if let Some((w, h)) = picture_dims(net, Some(&image.image)) {
+                    data::write_comparison_png(path, image.pixels(), &ex.input, w, h)?;
                 }
-            };
-            let values = values.ok_or_else(|| TaskError::Start {
-                path: start::start_path(out, cfg.start[0]),
-                reason: "no feasible point is known: the first-order search found no example and nothing was solved \
-                         (add --solve)"
-                    .into(),
-            })?;
-            let values = start::by_name(&solvable.milp, &values, &written.milp).map_err(|reason| TaskError::Start {
-                path: start::start_path(out, cfg.start[0]),
-                reason,
-            })?;
-            Some(start::write(out, &written.milp, values, &cfg.start, source)?)
+            }
+            Some(sol)
+        } else {
+            None
+        };
+        let start = match &cfg.output {
+            Some(out) if want_start => {
+                let (source, values) = match solver_point {
+                    Some(v) => ("solver", Some(v)),
+                    None => {
+                        let inc = incumbent.or_else(|| spec.first_order_example(net, &solvable));
+                        let v = inc.and_then(|inc| solvable.polish(inc.winner).start_point(&spec.search(net), &inc.x));
+                        ("first_order", v)
+                    }
+                };
+                let values = values.ok_or_else(|| TaskError::Start {
+                    path: start::start_path(out, cfg.start[0]),
+                    reason: "no feasible point is known: the first-order search found no example and nothing was \
+                             solved (add --solve)"
+                        .into(),
+                })?;
+                let values =
+                    start::by_name(&solvable.milp, &values, &written.milp).map_err(|reason| TaskError::Start {
+                        path: start::start_path(out, cfg.start[0]),
+                        reason,
+                    })?;
+                Some(start::write(out, &written.milp, values, &cfg.start, source)?)
+            }
+            _ => None,
+        };
+        (written, lowering.written.lowered.stats, solve, start)
+    } else {
+        // Writing alone reads nothing of the network after its lowering: it is lowered by
+        // value, each layer's weights freed once lowered, and its model becomes the task's.
+        let mut pipe = Pipeline::lower_consuming(src.network, bounds, seconds, cfg.encoding)?;
+        let written = spec.build_taking(&mut pipe)?;
+        timing.lower_seconds = pipe.lower_seconds;
+        if let Some(out) = &cfg.output {
+            let header = header(cfg, head, &image, &spec, &written, method, region.as_ref());
+            timing.write_seconds = write_model(&written.milp, out, cfg.format, header)?;
         }
-        _ => None,
+        (written, pipe.lowered.stats, None, None)
     };
 
     let report = Report {
         tool: tool(),
         task: "adversarial",
-        network: NetworkInfo::of(&src),
+        network,
         image: ImageInfo {
             source: image.name.clone(),
             sha256: image.sha256.clone(),
@@ -873,16 +891,17 @@ pub const HIGHS_TUNING: &[(&str, &str)] = &[
 /// and replays the answer.
 fn solve_and_replay(
     spec: &Spec,
+    net: &Network,
     pipe: &Pipeline,
     solvable: &Built,
     incumbent: Option<&Incumbent>,
     opts: &SolveOptions,
 ) -> Result<(SolveInfo, Option<Vec<f64>>), TaskError> {
-    let start = incumbent.and_then(|inc| solvable.polish(inc.winner).start_point(&spec.search(), &inc.x));
+    let start = incumbent.and_then(|inc| solvable.polish(inc.winner).start_point(&spec.search(net), &inc.x));
     let opts = opts.with_tuning(HIGHS_TUNING);
     let sol = solve::solve_from(&solvable.milp, &opts, start.as_deref())?;
     let example = match (&sol.values, sol.objective) {
-        (Some(v), Some(obj)) => Some(replay(spec, pipe, solvable, v, obj)?),
+        (Some(v), Some(obj)) => Some(replay(spec, net, pipe, solvable, v, obj)?),
         _ => None,
     };
     let info = SolveInfo {
@@ -912,9 +931,16 @@ fn solve_and_replay(
 /// strictly inside, which is taken when the forward pass confirms it and its distance still
 /// matches the objective. Otherwise a miss within the tolerance is reported as it is
 /// (`margin_slack < 0`); only a larger miss, which no solver tolerance explains, is an error.
-fn replay(spec: &Spec, pipe: &Pipeline, built: &Built, values: &[f64], objective: f64) -> Result<Example, TaskError> {
+fn replay(
+    spec: &Spec,
+    net: &Network,
+    pipe: &Pipeline,
+    built: &Built,
+    values: &[f64],
+    objective: f64,
+) -> Result<Example, TaskError> {
     let x = solver_input_exprs(values, &built.inputs, &spec.region);
-    let judged = judge(spec, &x)?;
+    let judged = judge(spec, net, &x)?;
     let meets = |j: &Judged| j.slack >= 0.0 && (j.wins || !spec.kind.implies_win() || spec.margin <= 0.0);
     let mut chosen = (x, judged, false);
     if !meets(&chosen.1) {
@@ -933,7 +959,7 @@ fn replay(spec: &Spec, pipe: &Pipeline, built: &Built, values: &[f64], objective
             .map(|cols| solver_input_exprs(&cols, &lifted.inputs, &spec.region))
             .filter(|p| check_replay("", objective, spec.norm.distance(p, spec.image)).is_ok());
         if let Some(p) = moved {
-            let j = judge(spec, &p)?;
+            let j = judge(spec, net, &p)?;
             if meets(&j) {
                 chosen = (p, j, true);
             }
@@ -993,8 +1019,8 @@ struct Judged {
     wanted: String,
 }
 
-fn judge(spec: &Spec, x: &[f64]) -> Result<Judged, TaskError> {
-    let y = spec.net.forward(x)?;
+fn judge(spec: &Spec, net: &Network, x: &[f64]) -> Result<Judged, TaskError> {
+    let y = net.forward(x)?;
     let predicted = argmax(&y);
     let others = |c: usize| (0..y.len()).filter(move |&j| j != c);
     let (slack, wins, wanted) = match spec.goal {
@@ -1022,10 +1048,11 @@ fn judge(spec: &Spec, x: &[f64]) -> Result<Judged, TaskError> {
     })
 }
 
-/// The comment header of written models (see [`Header`]).
+/// The comment header of written models (see [`Header`]), after `h`'s first lines
+/// ([`Header::new`]).
 fn header(
     cfg: &Config,
-    src: &NetworkSource,
+    mut h: Header,
     image: &ImageSource,
     spec: &Spec,
     built: &Built,
@@ -1055,7 +1082,6 @@ fn header(
         (Norm::L1, DistanceForm::Split) => "minimize L1 distance sum p_j + n_j (in_j = img_j + p_j - n_j substituted)",
         (Norm::Linf, _) => "minimize Linf distance dmax",
     };
-    let mut h = Header::new(src);
     h.line(format!(
         "task: adversarial, {objective} to image {} sha256 {}",
         image.name, image.sha256

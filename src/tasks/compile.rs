@@ -154,7 +154,15 @@ pub fn run(cfg: &Config) -> Result<Interface, TaskError> {
     let net = &src.network;
     let region = input_region(cfg, net.input_size())?;
     let (b, bounds_seconds) = src.bounds(&region.into(), cfg.bounds, None, &cfg.bounds_options)?;
-    let mut pipe = Pipeline::lower(net, b, bounds_seconds, cfg.encoding)?;
+    // What the header and the interface state about the network, taken before it is given to
+    // the lowering, which frees its weights layer by layer (nothing reads them after).
+    let network = NetworkInfo::of(&src);
+    let shapes = (
+        net.layer(net.input()).shape.clone(),
+        net.layer(net.output()).shape.clone(),
+    );
+    let mut header = Header::new(&src);
+    let mut pipe = Pipeline::lower_consuming(src.network, b, bounds_seconds, cfg.encoding)?;
     // The network's model becomes the file's (nothing reads it after this).
     let milp = prefixed(
         std::mem::replace(&mut pipe.lowered.milp, Milp::new("taken")),
@@ -170,7 +178,6 @@ pub fn run(cfg: &Config) -> Result<Interface, TaskError> {
         path: cfg.output.clone(),
         reason: e.to_string(),
     })?;
-    let mut header = Header::new(&src);
     header
         .line(format!(
             "task: compile - the network alone, zero objective; inputs {p}in_j, outputs {p}y_j (flat, row-major)",
@@ -205,7 +212,7 @@ pub fn run(cfg: &Config) -> Result<Interface, TaskError> {
     let interface = Interface {
         format: "nnmilp-interface/1",
         tool: tool(),
-        network: NetworkInfo::of(&src),
+        network,
         model: InterfaceModel {
             file: cfg.output.clone(),
             encoding: cfg.encoding.name(),
@@ -218,8 +225,8 @@ pub fn run(cfg: &Config) -> Result<Interface, TaskError> {
             objective: "zero",
         },
         prefix: cfg.prefix.clone(),
-        inputs: port(&pipe.lowered.inputs, net.layer(net.input()).shape.clone()),
-        outputs: port(&pipe.lowered.outputs, net.layer(net.output()).shape.clone()),
+        inputs: port(&pipe.lowered.inputs, shapes.0),
+        outputs: port(&pipe.lowered.outputs, shapes.1),
     };
     if let Some(path) = &cfg.interface {
         let text = serde_json::to_string_pretty(&interface).expect("interface serialises") + "\n";

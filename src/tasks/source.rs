@@ -128,6 +128,25 @@ impl Pipeline {
             lower_seconds: start.elapsed().as_secs_f64(),
         })
     }
+
+    /// [`Pipeline::lower`] of a network that nothing reads after (a model that is only
+    /// written): the network is consumed, each layer's weights freed once lowered
+    /// ([`lower::lower_consuming`]).
+    pub fn lower_consuming(
+        net: Network,
+        bounds: Bounds,
+        bounds_seconds: f64,
+        encoding: Encoding,
+    ) -> Result<Self, TaskError> {
+        let start = Instant::now();
+        let lowered = lower::lower_consuming(net, &bounds, LowerOptions { encoding })?;
+        Ok(Pipeline {
+            bounds,
+            bounds_seconds,
+            lowered,
+            lower_seconds: start.elapsed().as_secs_f64(),
+        })
+    }
 }
 
 /// A query's network lowered in the encoding its model is written in, and the model HiGHS
