@@ -298,6 +298,10 @@ fn lp_work(nonzeros: u64) -> u64 {
         .unwrap_or(u64::MAX)
 }
 
+/// Simplex iterations one polishing LP may take (an LP that needs more is dropped, as a
+/// failed one is).
+const POLISH_LP_ITERATIONS: u32 = 50_000;
+
 /// A ReLU input this close to 0 counts as "on the kink": both sides are feasible.
 const TIE: f64 = 1e-7;
 
@@ -392,9 +396,11 @@ impl Polish<'_> {
             relaxed.set_col_bounds(col, v, v);
         }
         let mut h = Highs::new().ok()?;
+        // Bounded by simplex iterations, not seconds: a time limit that fired on a large model
+        // made the example, and so the written file, depend on the machine's speed.
         h.apply_options(&SolveOptions {
             threads: Some(1),
-            time_limit: Some(10.0),
+            highs_options: vec![("simplex_iteration_limit".into(), POLISH_LP_ITERATIONS.to_string())],
             ..SolveOptions::default()
         })
         .ok()?;
