@@ -119,14 +119,7 @@ pub struct Pipeline {
 impl Pipeline {
     /// Lowers `net` with bounds computed (or read) before.
     pub fn lower(net: &Network, bounds: Bounds, bounds_seconds: f64, encoding: Encoding) -> Result<Self, TaskError> {
-        let start = Instant::now();
-        let lowered = lower::lower(net, &bounds, LowerOptions { encoding })?;
-        Ok(Pipeline {
-            bounds,
-            bounds_seconds,
-            lowered,
-            lower_seconds: start.elapsed().as_secs_f64(),
-        })
+        Self::timed(bounds, bounds_seconds, |b| lower::lower(net, b, LowerOptions { encoding }))
     }
 
     /// [`Pipeline::lower`] of a network that nothing reads after (a model that is only
@@ -138,8 +131,17 @@ impl Pipeline {
         bounds_seconds: f64,
         encoding: Encoding,
     ) -> Result<Self, TaskError> {
+        Self::timed(bounds, bounds_seconds, |b| lower::lower_consuming(net, b, LowerOptions { encoding }))
+    }
+
+    /// Runs one of the lowerings above, timed.
+    fn timed(
+        bounds: Bounds,
+        bounds_seconds: f64,
+        lower: impl FnOnce(&Bounds) -> Result<Lowered, lower::LowerError>,
+    ) -> Result<Self, TaskError> {
         let start = Instant::now();
-        let lowered = lower::lower_consuming(net, &bounds, LowerOptions { encoding })?;
+        let lowered = lower(&bounds)?;
         Ok(Pipeline {
             bounds,
             bounds_seconds,
