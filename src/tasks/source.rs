@@ -119,7 +119,9 @@ pub struct Pipeline {
 impl Pipeline {
     /// Lowers `net` with bounds computed (or read) before.
     pub fn lower(net: &Network, bounds: Bounds, bounds_seconds: f64, encoding: Encoding) -> Result<Self, TaskError> {
-        Self::timed(bounds, bounds_seconds, |b| lower::lower(net, b, LowerOptions { encoding }))
+        Self::timed(bounds, bounds_seconds, |b| {
+            lower::lower(net, b, LowerOptions { encoding })
+        })
     }
 
     /// [`Pipeline::lower`] of a network that nothing reads after (a model that is only
@@ -131,7 +133,9 @@ impl Pipeline {
         bounds_seconds: f64,
         encoding: Encoding,
     ) -> Result<Self, TaskError> {
-        Self::timed(bounds, bounds_seconds, |b| lower::lower_consuming(net, b, LowerOptions { encoding }))
+        Self::timed(bounds, bounds_seconds, |b| {
+            lower::lower_consuming(net, b, LowerOptions { encoding })
+        })
     }
 
     /// Runs one of the lowerings above, timed.
