@@ -26,7 +26,7 @@ pub(crate) fn push_num(out: &mut Vec<u8>, v: f64) {
     let abs = v.abs();
     if exact_digits(v).is_none() {
         if (1e-4..1e15).contains(&abs) {
-            out.extend_from_slice(text.strip_suffix(b".0").unwrap_or(text));
+            push_short(out, text.strip_suffix(b".0").unwrap_or(text));
             return;
         }
         if !(1e-5..1e16).contains(&abs) {
@@ -42,6 +42,41 @@ pub(crate) fn push_num(out: &mut Vec<u8>, v: f64) {
     }
     push_laid_out(out, v, text);
 }
+
+/// Appends `s`, at most [`SHORT`] bytes, with fixed-size moves instead of a call to `memcpy`
+/// (a number's text is 1 to 24 bytes; the call and its size dispatch cost as much as zmij's
+/// own copy of the digits).
+#[inline(always)]
+fn push_short(out: &mut Vec<u8>, s: &[u8]) {
+    let n = s.len();
+    assert!(n <= SHORT);
+    out.reserve(SHORT);
+    let len = out.len();
+    // SAFETY: the capacity holds `len + SHORT >= len + n` bytes; every read is inside `s`; the
+    // two moves of each case cover `dst[..n]` exactly (they overlap in the middle), so all of
+    // `len..len + n` is written before `set_len`.
+    unsafe {
+        let (src, dst) = (s.as_ptr(), out.as_mut_ptr().add(len));
+        if n >= 16 {
+            std::ptr::copy_nonoverlapping(src, dst, 16);
+            std::ptr::copy_nonoverlapping(src.add(n - 16), dst.add(n - 16), 16);
+        } else if n >= 8 {
+            std::ptr::copy_nonoverlapping(src, dst, 8);
+            std::ptr::copy_nonoverlapping(src.add(n - 8), dst.add(n - 8), 8);
+        } else if n >= 4 {
+            std::ptr::copy_nonoverlapping(src, dst, 4);
+            std::ptr::copy_nonoverlapping(src.add(n - 4), dst.add(n - 4), 4);
+        } else {
+            for i in 0..n {
+                *dst.add(i) = *src.add(i);
+            }
+        }
+        out.set_len(len + n);
+    }
+}
+
+/// Longest text [`push_short`] takes.
+const SHORT: usize = 32;
 
 /// The general path of [`push_num`]: zmij's digits, ties rounded up, laid out by our rules.
 #[cold]
