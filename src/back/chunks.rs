@@ -5,7 +5,9 @@
 //! chunks is formatted on rayon's threads into one buffer each, and the buffers are written to
 //! the sink in item order. While one wave is written (copied to the kernel, or compressed), the
 //! next is formatted: writing is single-threaded and as costly as formatting, so overlapping
-//! them keeps both cores busy. The text of an item never depends on the chunk it lands in, so
+//! them keeps both cores busy. Data an item needs that must be built in item order (the MPS
+//! writer's block of the matrix by column) is a *stage*, built for each wave just before it
+//! is formatted, on the same side of the pipeline, so it too overlaps the writing. The text of an item never depends on the chunk it lands in, so
 //! the bytes equal those of a serial write for every thread count and every chunking; at most
 //! two waves of text (a few MB) are in memory, the rest streams to the file.
 
@@ -29,6 +31,29 @@ where
     C: Fn(usize) -> usize,
     F: Fn(usize, &mut Vec<u8>) + Sync,
 {
+    write_staged(sink, n, cost, [(), ()], |_, _| {}, |_, i, out| format(i, out))
+}
+
+/// [`write_items`] for items that need a stage of data made for each wave first (the MPS
+/// writer's block of the matrix by column): `prepare(items, stage)` fills one of the two
+/// `stages` for the items of a wave, in item order, on the pipeline's thread, and then
+/// `format(stage, item, out)` formats the wave's chunks in parallel. Preparing and formatting
+/// wave `k + 1` overlap the writing of wave `k`, across the whole section: the pipeline never
+/// drains until the last wave.
+pub(crate) fn write_staged<S, C, P, F>(
+    sink: &mut Sink<'_>,
+    n: usize,
+    cost: C,
+    stages: [S; 2],
+    mut prepare: P,
+    format: F,
+) -> io::Result<()>
+where
+    S: Send + Sync,
+    C: Fn(usize) -> usize,
+    P: FnMut(Range<usize>, &mut S) + Send,
+    F: Fn(&S, usize, &mut Vec<u8>) + Sync,
+{
     let chunks = cut(n, cost, CHUNK_BYTES);
     let waves: Vec<&[Range<usize>]> = chunks.chunks(WAVE).collect();
     // Two sets of buffers, one per chunk of a wave, reused wave after wave (fresh buffers of
@@ -42,13 +67,16 @@ where
             .collect()
     };
     let (mut ready, mut next) = (buffers(), buffers());
-    let fill = |texts: &mut Vec<Vec<u8>>, wave: &[Range<usize>]| {
+    let [mut ready_stage, mut next_stage] = stages;
+    let fill = |prepare: &mut P, stage: &mut S, texts: &mut Vec<Vec<u8>>, wave: &[Range<usize>]| {
+        prepare(wave[0].start..wave[wave.len() - 1].end, stage);
+        let stage = &*stage;
         // Only the last wave is shorter.
         texts.truncate(wave.len());
         let one = |(text, items): (&mut Vec<u8>, &Range<usize>)| {
             text.clear();
             for i in items.clone() {
-                format(i, text);
+                format(stage, i, text);
             }
         };
         if wave.len() == 1 {
@@ -60,19 +88,20 @@ where
     let Some(first) = waves.first() else {
         return Ok(());
     };
-    fill(&mut ready, first);
+    fill(&mut prepare, &mut ready_stage, &mut ready, first);
     for k in 0..waves.len() {
-        // The sink stays on this thread (it need not be `Send`); the next wave is formatted on
-        // rayon's threads meanwhile.
+        // The sink stays on this thread (it need not be `Send`); the next wave is prepared and
+        // formatted on rayon's threads meanwhile.
         let written = rayon::in_place_scope(|scope| {
             if let Some(wave) = waves.get(k + 1) {
-                let next = &mut next;
-                scope.spawn(|_| fill(next, wave));
+                let (prepare, stage, texts, fill) = (&mut prepare, &mut next_stage, &mut next, &fill);
+                scope.spawn(move |_| fill(prepare, stage, texts, wave));
             }
             ready.iter().try_for_each(|t| sink.bytes(t))
         });
         written?;
         std::mem::swap(&mut ready, &mut next);
+        std::mem::swap(&mut ready_stage, &mut next_stage);
     }
     Ok(())
 }

@@ -1,5 +1,5 @@
 use super::Options;
-use crate::back::chunks::{cut, write_items};
+use crate::back::chunks::{write_items, write_staged};
 use crate::back::names::Names;
 use crate::back::num::push_num;
 use crate::back::{file_objective, header_lines, invalid_input, validate, writes_as_binary, Sink, OBJ_ROW};
@@ -99,45 +99,43 @@ impl Writer {
 
         sink.text("COLUMNS")?;
         let integer = |j: usize| cols[j].kind != ColKind::Continuous;
-        let counts: Vec<usize> = (0..cols.len()).map(|j| matrix.len(j)).collect();
+        let counts = matrix.count.clone();
         let cost = |j: usize| (counts[j].max(1)) * (cols[j].name.len() + 26);
-        for block in cut(cols.len(), cost, BLOCK_BYTES) {
-            matrix.load(block.clone());
-            write_items(
-                sink,
-                block.len(),
-                |i| cost(block.start + i),
-                |i, out| {
-                    let j = block.start + i;
-                    // A column's MARKER line depends only on its own kind and its
-                    // predecessor's, so every column formats on its own.
-                    let before = j > 0 && integer(j - 1);
-                    if integer(j) != before {
-                        let kind: &[u8] = if integer(j) { b"INTORG" } else { b"INTEND" };
-                        out.extend_from_slice(b"    MARKER 'MARKER' '");
-                        out.extend_from_slice(kind);
-                        out.extend_from_slice(b"'\n");
-                    }
-                    let (pos, vals) = matrix.column(j);
-                    // Every entry line starts `    COLUMN `: laid out once per column, then
-                    // copied as one block per entry.
-                    let prefix = LinePrefix::new(&col_names, j);
-                    if pos.is_empty() {
-                        // Every column must appear in COLUMNS to exist at all.
-                        prefix.push(out, &col_names);
-                        out.extend_from_slice(OBJ_ROW.as_bytes());
-                        out.extend_from_slice(b" 0\n");
-                    }
-                    for (&p, &v) in pos.iter().zip(vals) {
-                        prefix.push(out, &col_names);
-                        matrix_rows.push(out, p as usize);
-                        out.push(b' ');
-                        push_num(out, v);
-                        out.push(b'\n');
-                    }
-                },
-            )?;
-        }
+        write_staged(
+            sink,
+            cols.len(),
+            cost,
+            [Block::default(), Block::default()],
+            |columns, block| matrix.load(columns, block),
+            |block, j, out| {
+                // A column's MARKER line depends only on its own kind and its
+                // predecessor's, so every column formats on its own.
+                let before = j > 0 && integer(j - 1);
+                if integer(j) != before {
+                    let kind: &[u8] = if integer(j) { b"INTORG" } else { b"INTEND" };
+                    out.extend_from_slice(b"    MARKER 'MARKER' '");
+                    out.extend_from_slice(kind);
+                    out.extend_from_slice(b"'\n");
+                }
+                let (pos, vals) = block.column(j);
+                // Every entry line starts `    COLUMN `: laid out once per column, then
+                // copied as one block per entry.
+                let prefix = LinePrefix::new(&col_names, j);
+                if pos.is_empty() {
+                    // Every column must appear in COLUMNS to exist at all.
+                    prefix.push(out, &col_names);
+                    out.extend_from_slice(OBJ_ROW.as_bytes());
+                    out.extend_from_slice(b" 0\n");
+                }
+                for (&p, &v) in pos.iter().zip(vals) {
+                    prefix.push(out, &col_names);
+                    matrix_rows.push(out, p as usize);
+                    out.push(b' ');
+                    push_num(out, v);
+                    out.push(b'\n');
+                }
+            },
+        )?;
         if cols.last().is_some_and(|c| c.kind != ColKind::Continuous) {
             sink.text("    MARKER 'MARKER' 'INTEND'")?;
         }
@@ -234,16 +232,13 @@ impl LinePrefix {
     }
 }
 
-/// Text of the columns whose entries [`ByColumn`] holds at a time.
-const BLOCK_BYTES: usize = 4 << 20;
-
 /// The matrix by column, one block of consecutive columns at a time: the rows are row-major
 /// and sorted by column, so a cursor per row (`u32`) walks them left to right and each block
 /// takes the next entries of every row. Memory is a block's entries (a `u32` row position and
-/// the `f64` value each) plus a cursor per row and a count per column, not a transposed copy of
-/// the whole matrix. Entries of a column are in row-position order. A row without terms (and an
-/// empty objective) gets an explicit 0 in the first column, as the LP writer writes
-/// `0 <first column>`.
+/// the `f64` value each, in a [`Block`]) plus a cursor per row and a count per column, not a
+/// transposed copy of the whole matrix. Entries of a column are in row-position order. A row
+/// without terms (and an empty objective) gets an explicit 0 in the first column, as the LP
+/// writer writes `0 <first column>`.
 struct ByColumn<'a> {
     /// The objective, the rows and the indicators' rows, by row position.
     lists: Vec<&'a [(Col, f64)]>,
@@ -255,8 +250,14 @@ struct ByColumn<'a> {
     /// reads the rows with terms in it from this one dense array: reading every row's next
     /// term instead was a cache miss per row per block, the writer's main-thread hot spot.
     next_col: Vec<u32>,
-    /// The loaded block: columns `first..first + start.len() - 1`, column `first + i` at
-    /// `start[i]..start[i + 1]`.
+    /// First column of the next block.
+    loaded: usize,
+}
+
+/// The entries of consecutive columns: columns `first..first + start.len() - 1`, column
+/// `first + i` at `start[i]..start[i + 1]` of `pos` and `val`.
+#[derive(Default)]
+struct Block {
     first: usize,
     start: Vec<usize>,
     pos: Vec<u32>,
@@ -281,35 +282,30 @@ impl<'a> ByColumn<'a> {
             next_col: lists.iter().map(first_col).collect(),
             lists,
             count,
-            first: 0,
-            start: vec![0],
-            pos: Vec::new(),
-            val: Vec::new(),
+            loaded: 0,
         }
     }
 
-    fn len(&self, j: usize) -> usize {
-        self.count[j]
-    }
-
-    /// Loads the columns `block`, which must follow the previous block.
-    fn load(&mut self, block: std::ops::Range<usize>) {
-        debug_assert_eq!(block.start, self.first + self.start.len() - 1);
-        self.first = block.start;
-        self.start.clear();
-        self.start.push(0);
-        for j in block.clone() {
-            let next = self.start[self.start.len() - 1] + self.count[j];
-            self.start.push(next);
+    /// Loads the columns `columns`, which must follow the previous block's, into `block`.
+    fn load(&mut self, columns: std::ops::Range<usize>, block: &mut Block) {
+        assert_eq!(columns.start, self.loaded, "blocks in column order");
+        self.loaded = columns.end;
+        block.first = columns.start;
+        block.start.clear();
+        block.start.push(0);
+        let mut nnz = 0;
+        for j in columns.clone() {
+            nnz += self.count[j];
+            block.start.push(nnz);
         }
-        let nnz = self.start[self.start.len() - 1];
-        self.pos.clear();
-        self.pos.resize(nnz, 0);
-        self.val.clear();
-        self.val.resize(nnz, 0.0);
-        let mut next = self.start.clone();
+        // Every entry of the block is written below; resizing only sets the length.
+        block.pos.clear();
+        block.pos.resize(nnz, 0);
+        block.val.clear();
+        block.val.resize(nnz, 0.0);
+        let mut next = block.start.clone();
         for p in 0..self.next_col.len() {
-            if self.next_col[p] as usize >= block.end {
+            if self.next_col[p] as usize >= columns.end {
                 continue;
             }
             let terms = self.lists[p];
@@ -319,16 +315,16 @@ impl<'a> ByColumn<'a> {
             if terms.is_empty() {
                 // Visited in the first block only (its `next_col` starts at 0).
                 let k = &mut next[0];
-                self.pos[*k] = p32;
+                block.pos[*k] = p32;
                 *k += 1;
                 self.next_col[p] = u32::MAX;
                 continue;
             }
             let mut t = self.cursor[p] as usize;
-            while t < terms.len() && terms[t].0.index() < block.end {
-                let k = &mut next[terms[t].0.index() - block.start];
-                self.pos[*k] = p32;
-                self.val[*k] = terms[t].1;
+            while t < terms.len() && terms[t].0.index() < columns.end {
+                let k = &mut next[terms[t].0.index() - columns.start];
+                block.pos[*k] = p32;
+                block.val[*k] = terms[t].1;
                 *k += 1;
                 t += 1;
             }
@@ -336,7 +332,9 @@ impl<'a> ByColumn<'a> {
             self.next_col[p] = terms.get(t).map_or(u32::MAX, |t| t.0.index() as u32);
         }
     }
+}
 
+impl Block {
     fn column(&self, j: usize) -> (&[u32], &[f64]) {
         let r = self.start[j - self.first]..self.start[j - self.first + 1];
         (&self.pos[r.clone()], &self.val[r])
