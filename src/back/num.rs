@@ -377,6 +377,21 @@ mod tests {
     }
 
     #[test]
+    fn short_copies_append_exactly_the_bytes_whatever_the_length() {
+        let text: Vec<u8> = (0..SHORT as u8).map(|i| b'!' + i).collect();
+        for n in 0..=SHORT {
+            for head in [0, 3] {
+                let mut out = vec![b'#'; head];
+                push_short(&mut out, &text[..n]);
+                push_short(&mut out, b"|");
+                assert_eq!(out.len(), head + n + 1);
+                assert_eq!(&out[head..head + n], &text[..n]);
+                assert_eq!(out[head + n], b'|');
+            }
+        }
+    }
+
+    #[test]
     fn integers() {
         for v in [0usize, 7, 10, 99, 100, 12345, usize::MAX] {
             let mut out = Vec::new();
