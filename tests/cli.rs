@@ -245,6 +245,20 @@ fn bad_inputs_fail_with_clear_errors_and_leave_no_file() {
         1,
         &["truncated.onnx"],
     );
+    // The network and the image are read at the same time, but their errors come in order:
+    // a bad network is reported before a bad image, and a bad image alone names the image.
+    let both = nnmilp(
+        &["adversarial", "truncated.onnx", "--image", "missing.png", "-o", "t.mps"],
+        d,
+    );
+    assert_eq!(both.status.code(), Some(1), "{}", stderr(&both));
+    assert!(stderr(&both).contains("truncated.onnx") && !stderr(&both).contains("missing.png"));
+    assert_fails(
+        &["adversarial", &fixture(NET), "--image", "missing.png", "-o", "t.mps"],
+        d,
+        1,
+        &["missing.png"],
+    );
     assert_fails(&["inspect", "missing.onnx"], d, 1, &["missing.onnx"]);
     // An image of the wrong size for the network.
     assert_fails(

@@ -713,7 +713,7 @@ pub fn run(cfg: &Config) -> Result<Report, TaskError> {
             .chain(starts.iter().map(|p| Some(std::path::Path::new(p)))),
     )?;
     cfg.solve_options.validate()?;
-    let src = NetworkSource::load_with(&cfg.network, &cfg.load)?;
+    let (src, image) = ImageSource::load_with_network(&cfg.network, &cfg.load, &cfg.image)?;
     let net = &src.network;
     let resolved;
     let cfg = if cfg.auto_bounds {
@@ -728,7 +728,6 @@ pub fn run(cfg: &Config) -> Result<Report, TaskError> {
     } else {
         cfg
     };
-    let image = ImageSource::load_for(&src, &cfg.image)?;
     let original = net.forward(image.pixels())?;
     let predicted = argmax(&original);
     let label = cfg.label.or(image.image.label.map(usize::from));

@@ -27,8 +27,7 @@ impl NetworkSource {
     pub fn load_with(path: &Path, opts: &LoadOptions) -> Result<Self, TaskError> {
         let start = Instant::now();
         let bytes = onnx::read_file(path, opts)?;
-        let sha256 = format!("{:x}", Sha256::digest(&bytes));
-        let network = onnx::load_file_bytes(path, bytes, opts)?;
+        let (network, sha256) = onnx::load_file_bytes_while(path, bytes, opts, |b| format!("{:x}", Sha256::digest(b)))?;
         Ok(NetworkSource {
             path: path.to_path_buf(),
             sha256,
@@ -79,15 +78,44 @@ pub struct ImageSource {
 impl ImageSource {
     /// Loads the image `spec` (see [`data::load_image`]) and checks that it fits `src`'s input.
     pub fn load_for(src: &NetworkSource, spec: &str) -> Result<Self, TaskError> {
-        let image = data::load_image(spec)?;
-        if image.pixels.len() != src.network.input_size() {
+        let image = Self::load(spec)?;
+        image.check_fits(src, spec)?;
+        Ok(image)
+    }
+
+    /// The network `path` and the image `spec` for it, read at the same time on two threads
+    /// (an MNIST IDX image means unpacking the whole gzip file to check it, about as long as
+    /// loading a small network). The errors come as if read one after the other: the
+    /// network's first, then the image's, then whether the image fits.
+    pub fn load_with_network(path: &Path, opts: &LoadOptions, spec: &str) -> Result<(NetworkSource, Self), TaskError> {
+        let (src, image) = std::thread::scope(|scope| {
+            let image = scope.spawn(|| Self::load(spec));
+            let src = NetworkSource::load_with(path, opts);
+            (
+                src,
+                image.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            )
+        });
+        let (src, image) = (src?, image?);
+        image.check_fits(&src, spec)?;
+        Ok((src, image))
+    }
+
+    fn check_fits(&self, src: &NetworkSource, spec: &str) -> Result<(), TaskError> {
+        if self.image.pixels.len() != src.network.input_size() {
             return Err(TaskError::ImageSize {
                 image: spec.to_string(),
                 network: src.file_name(),
-                got: image.pixels.len(),
+                got: self.image.pixels.len(),
                 expected: src.network.input_size(),
             });
         }
+        Ok(())
+    }
+
+    /// The image `spec` and its identity, for any network.
+    fn load(spec: &str) -> Result<Self, TaskError> {
+        let image = data::load_image(spec)?;
         let file = data::spec_file(spec);
         let read = |source| TaskError::Read {
             path: file.to_path_buf(),

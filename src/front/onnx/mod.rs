@@ -212,14 +212,33 @@ pub fn read_file(path: &Path, opts: &LoadOptions) -> Result<Vec<u8>, OnnxError> 
 /// freed once decoded: the matrices are then built in the memory the file held, and the peak is
 /// the file plus its weights, not the file twice plus its weights.
 pub fn load_file_bytes(path: &Path, bytes: Vec<u8>, opts: &LoadOptions) -> Result<Network, OnnxError> {
+    load_file_bytes_while(path, bytes, opts, |_| ()).map(|(network, ())| network)
+}
+
+/// [`load_file_bytes`], running `also` on the bytes as stored on another thread while they are
+/// decoded (the CLI hashes them for the file header: on 784-1024³-10 the SHA-256 of the 12 MB
+/// file costs as much as the protobuf decode, and the two share nothing). The bytes are freed
+/// once both are done, as [`load_file_bytes`] frees them.
+pub fn load_file_bytes_while<T: Send>(
+    path: &Path,
+    bytes: Vec<u8>,
+    opts: &LoadOptions,
+    also: impl FnOnce(&[u8]) -> T + Send,
+) -> Result<(Network, T), OnnxError> {
     let file = path.display().to_string();
-    let bytes = match path.extension().is_some_and(|e| e == "gz") {
-        false => bytes,
-        true => gunzip(&bytes, &file, opts.max_file_bytes())?,
-    };
-    let (model, decoded) = decode(&bytes, &file)?;
+    let (decoded, extra) = std::thread::scope(|scope| {
+        let stored = &bytes[..];
+        let extra = scope.spawn(move || also(stored));
+        let decoded = match path.extension().is_some_and(|e| e == "gz") {
+            false => decode(stored, &file),
+            true => gunzip(stored, &file, opts.max_file_bytes()).and_then(|unpacked| decode(&unpacked, &file)),
+        };
+        let extra = extra.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (decoded, extra)
+    });
     drop(bytes);
-    translate(&model, decoded, &file, opts)
+    let (model, decoded) = decoded?;
+    Ok((translate(&model, decoded, &file, opts)?, extra))
 }
 
 /// The unpacked bytes of a gzipped file, at most `cap` of them.
