@@ -7,9 +7,10 @@
 //! next is formatted: writing is single-threaded and as costly as formatting, so overlapping
 //! them keeps both cores busy. Data an item needs that must be built in item order (the MPS
 //! writer's block of the matrix by column) is a *stage*, built for each wave just before it
-//! is formatted, on the same side of the pipeline, so it too overlaps the writing. The text of an item never depends on the chunk it lands in, so
-//! the bytes equal those of a serial write for every thread count and every chunking; at most
-//! two waves of text (a few MB) are in memory, the rest streams to the file.
+//! is formatted, on the same side of the pipeline, so it too overlaps the writing. The text of
+//! an item never depends on the chunk it lands in, so the bytes equal those of a serial write
+//! for every thread count and every chunking; at most two waves of text (a few MB) are in
+//! memory, the rest streams to the file.
 
 use super::Sink;
 use rayon::prelude::*;

@@ -298,7 +298,7 @@ impl<'a> ByColumn<'a> {
             nnz += self.count[j];
             block.start.push(nnz);
         }
-        // Every entry of the block is written below; resizing only sets the length.
+        // Sized to the block's entries; every zero is overwritten below.
         block.pos.clear();
         block.pos.resize(nnz, 0);
         block.val.clear();

@@ -212,7 +212,11 @@ pub fn read_file(path: &Path, opts: &LoadOptions) -> Result<Vec<u8>, OnnxError> 
 /// freed once decoded: the matrices are then built in the memory the file held, and the peak is
 /// the file plus its weights, not the file twice plus its weights.
 pub fn load_file_bytes(path: &Path, bytes: Vec<u8>, opts: &LoadOptions) -> Result<Network, OnnxError> {
-    load_file_bytes_while(path, bytes, opts, |_| ()).map(|(network, ())| network)
+    let file = path.display().to_string();
+    let decoded = decode_stored(path, &bytes, &file, opts);
+    drop(bytes);
+    let (model, decoded) = decoded?;
+    translate(&model, decoded, &file, opts)
 }
 
 /// [`load_file_bytes`], running `also` on the bytes as stored on another thread while they are
@@ -229,16 +233,22 @@ pub fn load_file_bytes_while<T: Send>(
     let (decoded, extra) = std::thread::scope(|scope| {
         let stored = &bytes[..];
         let extra = scope.spawn(move || also(stored));
-        let decoded = match path.extension().is_some_and(|e| e == "gz") {
-            false => decode(stored, &file),
-            true => gunzip(stored, &file, opts.max_file_bytes()).and_then(|unpacked| decode(&unpacked, &file)),
-        };
+        let decoded = decode_stored(path, stored, &file, opts);
         let extra = extra.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
         (decoded, extra)
     });
     drop(bytes);
     let (model, decoded) = decoded?;
     Ok((translate(&model, decoded, &file, opts)?, extra))
+}
+
+/// The decoded protobuf of a file's bytes as stored (gunzipped first when `path` ends in `.gz`,
+/// the unpacked bytes freed once decoded).
+fn decode_stored(path: &Path, stored: &[u8], file: &str, opts: &LoadOptions) -> Result<Decoded, OnnxError> {
+    match path.extension().is_some_and(|e| e == "gz") {
+        false => decode(stored, file),
+        true => decode(&gunzip(stored, file, opts.max_file_bytes())?, file),
+    }
 }
 
 /// The unpacked bytes of a gzipped file, at most `cap` of them.
