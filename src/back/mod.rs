@@ -406,11 +406,11 @@ pub(crate) fn header_lines(milp: &Milp, user: &[String]) -> Vec<String> {
 
 /// The output sink both writers emit through: buffered, one line per call, `\n` endings.
 pub(crate) struct Sink<'a> {
-    out: BufWriter<&'a mut dyn Write>,
+    out: BufWriter<&'a mut (dyn Write + Send)>,
 }
 
 impl<'a> Sink<'a> {
-    pub(crate) fn new(out: &'a mut dyn Write) -> Self {
+    pub(crate) fn new(out: &'a mut (dyn Write + Send)) -> Self {
         Sink {
             out: BufWriter::with_capacity(1 << 16, out),
         }
@@ -458,14 +458,15 @@ pub(crate) fn invalid_input(e: ModelError) -> io::Error {
 }
 
 /// Writes `milp` in `format` to `out`. The model is checked with [`validate`] first; a failure
-/// is returned as an `InvalidInput` error before anything is written.
-pub fn write(milp: &Milp, format: Format, opts: &WriteOptions, out: &mut dyn Write) -> io::Result<()> {
+/// is returned as an `InvalidInput` error before anything is written. `out` is `Send` because
+/// the sections are written from rayon's threads, by whichever is free (see [`chunks`]).
+pub fn write(milp: &Milp, format: Format, opts: &WriteOptions, out: &mut (dyn Write + Send)) -> io::Result<()> {
     validate(milp).map_err(invalid_input)?;
     write_validated(milp, format, opts, out)
 }
 
 /// [`write()`] of a model already validated.
-fn write_validated(milp: &Milp, format: Format, opts: &WriteOptions, out: &mut dyn Write) -> io::Result<()> {
+fn write_validated(milp: &Milp, format: Format, opts: &WriteOptions, out: &mut (dyn Write + Send)) -> io::Result<()> {
     match format {
         Format::Mps => mps::Writer::new(mps::Options {
             header: opts.header.clone(),
@@ -511,10 +512,10 @@ pub fn write_file(milp: &Milp, path: &str, format: Option<Format>, opts: &WriteO
             path: "standard output".into(),
             error,
         })?;
-        let stdout = io::stdout();
-        let mut lock = stdout.lock();
-        write_validated(milp, format, opts, &mut lock).map_err(stdout_err)?;
-        return lock.flush().map_err(stdout_err);
+        // `Stdout` itself, not its lock, which must stay on the thread that took it.
+        let mut stdout = io::stdout();
+        write_validated(milp, format, opts, &mut stdout).map_err(stdout_err)?;
+        return stdout.flush().map_err(stdout_err);
     }
     let format = match (format, Format::from_path(path)) {
         (Some(format), Some(implied)) if format != implied => {

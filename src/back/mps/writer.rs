@@ -22,14 +22,14 @@ impl Writer {
 
     /// Writes `milp` to `out`; a model that fails [`validate`] is an `InvalidInput` error and
     /// nothing is written.
-    pub fn write(&self, milp: &Milp, out: &mut dyn Write) -> io::Result<()> {
+    pub fn write(&self, milp: &Milp, out: &mut (dyn Write + Send)) -> io::Result<()> {
         validate(milp).map_err(invalid_input)?;
         self.write_validated(milp, out)
     }
 
     /// [`Writer::write`] of a model the caller has just validated (a second pass over every
     /// name and number of a large model is not free).
-    pub(crate) fn write_validated(&self, milp: &Milp, out: &mut dyn Write) -> io::Result<()> {
+    pub(crate) fn write_validated(&self, milp: &Milp, out: &mut (dyn Write + Send)) -> io::Result<()> {
         let mut sink = Sink::new(out);
         self.write_model(milp, &mut sink)?;
         sink.finish()
