@@ -19,6 +19,7 @@
 
 pub mod atomic;
 mod chunks;
+mod cursor;
 pub mod gzip;
 pub mod lp;
 pub mod mps;

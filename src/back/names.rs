@@ -6,8 +6,10 @@
 //! end, so a name of at most `PAD` bytes is copied as a constant `PAD`-byte block and the
 //! output cut back to its length.
 
+use super::cursor::Cursor;
+
 /// Longest name copied as one block; longer ones (up to 100 bytes) take the ordinary copy.
-const PAD: usize = 32;
+pub(crate) const PAD: usize = 32;
 
 /// The names of one kind (columns or rows), in order.
 pub(crate) struct Names {
@@ -36,16 +38,27 @@ impl Names {
     /// Appends name `i` to `out`.
     #[inline]
     pub(crate) fn push(&self, out: &mut Vec<u8>, i: usize) {
+        self.write(&mut Cursor::new(out, PAD.max(self.get(i).len())), i);
+    }
+
+    /// [`Names::push`] through a cursor with room for [`PAD`] bytes or the name, whichever is
+    /// longer.
+    #[inline]
+    pub(crate) fn write(&self, out: &mut Cursor<'_>, i: usize) {
         let (from, to) = (self.start[i], self.start[i + 1]);
         let len = to - from;
         if len <= PAD {
             // The slack guarantees `PAD` readable bytes from any name's start.
             let block: &[u8; PAD] = self.bytes[from..from + PAD].try_into().expect("PAD bytes");
-            out.extend_from_slice(block);
-            out.truncate(out.len() - PAD + len);
+            out.block(block, len);
         } else {
-            out.extend_from_slice(&self.bytes[from..to]);
+            out.bytes(&self.bytes[from..to]);
         }
+    }
+
+    /// The longest name's length.
+    pub(crate) fn max_len(&self) -> usize {
+        self.start.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0)
     }
 }
 

@@ -7,7 +7,16 @@
 //! The bytes equal those of the `core::fmt` path the writers used before (tested on random bit
 //! patterns against `format!`), at a fraction of its cost.
 
+use super::cursor::Cursor;
+use super::MAX_NUMBER_LEN;
+
 /// Appends the text of `v` (finite) to `out`; see [`super::format_number`] for the rules.
+#[inline]
+pub(crate) fn push_num(out: &mut Vec<u8>, v: f64) {
+    write_num(&mut Cursor::new(out, MAX_NUMBER_LEN), v);
+}
+
+/// [`push_num`] through a cursor the caller reserved for (at least [`MAX_NUMBER_LEN`] bytes).
 ///
 /// zmij writes the layout of `ryu`: plain in `[1e-5, 1e16)` with a `.0` on integers, else
 /// `d.ddde-7` / `d.ddde+16`. Inside our plain range `[1e-4, 1e15)` its text is ours once a
@@ -15,10 +24,10 @@
 /// the rules differ, and possible ties (see [`round_ties_up`]), take the general path, which
 /// takes the digits apart and lays them out again.
 #[inline]
-pub(crate) fn push_num(out: &mut Vec<u8>, v: f64) {
+pub(crate) fn write_num(out: &mut Cursor<'_>, v: f64) {
     debug_assert!(v.is_finite(), "format_number({v})");
     if v == 0.0 {
-        out.push(b'0');
+        out.byte(b'0');
         return;
     }
     let mut buf = zmij::Buffer::new();
@@ -26,91 +35,64 @@ pub(crate) fn push_num(out: &mut Vec<u8>, v: f64) {
     let abs = v.abs();
     if exact_digits(v).is_none() {
         if (1e-4..1e15).contains(&abs) {
-            push_short(out, text.strip_suffix(b".0").unwrap_or(text));
+            out.bytes(text.strip_suffix(b".0").unwrap_or(text));
             return;
         }
         if !(1e-5..1e16).contains(&abs) {
             match text.iter().position(|&c| c == b'+') {
                 Some(plus) => {
-                    out.extend_from_slice(&text[..plus]);
-                    out.extend_from_slice(&text[plus + 1..]);
+                    out.bytes(&text[..plus]);
+                    out.bytes(&text[plus + 1..]);
                 }
-                None => out.extend_from_slice(text),
+                None => out.bytes(text),
             }
             return;
         }
     }
-    push_laid_out(out, v, text);
+    write_laid_out(out, v, text);
 }
 
-/// Appends `s`, at most [`SHORT`] bytes, with fixed-size moves instead of a call to `memcpy`
-/// (a number's text is 1 to 24 bytes; the call and its size dispatch cost as much as zmij's
-/// own copy of the digits).
-#[inline(always)]
-fn push_short(out: &mut Vec<u8>, s: &[u8]) {
-    let n = s.len();
-    assert!(n <= SHORT);
-    out.reserve(SHORT);
-    let len = out.len();
-    // SAFETY: the capacity holds `len + SHORT >= len + n` bytes; every read is inside `s`; the
-    // two moves of each case cover `dst[..n]` exactly (they overlap in the middle), so all of
-    // `len..len + n` is written before `set_len`.
-    unsafe {
-        let (src, dst) = (s.as_ptr(), out.as_mut_ptr().add(len));
-        if n >= 16 {
-            std::ptr::copy_nonoverlapping(src, dst, 16);
-            std::ptr::copy_nonoverlapping(src.add(n - 16), dst.add(n - 16), 16);
-        } else if n >= 8 {
-            std::ptr::copy_nonoverlapping(src, dst, 8);
-            std::ptr::copy_nonoverlapping(src.add(n - 8), dst.add(n - 8), 8);
-        } else if n >= 4 {
-            std::ptr::copy_nonoverlapping(src, dst, 4);
-            std::ptr::copy_nonoverlapping(src.add(n - 4), dst.add(n - 4), 4);
-        } else {
-            for i in 0..n {
-                *dst.add(i) = *src.add(i);
-            }
-        }
-        out.set_len(len + n);
-    }
-}
-
-/// Longest text [`push_short`] takes.
-const SHORT: usize = 32;
-
-/// The general path of [`push_num`]: zmij's digits, ties rounded up, laid out by our rules.
+/// The general path of [`write_num`]: zmij's digits, ties rounded up, laid out by our rules.
 #[cold]
-fn push_laid_out(out: &mut Vec<u8>, v: f64, text: &[u8]) {
+fn write_laid_out(out: &mut Cursor<'_>, v: f64, text: &[u8]) {
     let (mut digits, mut n, mut point) = decompose(text);
     round_ties_up(v, &mut digits, &mut n, &mut point);
     let digits = &digits[..n];
     if v < 0.0 {
-        out.push(b'-');
+        out.byte(b'-');
     }
     let abs = v.abs();
     if !(1e-4..1e15).contains(&abs) {
         // `d[.ddd]e<exp>`, Rust's `{:e}`.
-        out.push(digits[0]);
+        out.byte(digits[0]);
         if n > 1 {
-            out.push(b'.');
-            out.extend_from_slice(&digits[1..]);
+            out.byte(b'.');
+            out.bytes(&digits[1..]);
         }
-        out.push(b'e');
-        push_int(out, point - 1);
+        out.byte(b'e');
+        let exp = point - 1;
+        if exp < 0 {
+            out.byte(b'-');
+        }
+        out.bytes(uint_text(&mut [0; 20], exp.unsigned_abs() as usize));
     } else if point <= 0 {
         // `0.000ddd`
-        out.extend_from_slice(b"0.");
-        out.extend(std::iter::repeat_n(b'0', (-point) as usize));
-        out.extend_from_slice(digits);
+        out.bytes(b"0.");
+        for _ in 0..-point {
+            out.byte(b'0');
+        }
+        out.bytes(digits);
     } else if point as usize >= n {
         // `ddd000`: an integer, no point.
-        out.extend_from_slice(digits);
-        out.extend(std::iter::repeat_n(b'0', point as usize - n));
+        out.bytes(digits);
+        for _ in 0..point as usize - n {
+            out.byte(b'0');
+        }
     } else {
         let (int, frac) = digits.split_at(point as usize);
-        out.extend_from_slice(int);
-        out.push(b'.');
-        out.extend_from_slice(frac);
+        out.bytes(int);
+        out.byte(b'.');
+        out.bytes(frac);
     }
 }
 
@@ -265,19 +247,9 @@ fn parse_exponent(text: &[u8]) -> i32 {
     }
 }
 
-/// Appends a decimal integer (an exponent, an index in a name).
+/// The decimal text of `v`, written into the end of `buf` (an exponent, without `core::fmt`).
 #[inline]
-pub(crate) fn push_int(out: &mut Vec<u8>, v: i32) {
-    if v < 0 {
-        out.push(b'-');
-    }
-    push_uint(out, v.unsigned_abs() as usize);
-}
-
-/// Appends a decimal unsigned integer without going through `core::fmt`.
-#[inline]
-pub(crate) fn push_uint(out: &mut Vec<u8>, mut v: usize) {
-    let mut buf = [0u8; 20];
+fn uint_text(buf: &mut [u8; 20], mut v: usize) -> &[u8] {
     let mut k = buf.len();
     loop {
         k -= 1;
@@ -287,7 +259,7 @@ pub(crate) fn push_uint(out: &mut Vec<u8>, mut v: usize) {
             break;
         }
     }
-    out.extend_from_slice(&buf[k..]);
+    &buf[k..]
 }
 
 #[cfg(test)]
@@ -377,29 +349,9 @@ mod tests {
     }
 
     #[test]
-    fn short_copies_append_exactly_the_bytes_whatever_the_length() {
-        let text: Vec<u8> = (0..SHORT as u8).map(|i| b'!' + i).collect();
-        for n in 0..=SHORT {
-            for head in [0, 3] {
-                let mut out = vec![b'#'; head];
-                push_short(&mut out, &text[..n]);
-                push_short(&mut out, b"|");
-                assert_eq!(out.len(), head + n + 1);
-                assert_eq!(&out[head..head + n], &text[..n]);
-                assert_eq!(out[head + n], b'|');
-            }
-        }
-    }
-
-    #[test]
     fn integers() {
         for v in [0usize, 7, 10, 99, 100, 12345, usize::MAX] {
-            let mut out = Vec::new();
-            push_uint(&mut out, v);
-            assert_eq!(String::from_utf8(out).unwrap(), v.to_string());
+            assert_eq!(uint_text(&mut [0; 20], v), v.to_string().as_bytes());
         }
-        let mut out = Vec::new();
-        push_int(&mut out, -308);
-        assert_eq!(out, b"-308");
     }
 }

@@ -1,8 +1,11 @@
 use super::Options;
 use crate::back::chunks::{write_items, write_staged};
-use crate::back::names::Names;
-use crate::back::num::push_num;
-use crate::back::{file_objective, header_lines, invalid_input, validate, writes_as_binary, Sink, OBJ_ROW};
+use crate::back::cursor::Cursor;
+use crate::back::names::{Names, PAD};
+use crate::back::num::{push_num, write_num};
+use crate::back::{
+    file_objective, header_lines, invalid_input, validate, writes_as_binary, Sink, MAX_NUMBER_LEN, OBJ_ROW,
+};
 use crate::milp::{Col, ColKind, Column, Milp, Sense};
 use std::io::{self, Write};
 
@@ -96,6 +99,7 @@ impl Writer {
         );
         let col_names = Names::new(cols.iter().map(|c| c.name.as_str()));
         let matrix_rows = Names::new(row_names.iter().copied());
+        let row_room = matrix_rows.max_len().max(PAD);
 
         sink.text("COLUMNS")?;
         let integer = |j: usize| cols[j].kind != ColKind::Continuous;
@@ -121,18 +125,21 @@ impl Writer {
                 // Every entry line starts `    COLUMN `: laid out once per column, then
                 // copied as one block per entry.
                 let prefix = LinePrefix::new(&col_names, j);
+                // The room of the column's longest possible lines, reserved once.
+                let line = prefix.room() + row_room + 2 + MAX_NUMBER_LEN;
+                let mut out = Cursor::new(out, line * pos.len().max(1));
                 if pos.is_empty() {
                     // Every column must appear in COLUMNS to exist at all.
-                    prefix.push(out, &col_names);
-                    out.extend_from_slice(OBJ_ROW.as_bytes());
-                    out.extend_from_slice(b" 0\n");
+                    prefix.write(&mut out, &col_names);
+                    out.bytes(OBJ_ROW.as_bytes());
+                    out.bytes(b" 0\n");
                 }
                 for (&p, &v) in pos.iter().zip(vals) {
-                    prefix.push(out, &col_names);
-                    matrix_rows.push(out, p as usize);
-                    out.push(b' ');
-                    push_num(out, v);
-                    out.push(b'\n');
+                    prefix.write(&mut out, &col_names);
+                    matrix_rows.write(&mut out, p as usize);
+                    out.byte(b' ');
+                    write_num(&mut out, v);
+                    out.byte(b'\n');
                 }
             },
         )?;
@@ -219,15 +226,19 @@ impl LinePrefix {
         LinePrefix { text, len, col }
     }
 
+    /// The most [`LinePrefix::write`] needs.
+    fn room(&self) -> usize {
+        self.len.max(Self::BLOCK)
+    }
+
     #[inline]
-    fn push(&self, out: &mut Vec<u8>, names: &Names) {
+    fn write(&self, out: &mut Cursor<'_>, names: &Names) {
         if self.len <= Self::BLOCK {
-            out.extend_from_slice(&self.text);
-            out.truncate(out.len() - Self::BLOCK + self.len);
+            out.block(&self.text, self.len);
         } else {
-            out.extend_from_slice(b"    ");
-            names.push(out, self.col);
-            out.push(b' ');
+            out.bytes(b"    ");
+            names.write(out, self.col);
+            out.byte(b' ');
         }
     }
 }
