@@ -18,7 +18,8 @@
 //! polishing and replay read.
 
 use crate::bounds::InputBox;
-use crate::milp::{name, Col, ColKind, LinExpr, Milp, Sense};
+use crate::milp::{name, Col, ColKind, LinExpr, Milp, Row, Sense};
+use rayon::prelude::*;
 
 /// What the presolve did, for headers and reports.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
@@ -141,18 +142,27 @@ pub fn presolve(milp: Milp, split: Option<&SplitInputs>) -> Presolved {
         };
         map.push(e);
     }
-    for row in milp.rows {
-        let e = substitute_in_place(&map, row.terms);
-        let rhs = row.rhs - e.constant;
-        // Each new column stands for one old column only, so no two terms merge: a row is
-        // empty when every term it has left is 0.
-        let terms = e.terms;
-        if terms.iter().all(|t| t.1 == 0.0) && satisfied(row.sense, rhs) {
-            stats.empty_rows += 1;
-            continue;
-        }
-        out.add_row(row.name, terms, row.sense, rhs);
-    }
+    // Row by row on rayon's threads (each is a pass over its terms, independent of the
+    // others), collected in order.
+    let n_rows = milp.rows.len();
+    let map_ref = &map;
+    let rows: Vec<Row> = milp
+        .rows
+        .into_par_iter()
+        .filter_map(|row| {
+            let e = substitute_in_place(map_ref, row.terms);
+            let rhs = row.rhs - e.constant;
+            // Each new column stands for one old column only, so no two terms merge: a row is
+            // empty when every term it has left is 0.
+            let terms = e.terms;
+            if terms.iter().all(|t| t.1 == 0.0) && satisfied(row.sense, rhs) {
+                return None;
+            }
+            Some(Row { terms, rhs, ..row })
+        })
+        .collect();
+    stats.empty_rows += n_rows - rows.len();
+    out.add_rows(rows);
     for ind in milp.indicators {
         let e = substitute(&map, &ind.terms);
         let Image::Col(binary) = map[ind.binary.index()] else {

@@ -29,6 +29,7 @@ mod names;
 pub use expr::LinExpr;
 
 use names::NameIndex;
+use rayon::prelude::*;
 use std::fmt::Display;
 
 /// The one spelling of a generated name: `kind`, then each part, joined by `_` (`name("x",
@@ -175,7 +176,15 @@ fn normalize_terms(terms: &mut Vec<(Col, f64)>) {
     // Most rows arrive sorted with no repeats (lowering appends columns in order, presolve maps
     // them monotonically): one pass proves it, where even a sorted input costs the stable sort
     // a scratch buffer.
-    if !terms.windows(2).all(|w| w[0].0 < w[1].0) {
+    // One pass for both questions (sorted without repeats? any zero?), without an early exit
+    // that would keep the loop from being vectorised: nearly every row answers yes and no.
+    let mut sorted = true;
+    let mut zero = terms.first().is_some_and(|t| t.1 == 0.0);
+    for w in terms.windows(2) {
+        sorted &= w[0].0 < w[1].0;
+        zero |= w[1].1 == 0.0;
+    }
+    if !sorted {
         terms.sort_by_key(|t| t.0);
         terms.dedup_by(|next, kept| {
             let same = next.0 == kept.0;
@@ -185,7 +194,7 @@ fn normalize_terms(terms: &mut Vec<(Col, f64)>) {
             same
         });
     }
-    if terms.iter().any(|t| t.1 == 0.0) {
+    if zero || !sorted {
         terms.retain(|t| t.1 != 0.0);
     }
     // Rows are built by appending, so their buffers have up to twice the room they need.
@@ -255,6 +264,11 @@ impl Milp {
     /// column of this model (a `Col` of another model is a bug of the caller).
     fn admit(&mut self, name: String, indicator: bool, terms: &mut Vec<(Col, f64)>) -> String {
         normalize_terms(terms);
+        self.admit_normalized(name, indicator, terms)
+    }
+
+    /// [`Milp::admit`] of terms already normalised.
+    fn admit_normalized(&mut self, name: String, indicator: bool, terms: &[(Col, f64)]) -> String {
         self.check_cols(&name, terms);
         let (what, count, tag) = match indicator {
             true => ("indicator", self.indicators.len(), INDICATOR),
@@ -284,7 +298,9 @@ impl Milp {
     }
 
     fn check_cols(&self, what: &str, terms: &[(Col, f64)]) {
-        if let Some((c, _)) = terms.iter().find(|(c, _)| c.index() >= self.cols.len()) {
+        // The terms are normalised (sorted by column): the out-of-range ones are a tail.
+        let first_out = terms.partition_point(|(c, _)| c.index() < self.cols.len());
+        if let Some((c, _)) = terms.get(first_out) {
             panic!(
                 "model {}: {what} reads column {} of {}: a column of another model",
                 self.name,
@@ -304,6 +320,18 @@ impl Milp {
             sense,
             rhs,
         });
+    }
+
+    /// Adds `rows` in order, as [`Milp::add_row`] would one by one; their terms are normalised
+    /// on rayon's threads first (for a pass that rebuilds a whole model, such as presolve:
+    /// normalising is a pass over every entry, the names are claimed in order after it).
+    pub fn add_rows(&mut self, mut rows: Vec<Row>) {
+        rows.par_iter_mut().for_each(|r| normalize_terms(&mut r.terms));
+        self.rows.reserve(rows.len());
+        for row in rows {
+            let name = self.admit_normalized(row.name, false, &row.terms);
+            self.rows.push(Row { name, ..row });
+        }
     }
 
     /// Replaces the terms and right-hand side of row `r` (its name and sense stay), normalising
