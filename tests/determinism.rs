@@ -112,3 +112,40 @@ fn models_and_reports_do_not_depend_on_threads_or_runs() {
         }
     }
 }
+
+/// The whole compile (lowering, presolve, coefficient hygiene and the writers all run on
+/// rayon's pool) gives the same bytes with a pool of 1, 2 or 3 threads, for a dense and a conv
+/// net, in both formats.
+#[test]
+fn compiled_files_do_not_depend_on_the_pool_size() {
+    let root = crate::common::root();
+    let img = root.join("fixtures/images/mnist_test_0_label7.png");
+    let dir = tempfile::tempdir().unwrap();
+    for net in ["mnist_20x3.onnx", "mnist_conv_tiny.onnx"] {
+        let net_path = root.join("fixtures").join(net);
+        for suffix in ["mps", "lp"] {
+            let texts: Vec<Vec<u8>> = ["1", "2", "3"]
+                .iter()
+                .map(|threads| {
+                    let out = dir.path().join(format!("{net}.{threads}.{suffix}"));
+                    let run = Command::new(env!("CARGO_BIN_EXE_nnmilp"))
+                        .args([
+                            "adversarial",
+                            net_path.to_str().unwrap(),
+                            "--image",
+                            img.to_str().unwrap(),
+                        ])
+                        .args(["--bounds", "interval", "-o", out.to_str().unwrap()])
+                        .env("RAYON_NUM_THREADS", threads)
+                        .output()
+                        .expect("run nnmilp");
+                    assert!(run.status.success(), "{net}: {}", String::from_utf8_lossy(&run.stderr));
+                    std::fs::read(&out).unwrap()
+                })
+                .collect();
+            assert!(texts[0].len() > 10_000, "{net}.{suffix}: {} bytes", texts[0].len());
+            assert!(texts[0] == texts[1], "{net}.{suffix}: 1 vs 2 threads");
+            assert!(texts[0] == texts[2], "{net}.{suffix}: 1 vs 3 threads");
+        }
+    }
+}

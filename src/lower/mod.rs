@@ -29,6 +29,7 @@ pub use distance::{add_distance, with_distance, DistanceForm, Norm, WithDistance
 use crate::bounds::Bounds;
 use crate::ir::{Drain, Handle, Network, Op};
 use crate::milp::{name, Col, ColKind, LinExpr, Milp, Sense};
+use rayon::prelude::*;
 use std::borrow::Borrow;
 use thiserror::Error;
 
@@ -225,7 +226,11 @@ fn lower_from(mut src: impl Source, bounds: &Bounds, options: LowerOptions) -> R
             Op::Input => (0..layer.size())
                 .map(|j| LinExpr::var(milp.add_col(name("in", [&j]), lo[j], hi[j], ColKind::Continuous)))
                 .collect(),
+            // Each unit on its own, on rayon's threads (a dense layer's units are the bulk of
+            // the lowering); each is built term by term as on one thread, so the expressions
+            // do not depend on the thread count.
             Op::Affine { .. } | Op::Sum { .. } => (0..layer.size())
+                .into_par_iter()
                 .map(|i| linear_unit(&layer.op, i, |g, k| &values[g.index()][k]).expect("a linear op"))
                 .collect(),
             Op::Relu { input } => {
@@ -236,6 +241,10 @@ fn lower_from(mut src: impl Source, bounds: &Bounds, options: LowerOptions) -> R
                 let consume = dropped_after(net, &values, *input, h);
                 if consume {
                     consumed.push(*input);
+                    // Negated where they are, on rayon's threads, before the units take them.
+                    values[input.index()]
+                        .par_iter_mut()
+                        .for_each(|e| e.terms.iter_mut().for_each(|t| t.1 = -t.1));
                 }
                 let mut out = Vec::with_capacity(layer.size());
                 for j in 0..layer.size() {
@@ -244,8 +253,8 @@ fn lower_from(mut src: impl Source, bounds: &Bounds, options: LowerOptions) -> R
                     let neg = |values: &mut Vec<Vec<LinExpr>>| {
                         let pre = &mut values[input.index()][j];
                         if consume {
+                            // Negated above.
                             let mut terms = std::mem::take(&mut pre.terms);
-                            terms.iter_mut().for_each(|t| t.1 = -t.1);
                             terms.reserve_exact(2);
                             (terms, pre.constant)
                         } else {
