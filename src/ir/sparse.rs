@@ -55,6 +55,30 @@ impl SparseMatrix {
         )
     }
 
+    /// The rows of `blocks`, in order, as one matrix of `n_cols` columns (blocks built apart,
+    /// on several threads).
+    pub fn stack(n_cols: usize, blocks: Vec<SparseMatrix>) -> Self {
+        let nnz = blocks.iter().map(|b| b.cols.len()).sum();
+        let n_rows = blocks.iter().map(|b| b.n_rows).sum();
+        let mut row_start = Vec::with_capacity(n_rows + 1);
+        row_start.push(0);
+        let (mut cols, mut vals) = (Vec::with_capacity(nnz), Vec::with_capacity(nnz));
+        for b in blocks {
+            assert_eq!(b.n_cols, n_cols, "stacked blocks have {n_cols} columns");
+            let offset = cols.len();
+            row_start.extend(b.row_start[1..].iter().map(|s| s + offset));
+            cols.extend_from_slice(&b.cols);
+            vals.extend_from_slice(&b.vals);
+        }
+        SparseMatrix {
+            n_rows,
+            n_cols,
+            row_start,
+            cols,
+            vals,
+        }
+    }
+
     pub fn diagonal(d: &[f64]) -> Self {
         let rows = d.iter().enumerate().map(|(i, &v)| std::iter::once((i, v)));
         Self::from_rows_with_capacity(d.len(), rows, d.len())
@@ -291,6 +315,19 @@ impl CsrBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stacked_blocks_are_the_rows_in_order() {
+        let dense = [1.0, 0.0, 2.0, 0.0, -1.0, 3.0, 0.0, 0.0, 0.0, 4.0, 5.0, 0.0];
+        let whole = SparseMatrix::from_dense(4, 3, &dense);
+        let parts = vec![
+            SparseMatrix::from_dense(1, 3, &dense[..3]),
+            SparseMatrix::from_dense(2, 3, &dense[3..9]),
+            SparseMatrix::from_dense(0, 3, &[]),
+            SparseMatrix::from_dense(1, 3, &dense[9..]),
+        ];
+        assert_eq!(SparseMatrix::stack(3, parts), whole);
+    }
 
     #[test]
     fn compose_matches_dense_product() {
