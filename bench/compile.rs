@@ -73,6 +73,8 @@ impl Phases {
 }
 
 fn main() {
+    // The process set up as the CLI's, so that the phases are the CLI's.
+    nnmilp::cli::tune_allocator();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let (net_path, out_path) = match &args[..] {
         [n, o, ..] => (n.clone(), o.clone()),

@@ -4,6 +4,7 @@ use clap::Parser;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    nnmilp::cli::tune_allocator();
     match nnmilp::cli::Cli::parse().run() {
         Ok(out) => match out.print() {
             Ok(()) => ExitCode::SUCCESS,

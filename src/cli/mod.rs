@@ -123,3 +123,23 @@ impl Cli {
         self.command.run()
     }
 }
+
+/// Tunes glibc's allocator for this process; the `nnmilp` binary calls it first thing in `main`
+/// (a library leaves the allocator to its program). A compile frees one phase's large buffers
+/// (the file's bytes, the decoded tensors, the matrices) and then allocates the next phase's:
+/// freed memory is kept for reuse instead of going back to the system, to be faulted in again
+/// as fresh zeroed pages (allocations up to 32 MB come from the heap, which is never trimmed),
+/// and there is one arena, so that what rayon's threads free is reused by every thread (with
+/// an arena per thread, the parallel lowering left a dense net's run 25 MB larger). Measured
+/// on 784-1024³-10: peak RSS 99 → 73 MB, the load and the lowering faster. Other allocators
+/// than glibc's are left as they are.
+pub fn tune_allocator() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: `mallopt` only sets allocator parameters (under glibc's own lock). A refused
+    // value (an old glibc) leaves the default, which is only slower.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+        libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX);
+    }
+}
