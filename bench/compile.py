@@ -20,6 +20,9 @@ committed) it measures, one process at a time, medians of --repeat runs:
   + `ReluBigMFormulation` + Pyomo `write`), each in its own process under a time limit; a peer
   that refuses the network is recorded with its error.
 
+Every tool reads the same image (a `.npy` of the test image's pixels / 255) and every run writes
+a file that does not exist yet (the previous run's is removed before the clock starts).
+
 The machine is shared: run it under `nice -n 10` and say so with the results.
 """
 
@@ -182,8 +185,18 @@ def timed(cmd, timeout, env=None):
     return wall, rss, p.stdout, err
 
 
+def fresh(path):
+    """Removes `path` before a timed run, so that every run, nnmilp's and the peers', writes a
+    file that does not exist yet: replacing one costs the kernel the old file's pages and blocks
+    (45-65 ms for a 133 MB file on the shared machine), which is not the writer's work and fell
+    on every run but the first."""
+    if os.path.exists(path):
+        os.remove(path)
+
+
 def nnmilp_cli(binary, net, image, out, timeout):
     report = out + ".json"
+    fresh(out)
     # Interval bounds, named: the default (`auto`) first searches for an example and tightens
     # around it, which is not the compile this measures.
     cmd = [binary, "adversarial", net, "--image", image, "--bounds", "interval", "-o", out, "--report", report]
@@ -197,6 +210,7 @@ def nnmilp_cli(binary, net, image, out, timeout):
 
 
 def phases(bench_bin, net, out, timeout):
+    fresh(out)
     _, rss, stdout, err = timed([bench_bin, net, out], timeout)
     if err:
         return {"error": err}
@@ -293,6 +307,7 @@ print(json.dumps({"build": t1 - t0, "write": t2 - t1, "bytes": os.path.getsize(o
 
 
 def peer_run(peer, net, img_npy, target, n_out, out, timeout):
+    fresh(out)
     wall, rss, stdout, err = timed([sys.executable, "-c", PEER_CODE, peer, net, img_npy, str(target), str(n_out), out,
                                     str(MARGIN)], timeout)
     rec = {"wall": wall, "rss": rss, "error": err}
@@ -344,7 +359,9 @@ def main():
         print(f"== {name}: {os.path.getsize(net)} bytes, target {target}", flush=True)
         for suffix in args.suffixes.split(","):
             out = os.path.join(args.work, f"{name}{suffix}")
-            runs = [nnmilp_cli(binary, net, image, out, args.timeout) for _ in range(args.repeat)]
+            # The image the peers read, so that every tool starts from the same files (nnmilp
+            # reads the IDX file too, but checking its CRC means unpacking all 10,000 images).
+            runs = [nnmilp_cli(binary, net, img_npy, out, args.timeout) for _ in range(args.repeat)]
             ph = [phases(bench_bin, net, os.path.join(args.work, f"{name}.phases{suffix}"), args.timeout)
                   for _ in range(args.repeat)]
             r["nnmilp"][suffix] = runs
@@ -381,7 +398,9 @@ def write_markdown(results, args):
              f"`python3 bench/compile.py --repeat {args.repeat}` (niced, on the project's shared 2-core machine while "
              "other developers built and tested; medians of the repeats, one process at a time). nnmilp: release "
              "build, `adversarial NET --image IMG -o OUT` (L1, big-M, interval bounds). Peers: build + write of the "
-             "same problem as MPS, in their own process.", ""]
+             "same problem as MPS, in their own process. Every run writes a file that does not exist yet (the "
+             "previous run's output is removed before the clock starts, for nnmilp and the peers alike), and every tool "
+             "reads the same image: a `.npy` of the test image's pixels / 255.", ""]
     lines += ["## End to end (wall seconds, peak RSS)", "",
               "| net | ONNX MB | nnmilp .mps | MB/s | .lp | .mps.gz | .lp.gz | gurobi-ml | PySCIPOpt-ML | OMLT | nnmilp RSS MB | best peer RSS MB | speed-up vs fastest peer |",
               "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
