@@ -131,15 +131,18 @@ impl Cli {
 /// as fresh zeroed pages (allocations up to 32 MB come from the heap, which is never trimmed),
 /// and there is one arena, so that what rayon's threads free is reused by every thread (with
 /// an arena per thread, the parallel lowering left a dense net's run 25 MB larger). Measured
-/// on 784-1024³-10: peak RSS 99 → 73 MB, the load and the lowering faster. Other allocators
-/// than glibc's are left as they are.
+/// on 784-1024³-10: peak RSS 99 → 73 MB, the load and the lowering faster. A user who tunes
+/// glibc's allocator (`GLIBC_TUNABLES`, `MALLOC_ARENA_MAX`: on a machine with many cores, for
+/// a batch of parallel solves) is left alone, and so are other allocators than glibc's.
 pub fn tune_allocator() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: `mallopt` only sets allocator parameters (under glibc's own lock). A refused
-    // value (an old glibc) leaves the default, which is only slower.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 1);
-        libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
-        libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX);
+    if std::env::var_os("GLIBC_TUNABLES").is_none() && std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: `mallopt` only sets allocator parameters (under glibc's own lock). A
+        // refused value (an old glibc) leaves the default, which is only slower.
+        unsafe {
+            libc::mallopt(libc::M_ARENA_MAX, 1);
+            libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+            libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX);
+        }
     }
 }
