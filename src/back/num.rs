@@ -23,7 +23,7 @@ pub(crate) fn push_num(out: &mut Vec<u8>, v: f64) {
 /// trailing `.0` goes, and its exponent form is ours without the `+`; only the two decades where
 /// the rules differ, and possible ties (see [`round_ties_up`]), take the general path, which
 /// takes the digits apart and lays them out again.
-#[inline]
+#[inline(always)]
 pub(crate) fn write_num(out: &mut Cursor<'_>, v: f64) {
     debug_assert!(v.is_finite(), "format_number({v})");
     if v == 0.0 {

@@ -309,10 +309,9 @@ impl<'a> ByColumn<'a> {
             nnz += self.count[j];
             block.start.push(nnz);
         }
-        // Sized to the block's entries; every zero is overwritten below.
-        block.pos.clear();
+        // Sized to the block's entries, keeping the previous block's (every entry is written
+        // below, once): clearing first zeroed 12 bytes per matrix entry for nothing.
         block.pos.resize(nnz, 0);
-        block.val.clear();
         block.val.resize(nnz, 0.0);
         let mut next = block.start.clone();
         for p in 0..self.next_col.len() {
@@ -327,6 +326,7 @@ impl<'a> ByColumn<'a> {
                 // Visited in the first block only (its `next_col` starts at 0).
                 let k = &mut next[0];
                 block.pos[*k] = p32;
+                block.val[*k] = 0.0;
                 *k += 1;
                 self.next_col[p] = u32::MAX;
                 continue;
