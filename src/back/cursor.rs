@@ -30,6 +30,34 @@ impl<'a> Cursor<'a> {
         Cursor { out, pos, end }
     }
 
+    /// Length of the vector's text, what the cursor wrote included.
+    #[inline(always)]
+    pub(crate) fn len(&self) -> usize {
+        self.pos as usize - self.out.as_ptr() as usize
+    }
+
+    /// Inserts `s` at `at` of the text, moving the bytes after it right (a rare edit: an LP
+    /// term that turns out not to fit its line).
+    pub(crate) fn insert(&mut self, at: usize, s: &[u8]) {
+        let len = self.len();
+        assert!(at <= len && self.room() >= s.len(), "cursor out of room");
+        // SAFETY: `at..len` is text; moved right by `s.len()` it stays inside the room, checked
+        // above; `s` is a distinct borrow.
+        unsafe {
+            let base = self.out.as_mut_ptr();
+            ptr::copy(base.add(at), base.add(at + s.len()), len - at);
+            ptr::copy_nonoverlapping(s.as_ptr(), base.add(at), s.len());
+            self.pos = self.pos.add(s.len());
+        }
+    }
+
+    /// Replaces byte `at` of the text.
+    pub(crate) fn set(&mut self, at: usize, b: u8) {
+        assert!(at < self.len(), "byte {at} is not text yet");
+        // SAFETY: `at` is inside the text, checked above.
+        unsafe { *self.out.as_mut_ptr().add(at) = b }
+    }
+
     #[inline(always)]
     fn room(&self) -> usize {
         self.end as usize - self.pos as usize
@@ -134,6 +162,21 @@ mod tests {
             c.block(&block, 0);
         }
         assert_eq!(out, b"abcabcdefgh");
+    }
+
+    #[test]
+    fn edits_move_the_text_after_them() {
+        let mut out = b"head".to_vec();
+        {
+            let mut c = Cursor::new(&mut out, 16);
+            c.bytes(b" ab cd");
+            assert_eq!(c.len(), 10);
+            c.set(7, b'\n');
+            c.insert(8, b"   ");
+            c.byte(b'|');
+            assert_eq!(c.len(), 14);
+        }
+        assert_eq!(out, b"head ab\n   cd|");
     }
 
     #[test]

@@ -35,13 +35,7 @@ impl Names {
         &self.bytes[self.start[i]..self.start[i + 1]]
     }
 
-    /// Appends name `i` to `out`.
-    #[inline]
-    pub(crate) fn push(&self, out: &mut Vec<u8>, i: usize) {
-        self.write(&mut Cursor::new(out, PAD.max(self.get(i).len())), i);
-    }
-
-    /// [`Names::push`] through a cursor with room for [`PAD`] bytes or the name, whichever is
+    /// Appends name `i` through a cursor with room for [`PAD`] bytes or the name, whichever is
     /// longer.
     #[inline]
     pub(crate) fn write(&self, out: &mut Cursor<'_>, i: usize) {
@@ -64,7 +58,7 @@ impl Names {
 
 #[cfg(test)]
 mod tests {
-    use super::Names;
+    use super::{Cursor, Names, PAD};
 
     #[test]
     fn names_come_back_whole_whatever_their_length() {
@@ -74,7 +68,7 @@ mod tests {
         let mut out = b"head ".to_vec();
         for (i, n) in list.iter().enumerate() {
             assert_eq!(names.get(i), n.as_bytes());
-            names.push(&mut out, i);
+            names.write(&mut Cursor::new(&mut out, PAD.max(n.len())), i);
             out.push(b'|');
         }
         assert_eq!(String::from_utf8(out).unwrap(), format!("head {}|", list.join("|")));

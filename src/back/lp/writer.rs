@@ -1,7 +1,8 @@
 use super::Options;
 use crate::back::chunks::write_items;
-use crate::back::names::Names;
-use crate::back::num::push_num;
+use crate::back::cursor::Cursor;
+use crate::back::names::{Names, PAD};
+use crate::back::num::{push_num, write_num};
 use crate::back::{
     file_objective, header_lines, invalid_input, validate, writes_as_binary, Sink, MAX_NAME_LEN, MAX_NUMBER_LEN,
     OBJ_ROW,
@@ -68,8 +69,10 @@ impl Writer {
 
     fn write_model(&self, milp: &Milp, sink: &mut Sink<'_>) -> io::Result<()> {
         let cols = milp.cols();
+        let names = Names::new(cols.iter().map(|c| c.name.as_str()));
         let wrap = Wrap {
-            names: Names::new(cols.iter().map(|c| c.name.as_str())),
+            term_room: 3 + MAX_NUMBER_LEN + names.max_len().max(PAD),
+            names,
             width: self.options.line_width.clamp(MIN_WIDTH, MAX_WIDTH),
         };
 
@@ -162,6 +165,8 @@ fn label(name: &str) -> impl FnOnce(&mut Vec<u8>) + '_ {
 struct Wrap {
     names: Names,
     width: usize,
+    /// The most one term (`- <number> <name>`) takes through a cursor.
+    term_room: usize,
 }
 
 impl Wrap {
@@ -179,36 +184,37 @@ impl Wrap {
     ) {
         let mut line_start = out.len();
         head(out);
-        let mut term: Vec<u8> = Vec::with_capacity(MAX_TERM);
+        // Room for every term on a continuation line of its own, and the right-hand side.
+        let room = (terms.len() + 1) * (CONTINUATION.len() + 1 + self.term_room) + MAX_TAIL + 1;
+        let mut out = Cursor::new(out, room);
         let named = terms.iter().map(|&(c, v)| (c.index(), v));
         let zero = (terms.is_empty()).then_some((0, 0.0));
         for (k, (col, v)) in zero.into_iter().chain(named).enumerate() {
-            term.clear();
+            // ` term`, laid out in place; moved to a continuation line below if it does not fit.
+            let blank = out.len();
+            out.byte(b' ');
             if v == 0.0 {
-                term.push(b'0');
+                out.byte(b'0');
             } else {
-                term.push(if v < 0.0 { b'-' } else { b'+' });
+                out.byte(if v < 0.0 { b'-' } else { b'+' });
                 if v.abs() != 1.0 {
-                    term.push(b' ');
-                    push_num(&mut term, v.abs());
+                    out.byte(b' ');
+                    write_num(&mut out, v.abs());
                 }
             }
-            term.push(b' ');
-            self.names.push(&mut term, col);
-            let line_len = out.len() - line_start;
+            out.byte(b' ');
+            self.names.write(&mut out, col);
+            let (line_len, term_len) = (blank - line_start, out.len() - blank - 1);
             let wrap = if k == 0 {
-                line_len + 1 + term.len() + MAX_TAIL > MAX_LINE
+                line_len + 1 + term_len + MAX_TAIL > MAX_LINE
             } else {
-                line_len + 1 + term.len() > self.width
+                line_len + 1 + term_len > self.width
             };
             if wrap {
-                out.push(b'\n');
-                line_start = out.len();
-                out.extend_from_slice(CONTINUATION.as_bytes());
-            } else {
-                out.push(b' ');
+                out.set(blank, b'\n');
+                out.insert(blank + 1, CONTINUATION.as_bytes());
+                line_start = blank + 1;
             }
-            out.extend_from_slice(&term);
         }
         if let Some((sense, v)) = rhs {
             let op: &[u8] = match sense {
@@ -216,15 +222,15 @@ impl Wrap {
                 Sense::Ge => b" >= ",
                 Sense::Eq => b" = ",
             };
-            out.extend_from_slice(op);
-            push_num(out, v);
+            out.bytes(op);
+            write_num(&mut out, v);
         }
         debug_assert!(
             out.len() - line_start <= MAX_LINE,
             "LP line of {} characters",
             out.len() - line_start
         );
-        out.push(b'\n');
+        out.byte(b'\n');
     }
 }
 
