@@ -130,7 +130,7 @@ impl Drop for Cursor<'_> {
 }
 
 /// Longest text [`Cursor::bytes`] copies with fixed-size moves.
-pub(crate) const SHORT: usize = 32;
+const SHORT: usize = 32;
 
 #[cfg(test)]
 mod tests {

@@ -145,12 +145,11 @@ pub fn presolve(milp: Milp, split: Option<&SplitInputs>) -> Presolved {
     // Row by row on rayon's threads (each is a pass over its terms, independent of the
     // others), collected in order.
     let n_rows = milp.rows.len();
-    let map_ref = &map;
     let rows: Vec<Row> = milp
         .rows
         .into_par_iter()
         .filter_map(|row| {
-            let e = substitute_in_place(map_ref, row.terms);
+            let e = substitute_in_place(&map, row.terms);
             let rhs = row.rhs - e.constant;
             // Each new column stands for one old column only, so no two terms merge: a row is
             // empty when every term it has left is 0.

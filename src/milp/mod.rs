@@ -173,11 +173,9 @@ impl PartialEq for NameIndex {
 /// place: a row is the largest object lowering makes, and a second buffer per row doubled the
 /// memory it passed through.
 fn normalize_terms(terms: &mut Vec<(Col, f64)>) {
-    // Most rows arrive sorted with no repeats (lowering appends columns in order, presolve maps
-    // them monotonically): one pass proves it, where even a sorted input costs the stable sort
-    // a scratch buffer.
-    // One pass for both questions (sorted without repeats? any zero?), without an early exit
-    // that would keep the loop from being vectorised: nearly every row answers yes and no.
+    // Most rows arrive sorted with no repeats and no zeros (lowering appends columns in order,
+    // presolve maps them monotonically): one pass proves both, without an early exit, where
+    // even a sorted input costs the stable sort a scratch buffer.
     let mut sorted = true;
     let mut zero = terms.first().is_some_and(|t| t.1 == 0.0);
     for w in terms.windows(2) {
