@@ -13,7 +13,8 @@ committed) it measures, one process at a time, medians of --repeat runs:
 - the per-phase split (read, decode, load, bounds, lower, write) with each phase's peak RSS, from
   `bench/compile.rs`, built as the `compile-phases` binary (network only, no task rows), and the formatting limit: the same numbers
   formatted by zmij with no layout and no I/O;
-- the dd limit: the same number of bytes written with no formatting (`dd bs=1M conv=fsync`);
+- the dd limit: the same number of bytes written with no formatting (`dd bs=1M`, to a new file,
+  not synced: nnmilp, like the peers, leaves the writeback to the kernel unless asked `--fsync`);
 - the peers' build + write of the same problem (input box [0,1], d >= |x - img|, targeted margin
   rows y_t - 1.2 y_j >= 0, minimise sum d) as MPS: gurobi-machinelearning (`add_onnx_constr` +
   `Model.write`), PySCIPOpt-ML (`add_onnx_constr` + `writeProblem`), OMLT (`load_onnx_neural_network`
@@ -21,7 +22,8 @@ committed) it measures, one process at a time, medians of --repeat runs:
   that refuses the network is recorded with its error.
 
 Every tool reads the same image (a `.npy` of the test image's pixels / 255) and every run writes
-a file that does not exist yet (the previous run's is removed before the clock starts).
+a file that does not exist yet (the previous run's is removed before the clock starts), with no
+dirty pages of an earlier run left for the kernel to write back meanwhile (`sync` first).
 
 The machine is shared: run it under `nice -n 10` and say so with the results.
 """
@@ -189,9 +191,11 @@ def fresh(path):
     """Removes `path` before a timed run, so that every run, nnmilp's and the peers', writes a
     file that does not exist yet: replacing one costs the kernel the old file's pages and blocks
     (45-65 ms for a 133 MB file on the shared machine), which is not the writer's work and fell
-    on every run but the first."""
+    on every run but the first. Then syncs, so that the kernel is not writing back an earlier
+    run's file (none of the tools syncs its own) while this one runs."""
     if os.path.exists(path):
         os.remove(path)
+    os.sync()
 
 
 def nnmilp_cli(binary, net, image, out, timeout):
@@ -222,8 +226,9 @@ def phases(bench_bin, net, out, timeout):
 def dd_limit(nbytes, work):
     target = os.path.join(work, "dd.out")
     mb = max(1, (nbytes + (1 << 20) - 1) >> 20)
+    fresh(target)
     t0 = time.perf_counter()
-    subprocess.run(["dd", "if=/dev/zero", f"of={target}", "bs=1M", f"count={mb}", "conv=fsync"],
+    subprocess.run(["dd", "if=/dev/zero", f"of={target}", "bs=1M", f"count={mb}"],
                    check=True, capture_output=True)
     s = time.perf_counter() - t0
     os.remove(target)

@@ -11,7 +11,7 @@
 //! Phases: read (the file's bytes), decode (the protobuf decoder alone, for reference: the
 //! floor of `load`), load (decode + translation into the IR, as the CLI does it), bounds
 //! (interval), lower (big-M, network only: no task objective; from the network by value, as
-//! the CLI lowers a model it only writes), write (`back::write_file`, atomic, synced). Before
+//! the CLI lowers a model it only writes), write (`back::write_file`, atomic, not synced: the CLI's default). Before
 //! each phase the kernel's peak-RSS counter is reset
 //! (`/proc/self/clear_refs`, Linux), so each phase's `peak_rss_mb` is the largest resident set
 //! *during* that phase, including what earlier phases still hold. Then the formatting limit:

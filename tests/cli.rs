@@ -144,21 +144,31 @@ fn tiny_budget_is_infeasible() {
     assert!(r["solve"]["example"].is_null());
 }
 
-/// Same input and options give the same bytes; the header names the tool, the network's
-/// SHA-256 and the options.
+/// Same input and options give the same bytes, synced to the disk (`--fsync`, before or after
+/// the subcommand) or not; the header names the tool, the network's SHA-256 and the options.
 #[test]
 fn written_models_are_byte_identical_and_say_what_made_them() {
     let dir = tempfile::tempdir().unwrap();
-    for name in ["a.mps", "b.mps", "a.lp", "b.lp", "a.lp.gz"] {
-        let out = nnmilp(
-            &["adversarial", &fixture(NET), "--image", &fixture(IMG), "-o", name],
-            dir.path(),
-        );
+    let (net, img) = (fixture(NET), fixture(IMG));
+    let args = |name: &'static str| vec!["adversarial", &net, "--image", &img, "-o", name];
+    let runs = [
+        args("a.mps"),
+        args("b.mps"),
+        args("a.lp"),
+        args("b.lp"),
+        args("a.lp.gz"),
+        [&["--fsync"][..], &args("c.mps")].concat(),
+        [&args("c.lp")[..], &["--fsync"]].concat(),
+    ];
+    for run in &runs {
+        let out = nnmilp(run, dir.path());
         assert!(out.status.success(), "{}", stderr(&out));
     }
     let read = |n: &str| std::fs::read(dir.path().join(n)).unwrap();
     assert_eq!(read("a.mps"), read("b.mps"));
+    assert_eq!(read("a.mps"), read("c.mps"));
     assert_eq!(read("a.lp"), read("b.lp"));
+    assert_eq!(read("a.lp"), read("c.lp"));
     let mut gz = String::new();
     std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&read("a.lp.gz")[..]), &mut gz).unwrap();
     assert_eq!(gz.as_bytes(), &read("a.lp")[..]);
@@ -176,7 +186,7 @@ fn written_models_are_byte_identical_and_say_what_made_them() {
         .map(|e| e.unwrap().file_name())
         .collect();
     names.sort();
-    assert_eq!(names.len(), 5, "{names:?}");
+    assert_eq!(names.len(), runs.len(), "{names:?}");
 }
 
 #[test]

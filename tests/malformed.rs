@@ -675,14 +675,16 @@ fn numbers_beyond_what_highs_accepts_are_refused_not_infeasible() {
 
 // ---- interrupts ------------------------------------------------------------------------------
 
-/// Starts `nnmilp adversarial` on the tiny net writing `m.mps`, paused before the rename; sends
-/// `signal` once the temporary file exists; returns the folder's listing afterwards.
-fn interrupted(signal: &str) -> (BTreeSet<String>, Option<i32>) {
+/// Starts `nnmilp adversarial` on the tiny net writing `m.mps` (with the global flags `flags`),
+/// paused before the rename; sends `signal` once the temporary file exists; returns the
+/// folder's listing afterwards.
+fn interrupted(signal: &str, flags: &[&str]) -> (BTreeSet<String>, Option<i32>) {
     let dir = tempfile::tempdir().unwrap();
     let net = crate::common::root().join("fixtures/tiny_2-3-2.onnx");
     std::fs::copy(&net, dir.path().join("net.onnx")).unwrap();
     std::fs::write(dir.path().join("img.npy"), npy_f64(&[0.2, 0.6])).unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_nnmilp"))
+        .args(flags)
         .args(["adversarial", "net.onnx", "--image", "img.npy", "-o", "m.mps"])
         .env(nnmilp::back::atomic::TEST_PAUSE_ENV, "20000")
         .current_dir(dir.path())
@@ -710,15 +712,18 @@ fn interrupted(signal: &str) -> (BTreeSet<String>, Option<i32>) {
 #[test]
 fn sigint_and_sigterm_remove_the_temporary_file() {
     for (signal, number) in [("-INT", 2), ("-TERM", 15)] {
-        let (left, by) = interrupted(signal);
-        assert!(left.is_empty(), "{signal} left {left:?}");
-        assert_eq!(by, Some(number), "ended by the signal's default action");
+        // Synced or not, the pause comes after the file is complete and before its rename.
+        for flags in [&[][..], &["--fsync"]] {
+            let (left, by) = interrupted(signal, flags);
+            assert!(left.is_empty(), "{signal} {flags:?} left {left:?}");
+            assert_eq!(by, Some(number), "ended by the signal's default action");
+        }
     }
 }
 
 #[test]
 fn sigkill_leaves_nothing_under_the_final_name() {
-    let (left, _) = interrupted("-KILL");
+    let (left, _) = interrupted("-KILL", &[]);
     assert!(!left.contains("m.mps"), "{left:?}");
     assert!(
         left.iter().all(|n| n.starts_with(".nnmilp-") && n.ends_with(".tmp")),

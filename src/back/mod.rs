@@ -500,7 +500,7 @@ pub fn write_string(milp: &Milp, format: Format, opts: &WriteOptions) -> String 
 /// ([`Format::from_path`]); a name ending in `.gz` is gzip-compressed.
 ///
 /// The write is atomic: the text goes to a temporary file in the target's directory, which is
-/// flushed, synced and then renamed over `path`. On any error nothing is left behind: no
+/// flushed (and synced, when outputs are [`atomic::durable`]) and then renamed over `path`. On any error nothing is left behind: no
 /// partial file, no temporary file, and an existing file at `path` is untouched.
 pub fn write_file(milp: &Milp, path: &str, format: Option<Format>, opts: &WriteOptions) -> Result<(), WriteError> {
     if path == "-" {

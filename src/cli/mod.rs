@@ -38,6 +38,17 @@ use thiserror::Error;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Sync every output file to the disk before it takes its name.
+    ///
+    /// Every output (model, report, bounds file, picture, start file) is written to a temporary
+    /// file and renamed into place once complete, so that an error or an interrupt never leaves a
+    /// partial file under its name. With --fsync each file is also synced to the disk before the
+    /// rename, so that not even a power loss can leave the name on an empty or short file
+    /// (archives of instances). Off by default, like compilers and solvers' own writers: the sync
+    /// waits for the disk (about 3 ms for a 13 MB model on an SSD, far more on a network file
+    /// system).
+    #[arg(long, global = true)]
+    pub fsync: bool,
 }
 
 /// Declares the subcommand modules, the [`Command`] enum and its dispatch from one list.
@@ -120,6 +131,7 @@ impl Output {
 
 impl Cli {
     pub fn run(self) -> Result<Output, CliError> {
+        crate::back::atomic::set_durable(self.fsync);
         self.command.run()
     }
 }
