@@ -29,6 +29,7 @@ use crate::lower::presolve::PresolveStats;
 use crate::lower::{with_distance, Binary, DistanceForm, Encoding, WithDistance};
 use crate::milp::{name, Col, ColKind, LinExpr, Milp, ObjSense, Sense};
 use crate::solve::{self, SolveOptions, Status};
+use crate::tighten::IntervalStage;
 use serde::Serialize;
 use std::fmt;
 use std::path::PathBuf;
@@ -335,8 +336,15 @@ fn goal(cfg: &Config, n_out: usize, predicted: usize, label: Option<usize>) -> R
 }
 
 impl<'a> Spec<'a> {
-    /// The problem `cfg` states for `image`; `goal` is checked already.
-    fn new(cfg: &Config, net: &Network, image: &'a [f64], goal: Goal) -> Result<Self, TaskError> {
+    /// The problem `cfg` states for `image`; `goal` is checked already. With the interval
+    /// bounds over [`Spec::bounds_region`] when it computed them (to decide the margin's form),
+    /// for a bounds pass to start from.
+    fn new(
+        cfg: &Config,
+        net: &Network,
+        image: &'a [f64],
+        goal: Goal,
+    ) -> Result<(Self, Option<IntervalStage>), TaskError> {
         // A distance budget confines every input to the box around the image: bounds over that
         // smaller box are sound and tighter.
         let region = region_around(net.input_size(), cfg.input_box, cfg.max_dist.map(|d| (image, d)))?;
@@ -356,15 +364,16 @@ impl<'a> Spec<'a> {
         // The margin's form is part of the problem, so it must not depend on how tight the
         // bounds pass is: decide it from interval bounds over the task's region, whatever the
         // method.
-        let kind = cfg.margin_kind.unwrap_or_else(|| {
+        let Some(kind) = cfg.margin_kind else {
+            let start = Instant::now();
             let ib = bounds::interval_in(net, &spec.bounds_region());
-            if ib.lo[net.output().index()].iter().all(|&v| v >= 0.0) {
-                MarginKind::Relative
-            } else {
-                MarginKind::Absolute
-            }
-        });
-        Ok(Spec { kind, ..spec })
+            let kind = match ib.lo[net.output().index()].iter().all(|&v| v >= 0.0) {
+                true => MarginKind::Relative,
+                false => MarginKind::Absolute,
+            };
+            return Ok((Spec { kind, ..spec }, Some((ib, start.elapsed().as_secs_f64()))));
+        };
+        Ok((Spec { kind, ..spec }, None))
     }
 
     /// The region of the bounds passes: the clipped box, and for an L1 budget the ball itself.
@@ -641,12 +650,18 @@ struct Tightened<'a> {
 }
 
 /// The bounds pass over the task's region (or read from the bounds file).
-fn plain_bounds<'a>(cfg: &Config, src: &NetworkSource, spec: Spec<'a>) -> Result<Tightened<'a>, TaskError> {
+fn plain_bounds<'a>(
+    cfg: &Config,
+    src: &NetworkSource,
+    spec: Spec<'a>,
+    interval: Option<IntervalStage>,
+) -> Result<Tightened<'a>, TaskError> {
     let (bounds, seconds) = src.bounds(
         &spec.bounds_region(),
         cfg.bounds,
         cfg.bounds_file.as_deref(),
         &cfg.bounds_options,
+        interval,
     )?;
     Ok(Tightened {
         spec,
@@ -660,13 +675,19 @@ fn plain_bounds<'a>(cfg: &Config, src: &NetworkSource, spec: Spec<'a>) -> Result
 /// Region-aware tightening: the first-order example in a model with cheap symbolic bounds
 /// over the task's region (a search model, lowered for this only), then `cfg.bounds` inside the
 /// ball of the example's distance.
-fn region_bounds<'a>(cfg: &Config, net: &Network, spec: Spec<'a>) -> Result<Tightened<'a>, TaskError> {
+fn region_bounds<'a>(
+    cfg: &Config,
+    net: &Network,
+    spec: Spec<'a>,
+    interval: Option<IntervalStage>,
+) -> Result<Tightened<'a>, TaskError> {
     let t0 = Instant::now();
-    let (cheap, _) = crate::tighten::compute(
+    let (cheap, _) = crate::tighten::compute_after(
         net,
         &spec.bounds_region(),
         bounds::Method::Symbolic,
         &cfg.bounds_options,
+        interval,
     )?;
     let unstable_before = cheap.relu_stability(net).1;
     let mut search_pipe = Pipeline::lower(net, cheap, 0.0, Encoding::BigM)?;
@@ -732,7 +753,7 @@ pub fn run(cfg: &Config) -> Result<Report, TaskError> {
     let predicted = argmax(&original);
     let label = cfg.label.or(image.image.label.map(usize::from));
     let goal = goal(cfg, net.output_size(), predicted, label)?;
-    let spec = Spec::new(cfg, net, image.pixels(), goal)?;
+    let (spec, interval) = Spec::new(cfg, net, image.pixels(), goal)?;
     let kind = spec.kind;
     let Tightened {
         spec,
@@ -741,9 +762,9 @@ pub fn run(cfg: &Config) -> Result<Report, TaskError> {
         mut incumbent,
         region,
     } = if cfg.region_tightening {
-        region_bounds(cfg, net, spec)?
+        region_bounds(cfg, net, spec, interval)?
     } else {
-        plain_bounds(cfg, &src, spec)?
+        plain_bounds(cfg, &src, spec, interval)?
     };
     let method = bounds.method;
     let want_start = !cfg.start.is_empty() && cfg.output.is_some();

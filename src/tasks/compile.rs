@@ -153,7 +153,7 @@ pub fn run(cfg: &Config) -> Result<Interface, TaskError> {
     let src = NetworkSource::load_with(&cfg.network, &cfg.load)?;
     let net = &src.network;
     let region = input_region(cfg, net.input_size())?;
-    let (b, bounds_seconds) = src.bounds(&region.into(), cfg.bounds, None, &cfg.bounds_options)?;
+    let (b, bounds_seconds) = src.bounds(&region.into(), cfg.bounds, None, &cfg.bounds_options, None)?;
     // What the header and the interface state about the network, taken before it is given to
     // the lowering, which frees its weights layer by layer (nothing reads them after).
     let network = NetworkInfo::of(&src);

@@ -66,6 +66,7 @@ pub fn run(cfg: &Config) -> Result<Report, TaskError> {
         cfg.bounds,
         cfg.bounds_file.as_deref(),
         &cfg.bounds_options,
+        None,
     )?;
     let pipe = Pipeline::lower(net, b, seconds, Encoding::BigM)?;
     let labels = net.info().labels();

@@ -43,20 +43,23 @@ impl NetworkSource {
     }
 
     /// The task's bounds over `region` and the seconds they took: read from `file` (refused for
-    /// another network or a region it does not contain) or computed with `method`.
+    /// another network or a region it does not contain) or computed with `method`, from the
+    /// `interval` bounds over `region` when the task has them already (their seconds counted).
     pub fn bounds(
         &self,
         region: &Region,
         method: bounds::Method,
         file: Option<&Path>,
         options: &BoundsOptions,
+        interval: Option<crate::tighten::IntervalStage>,
     ) -> Result<(Bounds, f64), TaskError> {
         let start = Instant::now();
+        let before = interval.as_ref().map_or(0.0, |i| i.1);
         let b = match file {
             Some(path) => bounds::BoundsFile::read(path)?.bounds_for(path, &self.network, &self.sha256, region)?,
-            None => crate::tighten::compute(&self.network, region, method, options)?.0,
+            None => crate::tighten::compute_after(&self.network, region, method, options, interval)?.0,
         };
-        Ok((b, start.elapsed().as_secs_f64()))
+        Ok((b, before + start.elapsed().as_secs_f64()))
     }
 }
 

@@ -4,7 +4,7 @@
 //! `lp` and `milp` passes lower the network up to each layer ([`crate::lower`]) and optimise
 //! every unit that matters with HiGHS ([`crate::solve`]), so they sit above both; keeping them
 //! here is what lets `bounds` stay a leaf that `lower` can read. [`compute`] is the one entry
-//! point for the whole chain.
+//! point for the whole chain ([`compute_after`] when the caller has its first stage already).
 //!
 //! Solver-based passes widen each optimum by a small safety margin (HiGHS works to feasibility
 //! tolerances) and fall back to the previous bound when a solve fails or stops without a bound.
@@ -39,6 +39,22 @@ pub fn compute(
     method: Method,
     options: &BoundsOptions,
 ) -> Result<(Bounds, BoundsReport), TightenError> {
+    compute_after(net, region, method, options, None)
+}
+
+/// Interval bounds a caller has computed already ([`interval_in`] of the same network over the
+/// same region) and the seconds they took: the first stage of a chain.
+pub type IntervalStage = (Bounds, f64);
+
+/// [`compute`], starting from `interval` when the caller has it (a task that decides the form
+/// of its problem from interval bounds over its region), instead of computing it again.
+pub fn compute_after(
+    net: &Network,
+    region: &Region,
+    method: Method,
+    options: &BoundsOptions,
+    interval: Option<IntervalStage>,
+) -> Result<(Bounds, BoundsReport), TightenError> {
     region.check(net)?;
     options.check()?;
     match options.threads {
@@ -46,8 +62,8 @@ pub fn compute(
             .num_threads(n)
             .build()
             .map_err(|e| BoundsError::Option(format!("cannot start {n} threads: {e}")))?
-            .install(|| run_chain(net, region, method, options)),
-        None => run_chain(net, region, method, options),
+            .install(|| run_chain(net, region, method, options, interval)),
+        None => run_chain(net, region, method, options, interval),
     }
 }
 
@@ -56,18 +72,16 @@ fn run_chain(
     region: &Region,
     method: Method,
     options: &BoundsOptions,
+    interval: Option<IntervalStage>,
 ) -> Result<(Bounds, BoundsReport), TightenError> {
     let mut report = BoundsReport::default();
-    let start = std::time::Instant::now();
-    let mut bounds = interval_in(net, region);
-    report.push_stage(
-        net,
-        Method::Interval,
-        None,
-        &bounds,
-        start.elapsed().as_secs_f64(),
-        Vec::new(),
-    );
+    let (mut bounds, seconds) = interval.unwrap_or_else(|| {
+        let start = std::time::Instant::now();
+        (interval_in(net, region), start.elapsed().as_secs_f64())
+    });
+    debug_assert_eq!(bounds.method, Method::Interval);
+    debug_assert_eq!(bounds.lo.len(), net.layers().len());
+    report.push_stage(net, Method::Interval, None, &bounds, seconds, Vec::new());
     for stage in [Method::Symbolic, Method::Lp, Method::Milp] {
         if stage > method {
             break;
