@@ -191,33 +191,93 @@ pub fn write_bytes(path: &Path, bytes: &[u8]) -> io::Result<()> {
     out.commit()
 }
 
-/// A file being written that hands its pages to the disk as it goes, when outputs are
-/// [`durable`] (else it is the plain file: the kernel writes the pages back in its own time).
+/// A file written front to back whose size is not known in advance (a model's text): its
+/// blocks are reserved ahead of the writes, and when outputs are [`durable`] its pages are
+/// handed to the disk as it goes. [`GrowingFile::finish`] must end it.
 ///
-/// A durable [`TempOutput::commit`] syncs the file before the rename. Left to that one
-/// `fsync`, the whole file's writeback waited at the end (45 ms of a 0.46 s compile of a
+/// Reserving: a write to a new file makes the file system reserve room for every 4 KB page
+/// it dirties (ext4's delayed allocation: a reservation and an extent-cache entry per block),
+/// which was half the kernel's cost of the write. Reserved [`RESERVE_BYTES`] at a time up
+/// front (Linux `fallocate`; the size grows with it and [`GrowingFile::finish`] cuts the file to
+/// what was written), the pages land in blocks that exist: 13 MB written in 256 KB pieces took
+/// 1.6 ms instead of 2.8 ms, 133 MB 14 ms instead of 24 ms, on the project's ext4. The first
+/// [`PLAIN_BYTES`] are written plainly, so that a small file costs no reservation; a file
+/// system that cannot reserve (`EOPNOTSUPP`) is written plainly throughout.
+///
+/// Writeback: a durable [`TempOutput::commit`] syncs the file before the rename. Left to that
+/// one `fsync`, the whole file's writeback waited at the end (45 ms of a 0.46 s compile of a
 /// 133 MB MPS file); started every [`WRITEBACK_BYTES`] instead (Linux
 /// `sync_file_range(SYNC_FILE_RANGE_WRITE)`: start, do not wait), it runs while the rest of the
 /// file is formatted, and the final sync only waits for the tail.
-pub(crate) struct Writeback<'a> {
+pub(crate) struct GrowingFile<'a> {
     file: &'a mut File,
     /// [`durable`] when the file was opened: whether writeback is started at all.
     start: bool,
     /// Bytes written and not yet handed over, starting at `offset`.
     pending: u64,
     offset: u64,
+    /// Bytes written so far (the file's position).
+    written: u64,
+    /// The file's size: what was written, or more when blocks are reserved ahead.
+    size: u64,
+    /// Whether to reserve blocks ahead (false once the file system refused).
+    reserve: bool,
 }
 
 /// How much text is handed to the disk at a time.
 const WRITEBACK_BYTES: u64 = 8 << 20;
 
-impl<'a> Writeback<'a> {
+/// How much room is reserved at a time, ahead of the writes.
+const RESERVE_BYTES: u64 = 8 << 20;
+
+/// How much of a file is written before room is reserved.
+const PLAIN_BYTES: u64 = 1 << 20;
+
+impl<'a> GrowingFile<'a> {
+    /// `file` must be new and empty (a [`TempOutput`]'s).
     pub(crate) fn new(file: &'a mut File) -> Self {
-        Writeback {
+        GrowingFile {
             file,
             start: durable(),
             pending: 0,
             offset: 0,
+            written: 0,
+            size: 0,
+            reserve: cfg!(target_os = "linux"),
+        }
+    }
+
+    /// Cuts the file to the bytes written, when blocks were reserved beyond them.
+    pub(crate) fn finish(self) -> io::Result<()> {
+        if self.size > self.written {
+            self.file.set_len(self.written)?;
+        }
+        Ok(())
+    }
+
+    /// Reserves room for `n` more bytes and [`RESERVE_BYTES`] beyond, when the file is past
+    /// its plain start and the write would not fit in the room reserved.
+    fn reserve_for(&mut self, n: u64) {
+        let end = self.written + n;
+        if !self.reserve || end <= self.size || end <= PLAIN_BYTES {
+            return;
+        }
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::fd::AsRawFd;
+            let from = self.size.max(self.written);
+            let len = (end - from) + RESERVE_BYTES;
+            // SAFETY: the descriptor is the open file this value borrows; the call reads no
+            // memory of ours. Mode 0 allocates the range (reading as zeros) and extends the
+            // size; the raw call, not `posix_fallocate`, which writes zeros where the file
+            // system cannot allocate.
+            let done =
+                unsafe { libc::fallocate(self.file.as_raw_fd(), 0, from as libc::off64_t, len as libc::off64_t) };
+            match done {
+                0 => self.size = from + len,
+                // Not supported here, or no room: the writes themselves say so, if it matters.
+                _ => self.reserve = false,
+            }
         }
     }
 
@@ -241,9 +301,12 @@ impl<'a> Writeback<'a> {
     }
 }
 
-impl io::Write for Writeback<'_> {
+impl io::Write for GrowingFile<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.reserve_for(buf.len() as u64);
         let n = self.file.write(buf)?;
+        self.written += n as u64;
+        self.size = self.size.max(self.written);
         self.pending += n as u64;
         if self.start && self.pending >= WRITEBACK_BYTES {
             self.start_writeback();
@@ -253,5 +316,47 @@ impl io::Write for Writeback<'_> {
 
     fn flush(&mut self) -> io::Result<()> {
         self.file.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{GrowingFile, TempOutput, PLAIN_BYTES, RESERVE_BYTES};
+    use std::io::Write;
+
+    /// Files of every size around the reservation steps hold exactly the bytes written: the
+    /// room reserved ahead is cut off at the end.
+    #[test]
+    fn a_growing_file_holds_exactly_what_was_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let sizes = [
+            0,
+            1,
+            4096,
+            PLAIN_BYTES,
+            PLAIN_BYTES + 1,
+            PLAIN_BYTES + RESERVE_BYTES + 12_345,
+            3 * RESERVE_BYTES,
+        ];
+        for (k, &size) in sizes.iter().enumerate() {
+            let text: Vec<u8> = (0..size).map(|i| b'a' + ((i * 7 + i / 4099) % 26) as u8).collect();
+            let path = dir.path().join(format!("f{k}"));
+            let mut out = TempOutput::create(&path).unwrap();
+            let mut file = GrowingFile::new(out.file_mut());
+            // Pieces of uneven sizes, as chunks of text come.
+            let mut rest = &text[..];
+            let mut piece = 1;
+            while !rest.is_empty() {
+                let n = piece.min(rest.len());
+                file.write_all(&rest[..n]).unwrap();
+                rest = &rest[n..];
+                piece = piece * 3 + 1;
+            }
+            file.finish().unwrap();
+            out.commit().unwrap();
+            let back = std::fs::read(&path).unwrap();
+            assert_eq!(back.len() as u64, size, "file {k}");
+            assert!(back == text, "file {k}: bytes differ");
+        }
     }
 }

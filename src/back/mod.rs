@@ -548,14 +548,15 @@ pub fn write_file(milp: &Milp, path: &str, format: Option<Format>, opts: &WriteO
 /// The body of [`write_file`]: the text of a validated model, gzip-compressed or not, flushed
 /// into `file`.
 fn write_into(milp: &Milp, format: Format, opts: &WriteOptions, file: &mut File, gzip: bool) -> io::Result<()> {
-    let file = atomic::Writeback::new(file);
+    let mut file = atomic::GrowingFile::new(file);
     if gzip {
-        let mut enc = gzip::ParallelGz::new(BufWriter::new(file));
+        let mut enc = gzip::ParallelGz::new(BufWriter::new(&mut file));
         write_validated(milp, format, opts, &mut enc)?;
-        enc.finish()?.flush()
+        enc.finish()?.flush()?;
     } else {
-        let mut out = BufWriter::new(file);
+        let mut out = BufWriter::new(&mut file);
         write_validated(milp, format, opts, &mut out)?;
-        out.flush()
+        out.flush()?;
     }
+    file.finish()
 }
