@@ -4,7 +4,6 @@
 use super::{checked_product, Node, NodeError, Value};
 use crate::front::onnx::tensor::{broadcast_index, broadcast_shape, offsets, strides, with_values, At, Tensor};
 use crate::ir::{CsrBuilder, SparseMatrix};
-use rayon::prelude::*;
 
 /// An operand seen through strides: `shape` is logical, `strides` index the flat storage, so a
 /// transposed operand needs no copy.
@@ -199,29 +198,27 @@ fn combine(
 /// The matrix over `n_cols` inputs whose row `e` holds, for each term `(i, j)` of result entry
 /// `e`, the entry `term(i, j) = (column, weight)`. Room for every term is reserved up front
 /// (the exact count for dense weights; zeros are dropped). A large product is built in blocks
-/// of rows on rayon's threads and the blocks stacked in order: each row is built as on one
-/// thread, so the matrix does not depend on the thread count.
+/// of rows on rayon's threads, straight into the one matrix ([`SparseMatrix::from_row_blocks`]):
+/// each row is built as on one thread, so the matrix does not depend on the thread count.
 fn weighted(product: &Product, n_cols: usize, term: impl Fn(usize, usize) -> (usize, f64) + Sync) -> SparseMatrix {
-    let build = |rows: std::ops::Range<usize>| {
-        let mut m = CsrBuilder::new(n_cols, rows.len(), rows.len() * product.k);
-        for e in rows {
+    let rows = product.len();
+    // Blocks of about 2^16 entries: a small product is one block, built here.
+    let block = ((1 << 16) / product.k.max(1)).max(1);
+    if rows <= block {
+        let mut m = CsrBuilder::new(n_cols, rows, rows * product.k);
+        for e in 0..rows {
             for (i, j) in product.entry(e) {
                 let (c, w) = term(i, j);
                 m.push(c, w);
             }
             m.end_row();
         }
-        m.finish()
-    };
-    let rows = product.len();
-    // Blocks of about 2^16 entries: a small product is one block, built here.
-    let block = ((1 << 16) / product.k.max(1)).max(1);
-    if rows <= block {
-        return build(0..rows);
+        return m.finish();
     }
-    let blocks: Vec<SparseMatrix> = (0..rows.div_ceil(block))
-        .into_par_iter()
-        .map(|b| build(b * block..((b + 1) * block).min(rows)))
-        .collect();
-    SparseMatrix::stack(n_cols, blocks)
+    SparseMatrix::from_row_blocks(n_cols, rows, product.k, block, |e, row| {
+        for (i, j) in product.entry(e) {
+            let (c, w) = term(i, j);
+            row.push(c, w);
+        }
+    })
 }
