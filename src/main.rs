@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     nnmilp::cli::tune_allocator();
-    match nnmilp::cli::Cli::parse().run() {
+    match nnmilp::cli::Cli::parse().run_in_pool() {
         Ok(out) => match out.print() {
             Ok(()) => ExitCode::SUCCESS,
             Err(_) => ExitCode::from(1),

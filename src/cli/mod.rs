@@ -134,6 +134,18 @@ impl Cli {
         crate::back::atomic::set_durable(self.fsync);
         self.command.run()
     }
+
+    /// [`Cli::run`] on one of rayon's threads, the calling thread waiting: a task's serial
+    /// steps and its parallel passes then share the pool's threads, one per core, instead of
+    /// the calling thread running beside a pool as large as the machine (three threads on two
+    /// cores, the pool's spinning for work in between the passes, and a wake-up of the calling
+    /// thread at the end of each pass). The pool's threads get the main thread's usual stack
+    /// (8 MiB), since every step of a task runs on them.
+    pub fn run_in_pool(self) -> Result<Output, CliError> {
+        // Fails only when the pool exists already (a caller that set it up): use that one.
+        let _ = rayon::ThreadPoolBuilder::new().stack_size(8 << 20).build_global();
+        rayon::scope(|_| self.run())
+    }
 }
 
 /// Tunes glibc's allocator for this process; the `nnmilp` binary calls it first thing in `main`
