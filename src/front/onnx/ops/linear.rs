@@ -3,7 +3,7 @@
 
 use super::{checked_product, Node, NodeError, Value};
 use crate::front::onnx::tensor::{broadcast_index, broadcast_shape, offsets, strides, with_values, At, Tensor};
-use crate::ir::{CsrBuilder, SparseMatrix};
+use crate::ir::SparseMatrix;
 
 /// An operand seen through strides: `shape` is logical, `strides` index the flat storage, so a
 /// transposed operand needs no copy.
@@ -201,21 +201,9 @@ fn combine(
 /// of rows on rayon's threads, straight into the one matrix ([`SparseMatrix::from_row_blocks`]):
 /// each row is built as on one thread, so the matrix does not depend on the thread count.
 fn weighted(product: &Product, n_cols: usize, term: impl Fn(usize, usize) -> (usize, f64) + Sync) -> SparseMatrix {
-    let rows = product.len();
-    // Blocks of about 2^16 entries: a small product is one block, built here.
+    // Blocks of about 2^16 entries: a small product is one block.
     let block = ((1 << 16) / product.k.max(1)).max(1);
-    if rows <= block {
-        let mut m = CsrBuilder::new(n_cols, rows, rows * product.k);
-        for e in 0..rows {
-            for (i, j) in product.entry(e) {
-                let (c, w) = term(i, j);
-                m.push(c, w);
-            }
-            m.end_row();
-        }
-        return m.finish();
-    }
-    SparseMatrix::from_row_blocks(n_cols, rows, product.k, block, |e, row| {
+    SparseMatrix::from_row_blocks(n_cols, product.len(), product.k, block, |e, row| {
         for (i, j) in product.entry(e) {
             let (c, w) = term(i, j);
             row.push(c, w);
