@@ -245,11 +245,12 @@ impl LinePrefix {
 
 /// The matrix by column, one block of consecutive columns at a time: the rows are row-major
 /// and sorted by column, so a cursor per row (`u32`) walks them left to right and each block
-/// takes the next entries of every row. Memory is a block's entries (a `u32` row position and
-/// the `f64` value each, in a [`Block`]) plus a cursor per row and a count per column, not a
-/// transposed copy of the whole matrix. Entries of a column are in row-position order. A row
-/// without terms (and an empty objective) gets an explicit 0 in the first column, as the LP
-/// writer writes `0 <first column>`.
+/// takes the next entries of the rows that have any in it. Memory is a block's entries (a
+/// `u32` row position and the `f64` value each, in a [`Block`]) plus a cursor and a link per
+/// row and a count and a list head per column, not a transposed copy of the whole matrix.
+/// Entries of a column are in row-position order. A row without terms (and an empty
+/// objective) gets an explicit 0 in the first column, as the LP writer writes
+/// `0 <first column>`.
 struct ByColumn<'a> {
     /// The objective, the rows and the indicators' rows, by row position.
     lists: Vec<&'a [(Col, f64)]>,
@@ -257,10 +258,15 @@ struct ByColumn<'a> {
     count: Vec<usize>,
     /// Per row position: its first term not yet loaded.
     cursor: Vec<u32>,
-    /// Per row position: the column of that term (`u32::MAX` when none is left). A block
-    /// reads the rows with terms in it from this one dense array: reading every row's next
-    /// term instead was a cache miss per row per block, the writer's main-thread hot spot.
-    next_col: Vec<u32>,
+    /// Per column: the first of the rows whose next term not yet loaded is in that column
+    /// ([`NONE`] when none), linked through `link`. A block visits only the rows waiting in
+    /// its columns: scanning every row per block cost rows × blocks, which on a conv net
+    /// (hundreds of thousands of short rows, hundreds of blocks) was a tenth of the write.
+    head: Vec<u32>,
+    /// Per row position: the next row waiting in the same column.
+    link: Vec<u32>,
+    /// The rows of the block being loaded, in row-position order.
+    waiting: Vec<u32>,
     /// First column of the next block.
     loaded: usize,
 }
@@ -275,22 +281,35 @@ struct Block {
     val: Vec<f64>,
 }
 
+/// The end of a list of rows.
+const NONE: u32 = u32::MAX;
+
 impl<'a> ByColumn<'a> {
     fn new(n_cols: usize, lists: Vec<&'a [(Col, f64)]>) -> Self {
         let mut count = vec![0usize; n_cols];
-        for terms in &lists {
+        // Row positions fit: the model holds fewer than 2^32 rows and indicators (their
+        // handles are u32), and the objective is one more.
+        assert!(lists.len() < NONE as usize, "fewer than 2^32 rows");
+        let mut head = vec![NONE; n_cols.max(1)];
+        let mut link = vec![NONE; lists.len()];
+        // Pushed last row first, so that each list starts in row-position order.
+        for (p, terms) in lists.iter().enumerate().rev() {
             if terms.is_empty() {
                 count[0] += 1;
             }
             for &(c, _) in *terms {
                 count[c.index()] += 1;
             }
+            // A row without terms gets its explicit 0 in column 0, so it waits there too.
+            let first = terms.first().map_or(0, |t| t.0.index());
+            link[p] = head[first];
+            head[first] = p as u32;
         }
-        // A row without terms gets its explicit 0 in column 0, so it starts there too.
-        let first_col = |terms: &&[(Col, f64)]| terms.first().map_or(0, |t| t.0.index() as u32);
         ByColumn {
             cursor: vec![0; lists.len()],
-            next_col: lists.iter().map(first_col).collect(),
+            head,
+            link,
+            waiting: Vec::new(),
             lists,
             count,
             loaded: 0,
@@ -313,22 +332,27 @@ impl<'a> ByColumn<'a> {
         // below, once): clearing first zeroed 12 bytes per matrix entry for nothing.
         block.pos.resize(nnz, 0);
         block.val.resize(nnz, 0.0);
-        let mut next = block.start.clone();
-        for p in 0..self.next_col.len() {
-            if self.next_col[p] as usize >= columns.end {
-                continue;
+        // The rows with entries here, taken off their columns' lists, in row-position order
+        // (each column's entries must come out in that order).
+        self.waiting.clear();
+        for j in columns.clone() {
+            let mut p = std::mem::replace(&mut self.head[j], NONE);
+            while p != NONE {
+                self.waiting.push(p);
+                p = self.link[p as usize];
             }
+        }
+        self.waiting.sort_unstable();
+        let mut next = block.start.clone();
+        for &p32 in &self.waiting {
+            let p = p32 as usize;
             let terms = self.lists[p];
-            // Row positions fit: the model holds fewer than 2^32 rows and indicators (their
-            // handles are u32), and the objective is one more.
-            let p32 = u32::try_from(p).expect("fewer than 2^32 rows");
             if terms.is_empty() {
-                // Visited in the first block only (its `next_col` starts at 0).
+                // Waiting in column 0 only, so loaded once.
                 let k = &mut next[0];
                 block.pos[*k] = p32;
                 block.val[*k] = 0.0;
                 *k += 1;
-                self.next_col[p] = u32::MAX;
                 continue;
             }
             let mut t = self.cursor[p] as usize;
@@ -340,7 +364,12 @@ impl<'a> ByColumn<'a> {
                 t += 1;
             }
             self.cursor[p] = t as u32;
-            self.next_col[p] = terms.get(t).map_or(u32::MAX, |t| t.0.index() as u32);
+            if let Some(&(c, _)) = terms.get(t) {
+                // Waits in a later block's column, in front of the rows already there (that
+                // block sorts its rows).
+                self.link[p] = self.head[c.index()];
+                self.head[c.index()] = p32;
+            }
         }
     }
 }
