@@ -30,18 +30,50 @@ pub use expr::LinExpr;
 
 use names::NameIndex;
 use rayon::prelude::*;
-use std::fmt::Display;
 
 /// The one spelling of a generated name: `kind`, then each part, joined by `_` (`name("x",
 /// [&"L2", &17])` is `x_L2_17`). Every column and row nnmilp generates goes through here, so
 /// two passes cannot spell the same thing two ways.
-pub fn name<const N: usize>(kind: &str, parts: [&dyn Display; N]) -> String {
-    use std::fmt::Write;
-    let mut s = String::from(kind);
+pub fn name<const N: usize>(kind: &str, parts: [&dyn NamePart; N]) -> String {
+    // Parts are short: a layer's label and a unit's index or two.
+    let mut s = String::with_capacity(kind.len() + 24);
+    s.push_str(kind);
     for p in parts {
-        write!(s, "_{p}").expect("writing to a String cannot fail");
+        s.push('_');
+        p.push_to(&mut s);
     }
     s
+}
+
+/// A part of a generated [`name`]: text, or an index written in decimal. Appended directly,
+/// not through `Display`: a conv net's model has about a million names, and the formatting
+/// machinery cost more than the text.
+pub trait NamePart {
+    fn push_to(&self, s: &mut String);
+}
+
+impl NamePart for str {
+    fn push_to(&self, s: &mut String) {
+        s.push_str(self);
+    }
+}
+
+impl NamePart for String {
+    fn push_to(&self, s: &mut String) {
+        s.push_str(self);
+    }
+}
+
+impl NamePart for usize {
+    fn push_to(&self, s: &mut String) {
+        s.push_str(itoa::Buffer::new().format(*self));
+    }
+}
+
+impl<T: NamePart + ?Sized> NamePart for &T {
+    fn push_to(&self, s: &mut String) {
+        (**self).push_to(s);
+    }
 }
 
 /// Index of a column (variable).
