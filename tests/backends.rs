@@ -946,7 +946,16 @@ fn invalid_models_are_refused_with_the_offending_name() {
         (m, a)
     };
     let build = |col: &str, row: &str| build_cols(col, row).0;
+    // Generated names are unique by construction, so the writer does not hash them again;
+    // the objective's name is still theirs to avoid.
+    let generated_obj = {
+        let mut m = Milp::with_generated_names("ok");
+        let a = m.add_col("a", 0.0, 1.0, ColKind::Continuous);
+        m.add_row("obj", vec![(a, 1.0)], Sense::Le, 1.0);
+        m
+    };
     let cases: Vec<(Milp, &str)> = vec![
+        (generated_obj, "row name `obj` is used twice"),
         (
             build("e1", "r"),
             "column 1 name `e1` must start with an ASCII letter other than e/E",

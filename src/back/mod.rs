@@ -201,10 +201,15 @@ fn name_problem(name: &str) -> Option<&'static str> {
     if !first.is_ascii_alphabetic() || first == b'e' || first == b'E' {
         return Some("must start with an ASCII letter other than e/E (CPLEX reads `2 e1` as a number)");
     }
-    if !name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') {
+    let mut underscore = false;
+    if !name.bytes().all(|b| {
+        underscore |= b == b'_';
+        b.is_ascii_alphanumeric() || b == b'_'
+    }) {
         return Some("may contain only ASCII letters, digits and `_`");
     }
-    if RESERVED.iter().any(|k| k.eq_ignore_ascii_case(name)) {
+    // No keyword has a `_`, and every generated name does: the list is read only for the rest.
+    if !underscore && RESERVED.iter().any(|k| k.eq_ignore_ascii_case(name)) {
         return Some("is a keyword of the MPS or LP format");
     }
     None
@@ -229,7 +234,11 @@ pub fn validate(milp: &Milp) -> Result<(), ModelError> {
             reason,
         });
     }
-    let mut seen: HashSet<&str> = HashSet::with_capacity(n_cols);
+    // A model whose names were generated refused each repeat as it was added
+    // ([`Milp::with_generated_names`]): hashing every name again here was a fifth of the
+    // serial start of a conv net's write. Hand-built models are checked.
+    let unique = milp.names_are_unique();
+    let mut seen: HashSet<&str> = HashSet::with_capacity(if unique { 0 } else { n_cols });
     for (j, col) in cols.iter().enumerate() {
         if let Some(reason) = name_problem(&col.name) {
             return Err(ModelError::BadName {
@@ -238,7 +247,7 @@ pub fn validate(milp: &Milp) -> Result<(), ModelError> {
                 reason,
             });
         }
-        if !seen.insert(&col.name) {
+        if !unique && !seen.insert(&col.name) {
             return Err(ModelError::DuplicateName {
                 what: "column",
                 name: col.name.clone(),
@@ -271,7 +280,8 @@ pub fn validate(milp: &Milp) -> Result<(), ModelError> {
         Ok(())
     };
     check_terms(&|| "objective".to_string(), &milp.objective().terms)?;
-    let mut seen: HashSet<&str> = HashSet::with_capacity(milp.rows().len() + milp.indicators().len() + 1);
+    let mut seen: HashSet<&str> =
+        HashSet::with_capacity(if unique { 1 } else { milp.rows().len() + milp.indicators().len() + 1 });
     seen.insert(OBJ_ROW);
     // Numbered within their own kind, as the messages say "row 3" or "indicator 0".
     let rows = milp
@@ -289,7 +299,12 @@ pub fn validate(milp: &Milp) -> Result<(), ModelError> {
                 reason,
             });
         }
-        if !seen.insert(name) {
+        let repeat = match unique {
+            // The generator's names are unique among themselves, not against the objective's.
+            true => name == OBJ_ROW,
+            false => !seen.insert(name),
+        };
+        if repeat {
             return Err(ModelError::DuplicateName {
                 what: "row",
                 name: name.clone(),

@@ -246,6 +246,15 @@ fn lower_from(mut src: impl Source, bounds: &Bounds, options: LowerOptions) -> R
                         .par_iter_mut()
                         .for_each(|e| e.terms.iter_mut().for_each(|t| t.1 = -t.1));
                 }
+                // The model grows by a known amount: reserved at once, the name tables are
+                // not rehashed on the way (a conv layer adds hundreds of thousands of names).
+                let unstable = (0..layer.size()).filter(|&j| pl[j] < 0.0 && pu[j] > 0.0).count();
+                let active = (0..layer.size()).filter(|&j| pl[j] >= 0.0 && pu[j] > 0.0).count();
+                milp.reserve(
+                    3 * unstable + active,
+                    active + unstable * if enc.bigm() { 3 } else { 1 },
+                    if enc.indicator() { 2 * unstable } else { 0 },
+                );
                 let mut out = Vec::with_capacity(layer.size());
                 for j in 0..layer.size() {
                     stats.relu_units += 1;

@@ -194,6 +194,14 @@ pub struct Milp {
 /// The bit that marks an indicator's index in [`Milp::row_names`].
 const INDICATOR: u32 = 1 << 31;
 
+/// The name of entry `i` of [`Milp::row_names`]: a row, or an indicator when [`INDICATOR`] is set.
+fn row_name<'a>(rows: &'a [Row], indicators: &'a [Indicator], i: u32) -> &'a str {
+    match i & INDICATOR {
+        0 => &rows[i as usize].name,
+        _ => &indicators[(i & !INDICATOR) as usize].name,
+    }
+}
+
 impl PartialEq for NameIndex {
     /// The index is derived from the names, which the model compares itself.
     fn eq(&self, _: &Self) -> bool {
@@ -271,6 +279,29 @@ impl Milp {
         }
     }
 
+    /// Whether every column name, and every row and indicator name, is known to differ from
+    /// the others of its namespace: true for a model [`Milp::with_generated_names`], which
+    /// refuses a repeat as it is added (names cannot be changed after).
+    pub fn names_are_unique(&self) -> bool {
+        self.col_names.is_some() && self.row_names.is_some()
+    }
+
+    /// Makes room for `cols` more columns and `rows` more rows, so that a pass that knows
+    /// how many it adds (a layer's units) does not grow the model's arrays and name tables
+    /// step by step.
+    pub fn reserve(&mut self, cols: usize, rows: usize, indicators: usize) {
+        self.cols.reserve(cols);
+        self.rows.reserve(rows);
+        self.indicators.reserve(indicators);
+        let (columns, rows_now, inds) = (&self.cols, &self.rows, &self.indicators);
+        if let Some(names) = &mut self.col_names {
+            names.reserve(cols, |i| columns[i as usize].name.as_str());
+        }
+        if let Some(names) = &mut self.row_names {
+            names.reserve(rows + indicators, |i| row_name(rows_now, inds, i));
+        }
+    }
+
     /// Adds a column. With generated names, panics when the model already has a column of that
     /// name (a bug of the generator, stopped here).
     pub fn add_col(&mut self, name: impl Into<String>, lo: f64, hi: f64, kind: ColKind) -> Col {
@@ -311,15 +342,8 @@ impl Milp {
             | tag;
         if let Some(names) = &mut self.row_names {
             let (rows, indicators) = (&self.rows, &self.indicators);
-            let name_of = |i: u32| -> &str {
-                if i & INDICATOR != 0 {
-                    &indicators[(i & !INDICATOR) as usize].name
-                } else {
-                    &rows[i as usize].name
-                }
-            };
             assert!(
-                names.claim(&name, index, name_of),
+                names.claim(&name, index, |i| row_name(rows, indicators, i)),
                 "model {}: a second row named {name} ({what})",
                 self.name
             );

@@ -32,6 +32,13 @@ impl NameIndex {
         }
     }
 
+    /// Makes room for `additional` more names without growing on the way (a growth hashes
+    /// every name claimed so far again).
+    pub(super) fn reserve<'a>(&mut self, additional: usize, name_of: impl Fn(u32) -> &'a str) {
+        let hasher = &self.hasher;
+        self.table.reserve(additional, |&i| hasher.hash_one(name_of(i)));
+    }
+
     /// Forgets every item for which `drop` holds.
     pub(super) fn forget(&mut self, drop: impl Fn(u32) -> bool) {
         self.table.retain(|&mut i| !drop(i));
