@@ -265,8 +265,10 @@ struct ByColumn<'a> {
     head: Vec<u32>,
     /// Per row position: the next row waiting in the same column.
     link: Vec<u32>,
-    /// The rows of the block being loaded, in row-position order.
-    waiting: Vec<u32>,
+    /// One bit per row position, set for the rows of the block being loaded: read word by
+    /// word, they come out in row-position order without a sort (a conv net's first blocks
+    /// hold nearly every row), at a cost of one word per 64 rows per block.
+    waiting: Vec<u64>,
     /// First column of the next block.
     loaded: usize,
 }
@@ -292,8 +294,7 @@ impl<'a> ByColumn<'a> {
         assert!(lists.len() < NONE as usize, "fewer than 2^32 rows");
         let mut head = vec![NONE; n_cols.max(1)];
         let mut link = vec![NONE; lists.len()];
-        // Pushed last row first, so that each list starts in row-position order.
-        for (p, terms) in lists.iter().enumerate().rev() {
+        for (p, terms) in lists.iter().enumerate() {
             if terms.is_empty() {
                 count[0] += 1;
             }
@@ -309,7 +310,7 @@ impl<'a> ByColumn<'a> {
             cursor: vec![0; lists.len()],
             head,
             link,
-            waiting: Vec::new(),
+            waiting: vec![0; lists.len().div_ceil(64)],
             lists,
             count,
             loaded: 0,
@@ -332,44 +333,53 @@ impl<'a> ByColumn<'a> {
         // below, once): clearing first zeroed 12 bytes per matrix entry for nothing.
         block.pos.resize(nnz, 0);
         block.val.resize(nnz, 0.0);
-        // The rows with entries here, taken off their columns' lists, in row-position order
-        // (each column's entries must come out in that order).
-        self.waiting.clear();
+        // The rows with entries here, taken off their columns' lists and visited in
+        // row-position order (each column's entries must come out in that order).
         for j in columns.clone() {
             let mut p = std::mem::replace(&mut self.head[j], NONE);
             while p != NONE {
-                self.waiting.push(p);
+                self.waiting[p as usize / 64] |= 1 << (p % 64);
                 p = self.link[p as usize];
             }
         }
-        self.waiting.sort_unstable();
         let mut next = block.start.clone();
-        for &p32 in &self.waiting {
-            let p = p32 as usize;
-            let terms = self.lists[p];
-            if terms.is_empty() {
-                // Waiting in column 0 only, so loaded once.
-                let k = &mut next[0];
-                block.pos[*k] = p32;
-                block.val[*k] = 0.0;
-                *k += 1;
-                continue;
+        for w in 0..self.waiting.len() {
+            let mut bits = std::mem::take(&mut self.waiting[w]);
+            while bits != 0 {
+                let p = w * 64 + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                self.load_row(p, &columns, block, &mut next);
             }
-            let mut t = self.cursor[p] as usize;
-            while t < terms.len() && terms[t].0.index() < columns.end {
-                let k = &mut next[terms[t].0.index() - columns.start];
-                block.pos[*k] = p32;
-                block.val[*k] = terms[t].1;
-                *k += 1;
-                t += 1;
-            }
-            self.cursor[p] = t as u32;
-            if let Some(&(c, _)) = terms.get(t) {
-                // Waits in a later block's column, in front of the rows already there (that
-                // block sorts its rows).
-                self.link[p] = self.head[c.index()];
-                self.head[c.index()] = p32;
-            }
+        }
+    }
+
+    /// Moves row `p`'s entries in `columns` into `block` (at `next`, per column) and puts the
+    /// row on the list of the column of its next entry.
+    fn load_row(&mut self, p: usize, columns: &std::ops::Range<usize>, block: &mut Block, next: &mut [usize]) {
+        let p32 = p as u32;
+        let terms = self.lists[p];
+        if terms.is_empty() {
+            // Waiting in column 0 only, so loaded once.
+            let k = &mut next[0];
+            block.pos[*k] = p32;
+            block.val[*k] = 0.0;
+            *k += 1;
+            return;
+        }
+        let mut t = self.cursor[p] as usize;
+        while t < terms.len() && terms[t].0.index() < columns.end {
+            let k = &mut next[terms[t].0.index() - columns.start];
+            block.pos[*k] = p32;
+            block.val[*k] = terms[t].1;
+            *k += 1;
+            t += 1;
+        }
+        self.cursor[p] = t as u32;
+        if let Some(&(c, _)) = terms.get(t) {
+            // Waits in a later block's column (in no particular order among the rows there:
+            // that block visits them by position).
+            self.link[p] = self.head[c.index()];
+            self.head[c.index()] = p32;
         }
     }
 }
