@@ -937,6 +937,40 @@ fn formats_come_from_the_extension_or_must_be_given() {
 }
 
 #[test]
+fn a_generated_model_reports_its_first_fault_in_model_order() {
+    // Generated names are checked item by item on rayon's threads: the fault reported must
+    // still be the first one, as a serial check finds it, whatever the split.
+    let build = |bad_cols: &[usize], bad_rows: &[usize]| {
+        let mut m = Milp::with_generated_names("ok");
+        let cols: Vec<_> = (0..3000)
+            .map(|j| {
+                let name = if bad_cols.contains(&j) {
+                    format!("e_{j}")
+                } else {
+                    format!("c_{j}")
+                };
+                m.add_col(name, 0.0, 1.0, ColKind::Continuous)
+            })
+            .collect();
+        for i in 0..2000 {
+            let rhs = if bad_rows.contains(&i) { f64::NAN } else { 1.0 };
+            m.add_row(
+                format!("r_{i}"),
+                vec![(cols[i], 1.0), (cols[i + 1], 1.0)],
+                Sense::Le,
+                rhs,
+            );
+        }
+        m
+    };
+    let err = back::validate(&build(&[2100, 1500, 2999], &[3])).expect_err("bad columns");
+    assert!(err.to_string().contains("column 1500 name `e_1500`"), "{err}");
+    let err = back::validate(&build(&[], &[1900, 700, 1999])).expect_err("bad rows");
+    assert!(err.to_string().contains("row 700 `r_700`"), "{err}");
+    back::validate(&build(&[], &[])).expect("a sound model");
+}
+
+#[test]
 fn invalid_models_are_refused_with_the_offending_name() {
     let build_cols = |col: &str, row: &str| {
         let mut m = Milp::new("ok");

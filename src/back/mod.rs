@@ -28,7 +28,8 @@ mod num;
 pub mod read;
 pub mod target;
 
-use crate::milp::{Col, ColKind, Column, Milp, ObjSense};
+use crate::milp::{Col, ColKind, Column, Indicator, Milp, ObjSense, Row};
+use rayon::prelude::*;
 use std::collections::HashSet;
 use std::fmt;
 use std::fs::File;
@@ -234,88 +235,44 @@ pub fn validate(milp: &Milp) -> Result<(), ModelError> {
             reason,
         });
     }
-    // A model whose names were generated refused each repeat as it was added
-    // ([`Milp::with_generated_names`]): hashing every name again here was a fifth of the
-    // serial start of a conv net's write. Hand-built models are checked.
+    // Generated names refused each repeat as they were added ([`Milp::with_generated_names`]):
+    // hashing every name again was a fifth of the serial start of a conv net's write. With no
+    // set to fill, every item is checked on its own, on rayon's threads, and the first failure
+    // in model order is the one reported, as in the serial check of hand-built models.
     let unique = milp.names_are_unique();
-    let mut seen: HashSet<&str> = HashSet::with_capacity(if unique { 0 } else { n_cols });
-    for (j, col) in cols.iter().enumerate() {
-        if let Some(reason) = name_problem(&col.name) {
-            return Err(ModelError::BadName {
-                what: format!("column {j}"),
-                name: col.name.clone(),
-                reason,
-            });
-        }
-        if !unique && !seen.insert(&col.name) {
-            return Err(ModelError::DuplicateName {
-                what: "column",
-                name: col.name.clone(),
-            });
-        }
-        if col.lo.is_nan() || col.hi.is_nan() || col.lo == f64::INFINITY || col.hi == f64::NEG_INFINITY {
-            return Err(ModelError::BadBounds {
-                name: col.name.clone(),
-                lo: col.lo,
-                hi: col.hi,
-            });
+    if unique {
+        let first = cols
+            .par_iter()
+            .enumerate()
+            .find_map_first(|(j, col)| check_col(j, col, false).err());
+        first.map_or(Ok(()), Err)?;
+    } else {
+        let mut seen: HashSet<&str> = HashSet::with_capacity(n_cols);
+        for (j, col) in cols.iter().enumerate() {
+            check_col(j, col, !seen.insert(&col.name))?;
         }
     }
-    let check_terms = |what: &dyn Fn() -> String, terms: &[(Col, f64)]| -> Result<(), ModelError> {
-        for &(c, v) in terms {
-            if c.index() >= n_cols {
-                return Err(ModelError::ColumnOutOfRange {
-                    what: what(),
-                    index: c.index(),
-                    n_cols,
-                });
-            }
-            if !v.is_finite() {
-                return Err(ModelError::NotFinite {
-                    what: format!("{}, coefficient of `{}`", what(), cols[c.index()].name),
-                    value: v,
-                });
-            }
-        }
-        Ok(())
-    };
-    check_terms(&|| "objective".to_string(), &milp.objective().terms)?;
-    let mut seen: HashSet<&str> =
-        HashSet::with_capacity(if unique { 1 } else { milp.rows().len() + milp.indicators().len() + 1 });
-    seen.insert(OBJ_ROW);
+    check_terms(cols, &|| "objective".to_string(), &milp.objective().terms)?;
     // Numbered within their own kind, as the messages say "row 3" or "indicator 0".
-    let rows = milp
-        .rows()
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (i, &r.name, &r.terms[..], r.rhs, "row"));
-    let inds = (milp.indicators().iter().enumerate()).map(|(i, r)| (i, &r.name, &r.terms[..], r.rhs, "indicator"));
-    for (i, name, terms, rhs, kind) in rows.chain(inds) {
-        let what = || format!("{kind} {i} `{name}`");
-        if let Some(reason) = name_problem(name) {
-            return Err(ModelError::BadName {
-                what: format!("{kind} {i}"),
-                name: name.clone(),
-                reason,
-            });
-        }
-        let repeat = match unique {
-            // The generator's names are unique among themselves, not against the objective's.
-            true => name == OBJ_ROW,
-            false => !seen.insert(name),
-        };
-        if repeat {
-            return Err(ModelError::DuplicateName {
-                what: "row",
-                name: name.clone(),
-            });
-        }
-        check_terms(&what, terms)?;
-        if !rhs.is_finite() {
-            return Err(ModelError::NotFinite {
-                what: format!("{}, right-hand side", what()),
-                value: rhs,
-            });
+    fn rows((i, r): (usize, &Row)) -> Item<'_> {
+        ("row", i, &r.name, &r.terms, r.rhs)
+    }
+    fn inds((i, r): (usize, &Indicator)) -> Item<'_> {
+        ("indicator", i, &r.name, &r.terms, r.rhs)
+    }
+    if unique {
+        // The objective's name is still not theirs to take.
+        let row =
+            |(kind, i, name, terms, rhs): Item<'_>| check_row(cols, kind, i, name, terms, rhs, name == OBJ_ROW).err();
+        let first = (milp.rows().par_iter().enumerate().map(rows).find_map_first(row))
+            .or_else(|| milp.indicators().par_iter().enumerate().map(inds).find_map_first(row));
+        first.map_or(Ok(()), Err)?;
+    } else {
+        let mut seen: HashSet<&str> = HashSet::with_capacity(milp.rows().len() + milp.indicators().len() + 1);
+        seen.insert(OBJ_ROW);
+        let all = (milp.rows().iter().enumerate().map(rows)).chain(milp.indicators().iter().enumerate().map(inds));
+        for (kind, i, name, terms, rhs) in all {
+            check_row(cols, kind, i, name, terms, rhs, !seen.insert(name))?;
         }
     }
     for ind in milp.indicators() {
@@ -331,6 +288,90 @@ pub fn validate(milp: &Milp) -> Result<(), ModelError> {
             return Err(ModelError::IndicatorNotBinary {
                 name: ind.name.clone(),
                 col: cols[b].name.clone(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// A row or an indicator as [`check_row`] reads it: kind, index, name, terms, right-hand side.
+type Item<'a> = (&'static str, usize, &'a String, &'a [(Col, f64)], f64);
+
+/// Column `j`'s name and bounds; `repeat`: its name is an earlier column's.
+fn check_col(j: usize, col: &Column, repeat: bool) -> Result<(), ModelError> {
+    if let Some(reason) = name_problem(&col.name) {
+        return Err(ModelError::BadName {
+            what: format!("column {j}"),
+            name: col.name.clone(),
+            reason,
+        });
+    }
+    if repeat {
+        return Err(ModelError::DuplicateName {
+            what: "column",
+            name: col.name.clone(),
+        });
+    }
+    if col.lo.is_nan() || col.hi.is_nan() || col.lo == f64::INFINITY || col.hi == f64::NEG_INFINITY {
+        return Err(ModelError::BadBounds {
+            name: col.name.clone(),
+            lo: col.lo,
+            hi: col.hi,
+        });
+    }
+    Ok(())
+}
+
+/// Row or indicator `i` (of `kind`): its name, terms and right-hand side; `repeat`: its name is
+/// taken (by an earlier row or indicator, or the objective).
+fn check_row(
+    cols: &[Column],
+    kind: &str,
+    i: usize,
+    name: &str,
+    terms: &[(Col, f64)],
+    rhs: f64,
+    repeat: bool,
+) -> Result<(), ModelError> {
+    let what = || format!("{kind} {i} `{name}`");
+    if let Some(reason) = name_problem(name) {
+        return Err(ModelError::BadName {
+            what: format!("{kind} {i}"),
+            name: name.to_string(),
+            reason,
+        });
+    }
+    if repeat {
+        return Err(ModelError::DuplicateName {
+            what: "row",
+            name: name.to_string(),
+        });
+    }
+    check_terms(cols, &what, terms)?;
+    if !rhs.is_finite() {
+        return Err(ModelError::NotFinite {
+            what: format!("{}, right-hand side", what()),
+            value: rhs,
+        });
+    }
+    Ok(())
+}
+
+/// Every term names a column of the model and has a finite coefficient.
+fn check_terms(cols: &[Column], what: &dyn Fn() -> String, terms: &[(Col, f64)]) -> Result<(), ModelError> {
+    let n_cols = cols.len();
+    for &(c, v) in terms {
+        if c.index() >= n_cols {
+            return Err(ModelError::ColumnOutOfRange {
+                what: what(),
+                index: c.index(),
+                n_cols,
+            });
+        }
+        if !v.is_finite() {
+            return Err(ModelError::NotFinite {
+                what: format!("{}, coefficient of `{}`", what(), cols[c.index()].name),
+                value: v,
             });
         }
     }

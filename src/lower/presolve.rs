@@ -101,8 +101,16 @@ pub struct SplitInputs<'a> {
 /// The model is consumed row by row (each old row is freed once its replacement is made): a
 /// dense network's model is tens of MB, and reading a borrowed one held both at once.
 pub fn presolve(milp: Milp, split: Option<&SplitInputs>) -> Presolved {
+    // A generated model stays one: its names come over, and the split columns' are generated
+    // too, so the writer need not hash them all again to know they are unique.
+    let generated = milp.names_are_unique();
     let milp = milp.into_parts();
-    let mut out = Milp::new(milp.name.clone());
+    let mut out = match generated {
+        true => Milp::with_generated_names(milp.name.clone()),
+        false => Milp::new(milp.name.clone()),
+    };
+    let split_cols = split.map_or(0, |s| 2 * s.inputs.len());
+    out.reserve(milp.cols.len() + split_cols, milp.rows.len(), milp.indicators.len());
     let mut stats = PresolveStats::default();
     let mut split_distance = LinExpr::default();
     let mut input_of = vec![None; milp.cols.len()];
