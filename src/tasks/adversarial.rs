@@ -12,7 +12,7 @@
 //! forward pass.
 
 use super::attack::{Margins, Polish, Search};
-use super::output::{picture_dims, write_model, write_report, Header};
+use super::output::{picture_dims, release, write_model, write_report, Header};
 use super::region::{ball_region, region_around};
 use super::replay::{check_replay, solver_input_exprs};
 use super::report::tool;
@@ -882,6 +882,7 @@ pub fn run(cfg: &Config) -> Result<Report, TaskError> {
         start,
         timing,
     };
+    release(written.milp);
     if let Some(path) = &cfg.report {
         write_report(path, &report)?;
     }

@@ -8,7 +8,7 @@
 //! bounds, the encoding, the bounds method and the network's SHA-256, so a user's script looks
 //! columns up by name instead of guessing, and can check it has the file of the right network.
 
-use super::output::{write_model, Header};
+use super::output::{release, write_model, Header};
 use super::report::{tool, NetworkInfo};
 use super::{write_text_atomic, InputRange, NetworkSource, Pipeline, TaskError};
 use crate::back::target::{self, Target};
@@ -228,6 +228,7 @@ pub fn run(cfg: &Config) -> Result<Interface, TaskError> {
         inputs: port(&pipe.lowered.inputs, shapes.0),
         outputs: port(&pipe.lowered.outputs, shapes.1),
     };
+    release((milp, pipe));
     if let Some(path) = &cfg.interface {
         let text = serde_json::to_string_pretty(&interface).expect("interface serialises") + "\n";
         write_text_atomic(path, &text)?;
