@@ -31,6 +31,7 @@ use crate::ir::{Drain, Handle, Network, Op};
 use crate::milp::{name, Col, ColKind, LinExpr, Milp, Sense};
 use rayon::prelude::*;
 use std::borrow::Borrow;
+use std::ops::Range;
 use thiserror::Error;
 
 /// How ReLU and max-pool disjunctions are written.
@@ -256,48 +257,65 @@ fn lower_from(mut src: impl Source, bounds: &Bounds, options: LowerOptions) -> R
                     if enc.indicator() { 2 * unstable } else { 0 },
                 );
                 let mut out = Vec::with_capacity(layer.size());
-                for j in 0..layer.size() {
-                    stats.relu_units += 1;
-                    // `-pre`'s terms with room for the unit's own columns, and `pre`'s constant.
-                    let neg = |values: &mut Vec<Vec<LinExpr>>| {
-                        let pre = &mut values[input.index()][j];
-                        if consume {
-                            // Negated above.
-                            let mut terms = std::mem::take(&mut pre.terms);
-                            terms.reserve_exact(2);
-                            (terms, pre.constant)
-                        } else {
-                            (negated(pre, 2), pre.constant)
-                        }
-                    };
-                    let (l, u) = (pl[j], pu[j]);
-                    out.push(if u <= 0.0 {
-                        stats.relu_stable_inactive += 1;
-                        LinExpr::constant(0.0)
-                    } else if l >= 0.0 {
-                        stats.relu_stable_active += 1;
-                        materialize_negated(
-                            &mut milp,
-                            name("x", [&label, &j]),
-                            name("relu", [&label, &j]),
-                            neg(&mut values),
-                            l,
-                            u,
-                        )
-                    } else {
-                        stats.relu_unstable += 1;
-                        if enc.bigm() && !(l.is_finite() && u.is_finite()) {
-                            return Err(LowerError::Unbounded {
-                                layer: label.to_string(),
-                                unit: j,
-                                lo: l,
-                                hi: u,
-                            });
-                        }
-                        let (x, z) = lower_relu_unit(&mut milp, enc, label, j, neg(&mut values), l, u);
-                        binaries.push((z, Binary::ReluInactive { relu: h, unit: j }));
-                        x
-                    });
+                // The units' names are made on rayon's threads, a block ahead of the units
+                // that take them: spelling and allocating them was half of this serial loop
+                // on a conv layer. The names are the same, claimed in the same order.
+                let names_of = |units: &Range<usize>| -> Vec<UnitNames> {
+                    (units.clone().into_par_iter())
+                        .map(|j| UnitNames::new(enc, label, j, pl[j], pu[j]))
+                        .collect()
+                };
+                let blocks: Vec<Range<usize>> = (0..layer.size())
+                    .step_by(NAME_BLOCK)
+                    .map(|s| s..(s + NAME_BLOCK).min(layer.size()))
+                    .collect();
+                let mut names = blocks.first().map(names_of).unwrap_or_default();
+                for (k, block) in blocks.iter().enumerate() {
+                    let (done, next) = rayon::join(
+                        || -> Result<(), LowerError> {
+                            for (j, unit) in block.clone().zip(names.drain(..)) {
+                                stats.relu_units += 1;
+                                // `-pre`'s terms with room for the unit's own columns, and
+                                // `pre`'s constant.
+                                let neg = |values: &mut Vec<Vec<LinExpr>>| {
+                                    let pre = &mut values[input.index()][j];
+                                    if consume {
+                                        // Negated above.
+                                        let mut terms = std::mem::take(&mut pre.terms);
+                                        terms.reserve_exact(2);
+                                        (terms, pre.constant)
+                                    } else {
+                                        (negated(pre, 2), pre.constant)
+                                    }
+                                };
+                                let (l, u) = (pl[j], pu[j]);
+                                out.push(if u <= 0.0 {
+                                    stats.relu_stable_inactive += 1;
+                                    LinExpr::constant(0.0)
+                                } else if l >= 0.0 {
+                                    stats.relu_stable_active += 1;
+                                    materialize_negated(&mut milp, unit.x, unit.relu, neg(&mut values), l, u)
+                                } else {
+                                    stats.relu_unstable += 1;
+                                    if enc.bigm() && !(l.is_finite() && u.is_finite()) {
+                                        return Err(LowerError::Unbounded {
+                                            layer: label.to_string(),
+                                            unit: j,
+                                            lo: l,
+                                            hi: u,
+                                        });
+                                    }
+                                    let (x, z) = lower_relu_unit(&mut milp, enc, unit, neg(&mut values), l, u);
+                                    binaries.push((z, Binary::ReluInactive { relu: h, unit: j }));
+                                    x
+                                });
+                            }
+                            Ok(())
+                        },
+                        || blocks.get(k + 1).map(names_of).unwrap_or_default(),
+                    );
+                    done?;
+                    names = next;
                 }
                 out
             }
@@ -502,30 +520,71 @@ fn dropped_after(net: &Network, values: &[Vec<LinExpr>], input: Handle, reader: 
     last_reader && linear && values[input.index()].iter().any(|e| e.terms.len() > 1)
 }
 
+/// ReLU units lowered per block of names made ahead (see the ReLU case of [`lower_from`]).
+const NAME_BLOCK: usize = 2048;
+
+/// The names of a ReLU unit's columns and rows, as many as its kind has (none for a unit that
+/// is always inactive, `x` and `relu` for one always active).
+#[derive(Default)]
+struct UnitNames {
+    x: String,
+    s: String,
+    z: String,
+    relu: String,
+    ub: String,
+    lb: String,
+    ix: String,
+    is: String,
+}
+
+impl UnitNames {
+    fn new(enc: Encoding, label: &str, j: usize, l: f64, u: f64) -> Self {
+        let n = |kind: &str| name(kind, [&label, &j]);
+        let when = |on: bool, kind: &str| if on { n(kind) } else { String::new() };
+        match (l, u) {
+            (_, u) if u <= 0.0 => UnitNames::default(),
+            (l, _) if l >= 0.0 => UnitNames {
+                x: n("x"),
+                relu: n("relu"),
+                ..UnitNames::default()
+            },
+            _ => UnitNames {
+                x: n("x"),
+                s: n("s"),
+                z: n("z"),
+                relu: n("relu"),
+                ub: when(enc.bigm(), "ub"),
+                lb: when(enc.bigm(), "lb"),
+                ix: when(enc.indicator(), "ix"),
+                is: when(enc.indicator(), "is"),
+            },
+        }
+    }
+}
+
 /// The paper's unit: `x - s = pre`, `x in [0, U]`, `s in [0, -L]`, binary `z` (1 = inactive),
 /// `pre` given as its negated terms (from [`negated`]) and its constant. Returns `x` and `z`.
 fn lower_relu_unit(
     milp: &mut Milp,
     enc: Encoding,
-    label: &str,
-    j: usize,
+    names: UnitNames,
     (mut row, constant): (Vec<(Col, f64)>, f64),
     l: f64,
     u: f64,
 ) -> (LinExpr, Col) {
-    let x = milp.add_col(name("x", [&label, &j]), 0.0, u, ColKind::Continuous);
-    let s = milp.add_col(name("s", [&label, &j]), 0.0, -l, ColKind::Continuous);
-    let z = milp.add_col(name("z", [&label, &j]), 0.0, 1.0, ColKind::Binary);
+    let x = milp.add_col(names.x, 0.0, u, ColKind::Continuous);
+    let s = milp.add_col(names.s, 0.0, -l, ColKind::Continuous);
+    let z = milp.add_col(names.z, 0.0, 1.0, ColKind::Binary);
     // x - s - pre = 0.
     row.extend_from_slice(&[(x, 1.0), (s, -1.0)]);
-    milp.add_row(name("relu", [&label, &j]), row, Sense::Eq, constant);
+    milp.add_row(names.relu, row, Sense::Eq, constant);
     if enc.bigm() {
-        milp.add_row(name("ub", [&label, &j]), vec![(x, 1.0), (z, u)], Sense::Le, u);
-        milp.add_row(name("lb", [&label, &j]), vec![(s, 1.0), (z, l)], Sense::Le, 0.0);
+        milp.add_row(names.ub, vec![(x, 1.0), (z, u)], Sense::Le, u);
+        milp.add_row(names.lb, vec![(s, 1.0), (z, l)], Sense::Le, 0.0);
     }
     if enc.indicator() {
-        milp.add_indicator(name("ix", [&label, &j]), z, true, vec![(x, 1.0)], Sense::Le, 0.0);
-        milp.add_indicator(name("is", [&label, &j]), z, false, vec![(s, 1.0)], Sense::Le, 0.0);
+        milp.add_indicator(names.ix, z, true, vec![(x, 1.0)], Sense::Le, 0.0);
+        milp.add_indicator(names.is, z, false, vec![(s, 1.0)], Sense::Le, 0.0);
     }
     (LinExpr::var(x), z)
 }
