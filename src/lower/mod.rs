@@ -249,8 +249,8 @@ fn lower_from(mut src: impl Source, bounds: &Bounds, options: LowerOptions) -> R
                 }
                 // The model grows by a known amount: reserved at once, the name tables are
                 // not rehashed on the way (a conv layer adds hundreds of thousands of names).
-                let unstable = (0..layer.size()).filter(|&j| pl[j] < 0.0 && pu[j] > 0.0).count();
-                let active = (0..layer.size()).filter(|&j| pl[j] >= 0.0 && pu[j] > 0.0).count();
+                let count = |k: UnitKind| (0..layer.size()).filter(|&j| unit_kind(pl[j], pu[j]) == k).count();
+                let (unstable, active) = (count(UnitKind::Unstable), count(UnitKind::Active));
                 milp.reserve(
                     3 * unstable + active,
                     active + unstable * if enc.bigm() { 3 } else { 1 },
@@ -289,25 +289,29 @@ fn lower_from(mut src: impl Source, bounds: &Bounds, options: LowerOptions) -> R
                                     }
                                 };
                                 let (l, u) = (pl[j], pu[j]);
-                                out.push(if u <= 0.0 {
-                                    stats.relu_stable_inactive += 1;
-                                    LinExpr::constant(0.0)
-                                } else if l >= 0.0 {
-                                    stats.relu_stable_active += 1;
-                                    materialize_negated(&mut milp, unit.x, unit.relu, neg(&mut values), l, u)
-                                } else {
-                                    stats.relu_unstable += 1;
-                                    if enc.bigm() && !(l.is_finite() && u.is_finite()) {
-                                        return Err(LowerError::Unbounded {
-                                            layer: label.to_string(),
-                                            unit: j,
-                                            lo: l,
-                                            hi: u,
-                                        });
+                                out.push(match unit_kind(l, u) {
+                                    UnitKind::Inactive => {
+                                        stats.relu_stable_inactive += 1;
+                                        LinExpr::constant(0.0)
                                     }
-                                    let (x, z) = lower_relu_unit(&mut milp, enc, unit, neg(&mut values), l, u);
-                                    binaries.push((z, Binary::ReluInactive { relu: h, unit: j }));
-                                    x
+                                    UnitKind::Active => {
+                                        stats.relu_stable_active += 1;
+                                        materialize_negated(&mut milp, unit.x, unit.relu, neg(&mut values), l, u)
+                                    }
+                                    UnitKind::Unstable => {
+                                        stats.relu_unstable += 1;
+                                        if enc.bigm() && !(l.is_finite() && u.is_finite()) {
+                                            return Err(LowerError::Unbounded {
+                                                layer: label.to_string(),
+                                                unit: j,
+                                                lo: l,
+                                                hi: u,
+                                            });
+                                        }
+                                        let (x, z) = lower_relu_unit(&mut milp, enc, unit, neg(&mut values), l, u);
+                                        binaries.push((z, Binary::ReluInactive { relu: h, unit: j }));
+                                        x
+                                    }
                                 });
                             }
                             Ok(())
@@ -523,6 +527,24 @@ fn dropped_after(net: &Network, values: &[Vec<LinExpr>], input: Handle, reader: 
 /// ReLU units lowered per block of names made ahead (see the ReLU case of [`lower_from`]).
 const NAME_BLOCK: usize = 2048;
 
+/// What a ReLU unit is over its input's bounds `[l, u]`: always off, always on, or either.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum UnitKind {
+    Inactive,
+    Active,
+    Unstable,
+}
+
+fn unit_kind(l: f64, u: f64) -> UnitKind {
+    if u <= 0.0 {
+        UnitKind::Inactive
+    } else if l >= 0.0 {
+        UnitKind::Active
+    } else {
+        UnitKind::Unstable
+    }
+}
+
 /// The names of a ReLU unit's columns and rows, as many as its kind has (none for a unit that
 /// is always inactive, `x` and `relu` for one always active).
 #[derive(Default)]
@@ -541,14 +563,14 @@ impl UnitNames {
     fn new(enc: Encoding, label: &str, j: usize, l: f64, u: f64) -> Self {
         let n = |kind: &str| name(kind, [&label, &j]);
         let when = |on: bool, kind: &str| if on { n(kind) } else { String::new() };
-        match (l, u) {
-            (_, u) if u <= 0.0 => UnitNames::default(),
-            (l, _) if l >= 0.0 => UnitNames {
+        match unit_kind(l, u) {
+            UnitKind::Inactive => UnitNames::default(),
+            UnitKind::Active => UnitNames {
                 x: n("x"),
                 relu: n("relu"),
                 ..UnitNames::default()
             },
-            _ => UnitNames {
+            UnitKind::Unstable => UnitNames {
                 x: n("x"),
                 s: n("s"),
                 z: n("z"),
